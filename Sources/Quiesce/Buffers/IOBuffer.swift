@@ -1,0 +1,106 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An owned byte buffer for I/O: noncopyable, so while an operation holds it no caller can touch the
+/// memory the kernel is reading or writing. It moves into an operation and comes back with the result.
+///
+/// `count` bytes at the front are valid; reads append into the spare capacity behind them.
+public struct IOBuffer: ~Copyable {
+    @usableFromInline let base: UnsafeMutableRawPointer
+    /// How many bytes the buffer can hold.
+    public let capacity: Int
+    /// How many bytes at the front are valid.
+    public internal(set) var count: Int
+
+    /// An empty buffer that can hold `capacity` bytes (at least 1 byte is allocated).
+    public init(capacity: Int) {
+        precondition(capacity >= 0, "IOBuffer capacity must not be negative")
+        self.capacity = capacity
+        self.base = .allocate(byteCount: Swift.max(capacity, 1), alignment: 64)
+        self.count = 0
+    }
+
+    /// A buffer holding a copy of `bytes`, with room for exactly those bytes.
+    public init<Bytes: Collection>(bytes: Bytes) where Bytes.Element == UInt8 {
+        self.init(capacity: bytes.count)
+        append(contentsOf: bytes)
+    }
+
+    /// A buffer holding the UTF-8 bytes of `string`.
+    public init(string: String) {
+        self.init(bytes: Array(string.utf8))
+    }
+
+    deinit { base.deallocate() }
+
+    /// Room left behind the valid bytes.
+    public var spareCapacity: Int { capacity - count }
+
+    /// `true` when no byte is valid.
+    public var isEmpty: Bool { count == 0 }
+
+    /// Forgets the valid bytes; the capacity stays.
+    public mutating func clear() { count = 0 }
+
+    /// Keeps the first `newCount` valid bytes.
+    public mutating func truncate(to newCount: Int) {
+        precondition(newCount >= 0 && newCount <= count, "truncate(to:) beyond the valid bytes")
+        count = newCount
+    }
+
+    /// Drops the first `n` valid bytes, moving the rest to the front.
+    public mutating func removeFirst(_ n: Int) {
+        precondition(n >= 0 && n <= count, "removeFirst(_:) beyond the valid bytes")
+        if n < count { (base).copyMemory(from: base + n, byteCount: count - n) }
+        count -= n
+    }
+
+    /// Appends as many of `bytes` as fit; returns how many were appended.
+    @discardableResult
+    public mutating func append<Bytes: Collection>(contentsOf bytes: Bytes) -> Int where Bytes.Element == UInt8 {
+        var written = 0
+        for byte in bytes {
+            guard count < capacity else { break }
+            base.storeBytes(of: byte, toByteOffset: count, as: UInt8.self)
+            count += 1
+            written += 1
+        }
+        return written
+    }
+
+    /// The valid bytes, read-only.
+    public func withUnsafeBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+        try body(UnsafeRawBufferPointer(start: base, count: count))
+    }
+
+    /// The whole capacity, writable, and the count of valid bytes to update.
+    public mutating func withUnsafeMutableBytes<R, E: Error>(
+        _ body: (UnsafeMutableRawBufferPointer, inout Int) throws(E) -> R
+    ) throws(E) -> R {
+        var newCount = count
+        defer { count = Swift.min(Swift.max(newCount, 0), capacity) }
+        return try body(UnsafeMutableRawBufferPointer(start: base, count: capacity), &newCount)
+    }
+
+    /// A copy of the valid bytes.
+    public var bytes: [UInt8] { withUnsafeBytes { Array($0) } }
+
+    /// The valid bytes decoded as UTF-8 (invalid sequences repaired).
+    public var string: String { String(decoding: bytes, as: UTF8.self) }
+
+    // Regions handed to the kernel. Internal: only the driver passes raw memory to a backend.
+    var spareRegion: UnsafeMutableRawBufferPointer {
+        UnsafeMutableRawBufferPointer(start: base + count, count: capacity - count)
+    }
+
+    func validRegion(from start: Int) -> UnsafeMutableRawBufferPointer {
+        let start = Swift.min(Swift.max(start, 0), count)
+        return UnsafeMutableRawBufferPointer(start: base + start, count: count - start)
+    }
+
+    /// Records that the kernel wrote `n` bytes into the spare capacity.
+    mutating func commitAppended(_ n: Int) {
+        count = Swift.min(count + Swift.max(n, 0), capacity)
+    }
+}

@@ -1,0 +1,80 @@
+import Synchronization
+
+/// A problem the library reports rather than crashing on: a cleanup error from a drop, a contract
+/// violation found by a debug check, operations left to the kernel at a shutdown deadline.
+public struct Diagnostic: Sendable, CustomStringConvertible {
+    /// What kind of problem this is.
+    public enum Kind: Sendable, Equatable {
+        /// A cleanup step failed while a value was being dropped (e.g. a flush or close error).
+        case dropError
+        /// `pollDropReady` returned `.pending` after it had returned `.ready` (debug builds check this).
+        case notFused
+        /// Work was left in flight when a shutdown deadline passed; it is orphaned, never freed early.
+        case orphanedAtShutdown
+        /// A programming error that was caught instead of hanging (e.g. a `blockOn` inside a poll).
+        case misuse
+    }
+
+    /// What kind of problem this is.
+    public var kind: Kind
+    /// A readable account of it.
+    public var message: String
+
+    /// Creates a diagnostic.
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    /// `quiesce: <kind>: <message>`.
+    public var description: String { "quiesce: \(kind): \(message)" }
+}
+
+/// Where diagnostics go when no executor is at hand (a value polled by hand, a drop outside a loop).
+///
+/// The default prints to standard error. Executors have their own hook (``Executor/diagnosticHandler``),
+/// which starts as this one.
+public enum Diagnostics {
+    private static let handler = Mutex<@Sendable (Diagnostic) -> Void>(Diagnostics.printToStandardError)
+
+    /// Replaces the process-wide handler.
+    public static func setHandler(_ body: @escaping @Sendable (Diagnostic) -> Void) {
+        handler.withLock { $0 = body }
+    }
+
+    /// Sends `diagnostic` to the process-wide handler.
+    public static func report(_ diagnostic: Diagnostic) {
+        let body = handler.withLock { $0 }
+        body(diagnostic)
+    }
+
+    /// The default handler: one line on standard error.
+    @Sendable
+    public static func printToStandardError(_ diagnostic: Diagnostic) {
+        var line = diagnostic.description
+        line.append("\n")
+        FileStream.standardError.write(line)
+    }
+}
+
+/// Unbuffered writes to a file descriptor, for diagnostics that must not be lost in a buffer.
+struct FileStream {
+    let fd: Int32
+    static let standardError = FileStream(fd: 2)
+
+    func write(_ text: String) {
+        var text = text
+        text.withUTF8 { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+                if n <= 0 { return }
+                offset += n
+            }
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

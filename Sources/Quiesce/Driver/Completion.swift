@@ -1,0 +1,16 @@
+/// What the kernel said about one operation: its result, its flags, and the buffer handed back.
+public struct Completion: ~Copyable {
+    /// The completion's `res`: a count or descriptor when non-negative, `-errno` when negative.
+    public let result: Int32
+    /// The completion's flags (IORING_CQE_F_*).
+    public let flags: UInt32
+    /// The buffer the operation owned, returned with the result.
+    public var buffer: IOBuffer?
+    /// The peer or target address kept for the operation (meaningful for accept).
+    public let storage: OpStorage
+
+    /// `result` as a `Result`: the non-negative value, or the errno as an ``IOError``.
+    public func checked(_ operation: String) -> Result<Int, IOError> {
+        result >= 0 ? .success(Int(result)) : .failure(IOError(result: result, operation: operation))
+    }
+}

@@ -1,0 +1,356 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The operation table every backend shares: slots with generations, the in-flight accounting, the
+/// cancellation protocol, the orphan table and the submission backlog.
+///
+/// An operation future talks to the driver through its ``OpToken``:
+/// ``submit(_:buffer:waker:configure:)`` on first poll, ``poll(_:waker:)`` until the completion
+/// arrives, then ``take(_:)`` to get its result and buffer back. Its async drop calls
+/// ``cancel(_:waker:)``, which submits IORING_OP_ASYNC_CANCEL and stays pending until the
+/// operation's *own* completion arrives. Its synchronous drop calls ``orphan(_:)``: the slot keeps
+/// the buffer until the kernel is done with it.
+public final class Driver {
+    /// The kernel side: the real ring or the simulation.
+    public let backend: any IOBackend
+
+    private var slots: [UnsafeMutablePointer<Slot>] = []
+    private var storages: [UnsafeMutablePointer<OpStorage>] = []
+    private var freeHead: UInt32 = Slot.none
+    private var slotCount: UInt32 = 0
+    private var backlog = RingBuffer<UInt64>(capacity: 64)
+
+    /// Operations handed to the kernel whose completion has not arrived.
+    public private(set) var operationsInFlight = 0
+    /// Cancel requests handed to the kernel whose completion has not arrived.
+    public private(set) var cancelsInFlight = 0
+    /// Operations whose owner was dropped synchronously while they were in flight: their buffers wait
+    /// here for the kernel's completion.
+    public private(set) var orphanCount = 0
+    /// Slots in use (submitted, waiting for room, or completed and not yet taken).
+    public private(set) var liveSlots = 0
+    /// Submissions (operations or cancels) waiting for room in a full submission queue.
+    public var backlogCount: Int { backlog.count }
+    /// Completions received whose tag named a slot that had moved on (a later generation).
+    public private(set) var staleCompletions = 0
+    /// Called with the result of an orphaned accept/open that succeeded after all, just before the
+    /// driver closes that descriptor. For demos and tests.
+    public var onOrphanedDescriptorClosed: ((Int32) -> Void)?
+
+    static let chunkShift: UInt32 = 8
+    static let chunkSize: UInt32 = 1 << chunkShift
+
+    /// A driver over `backend`.
+    public init(backend: any IOBackend) {
+        self.backend = backend
+    }
+
+    deinit {
+        for chunk in slots {
+            chunk.deinitialize(count: Int(Driver.chunkSize))
+            chunk.deallocate()
+        }
+        for chunk in storages { chunk.deallocate() }
+    }
+
+    /// `true` when no operation, cancel or queued submission is outstanding.
+    public var isQuiescent: Bool { operationsInFlight == 0 && cancelsInFlight == 0 && backlog.isEmpty }
+
+    // MARK: Slots
+
+    @inline(__always)
+    private func slot(_ index: UInt32) -> UnsafeMutablePointer<Slot> {
+        slots[Int(index >> Driver.chunkShift)] + Int(index & (Driver.chunkSize - 1))
+    }
+
+    @inline(__always)
+    private func storage(_ index: UInt32) -> UnsafeMutablePointer<OpStorage> {
+        storages[Int(index >> Driver.chunkShift)] + Int(index & (Driver.chunkSize - 1))
+    }
+
+    private func allocateSlot() -> UInt32 {
+        if freeHead == Slot.none { addChunk() }
+        let index = freeHead
+        freeHead = slot(index).pointee.nextFree
+        liveSlots += 1
+        return index
+    }
+
+    // Slots live in fixed chunks that never move, so addresses handed to the kernel stay valid.
+    private func addChunk() {
+        let chunk = UnsafeMutablePointer<Slot>.allocate(capacity: Int(Driver.chunkSize))
+        let store = UnsafeMutablePointer<OpStorage>.allocate(capacity: Int(Driver.chunkSize))
+        store.initialize(repeating: OpStorage(), count: Int(Driver.chunkSize))
+        let first = slotCount
+        for i in 0..<Driver.chunkSize {
+            let next = i + 1 < Driver.chunkSize ? first + i + 1 : Slot.none
+            (chunk + Int(i)).initialize(to: Slot(nextFree: next))
+        }
+        slots.append(chunk)
+        storages.append(store)
+        slotCount += Driver.chunkSize
+        freeHead = first
+    }
+
+    private func releaseSlot(_ index: UInt32) {
+        let s = slot(index)
+        s.pointee.generation = (s.pointee.generation &+ 1) & 0x7FFF_FFFF
+        s.pointee.state = .free
+        s.pointee.buffer = nil
+        s.pointee.waker = nil
+        s.pointee.orphaned = false
+        s.pointee.cancel = .none
+        s.pointee.nextFree = freeHead
+        freeHead = index
+        liveSlots -= 1
+    }
+
+    private func lookup(_ token: OpToken) -> UnsafeMutablePointer<Slot>? {
+        guard token.index < slotCount else { return nil }
+        let s = slot(token.index)
+        guard s.pointee.generation == token.generation, s.pointee.state != .free else { return nil }
+        return s
+    }
+
+    // MARK: Operation lifecycle
+
+    /// Starts an operation: takes `buffer` into a slot, lets `configure` fill the slot's storage,
+    /// and queues the submission (or parks it in the backlog when the queue is full).
+    public func submit(_ request: OpRequest, buffer: consuming IOBuffer?, waker: Waker,
+                       configure: (inout OpStorage) -> Void = { _ in }) -> OpToken {
+        let index = allocateSlot()
+        let s = slot(index)
+        s.pointee.request = request
+        s.pointee.buffer = buffer
+        s.pointee.waker = waker
+        s.pointee.result = 0
+        s.pointee.flags = 0
+        configure(&storage(index).pointee)
+        let token = OpToken(index: index, generation: s.pointee.generation)
+        if backlog.isEmpty, push(token) {
+            s.pointee.state = .inFlight
+            operationsInFlight += 1
+        } else {
+            s.pointee.state = .backlog
+            backlog.pushBack(token.userData)
+        }
+        return token
+    }
+
+    private func push(_ token: OpToken) -> Bool {
+        let s = slot(token.index)
+        let region: UnsafeMutableRawBufferPointer?
+        switch s.pointee.request {
+        case .read, .recv: region = s.pointee.buffer?.spareRegion
+        case .write(_, _, let from), .send(_, _, let from): region = s.pointee.buffer?.validRegion(from: from)
+        case .openat: region = s.pointee.buffer?.validRegion(from: 0)
+        default: region = nil
+        }
+        return backend.prepare(s.pointee.request, userData: token.userData, region: region,
+                               storage: storage(token.index))
+    }
+
+    /// `true` once the operation's completion has arrived (then call ``take(_:)``); otherwise
+    /// remembers `waker` to be woken when it arrives.
+    public func poll(_ token: OpToken, waker: Waker) -> Bool {
+        guard let s = lookup(token) else { return true }
+        if s.pointee.state == .completed && s.pointee.cancel != .submitted { return true }
+        if s.pointee.waker.map({ !$0.willWake(waker) }) ?? true { s.pointee.waker = waker }
+        return false
+    }
+
+    /// Takes a completed operation's result and buffer back and frees its slot.
+    /// Precondition: ``poll(_:waker:)`` or ``cancel(_:waker:)`` answered `true`.
+    public func take(_ token: OpToken) -> Completion {
+        guard let s = lookup(token), s.pointee.state == .completed, s.pointee.cancel != .submitted else {
+            preconditionFailure("Driver.take(\(token)) before its completion arrived")
+        }
+        var buffer = s.pointee.buffer.take()
+        let result = s.pointee.result
+        switch s.pointee.request {
+        case .read, .recv: if result > 0 { buffer?.commitAppended(Int(result)) }
+        default: break
+        }
+        let completion = Completion(result: result, flags: s.pointee.flags, buffer: buffer,
+                                    storage: storage(token.index).pointee)
+        releaseSlot(token.index)
+        return completion
+    }
+
+    /// Asks for the operation to be cancelled and answers `true` once its own completion has arrived
+    /// (cancelled, or completed in the race); until then remembers `waker`. Call ``take(_:)`` after.
+    ///
+    /// An operation still waiting for room in the submission queue never reached the kernel: it
+    /// completes at once with -ECANCELED.
+    public func cancel(_ token: OpToken, waker: Waker) -> Bool {
+        guard let s = lookup(token) else { return true }
+        switch s.pointee.state {
+        case .free:
+            return true
+        case .completed:
+            // Settled only when the cancel request we sent, if any, has completed too.
+            if s.pointee.cancel == .submitted { s.pointee.waker = waker; return false }
+            return true
+        case .backlog:
+            s.pointee.state = .completed
+            s.pointee.result = -ECANCELED
+            return true
+        case .inFlight:
+            s.pointee.waker = waker
+            if s.pointee.cancel == .none { requestCancel(token) }
+            return false
+        }
+    }
+
+    /// The result of the cancel request sent for this operation, when its completion has arrived:
+    /// 0 (found and cancelled), -ENOENT (already done), -EALREADY (running; it will complete soon).
+    public func cancelResult(_ token: OpToken) -> Int32? {
+        guard let s = lookup(token), case .done(let result) = s.pointee.cancel else { return nil }
+        return result
+    }
+
+    /// The operation's owner was dropped synchronously. A completed or never-submitted operation is
+    /// released now; one in flight moves to the orphan table, a cancel is sent, and its buffer is
+    /// freed (and a descriptor it created closed) only when the kernel's completion arrives.
+    public func orphan(_ token: OpToken) {
+        guard let s = lookup(token) else { return }
+        switch s.pointee.state {
+        case .completed where s.pointee.cancel == .submitted:
+            // Our cancel request is still in flight: release when it completes.
+            s.pointee.orphaned = true
+            s.pointee.waker = nil
+            orphanCount += 1
+        case .completed, .backlog, .free:
+            if s.pointee.state == .completed { releaseResult(s.pointee.request, s.pointee.result) }
+            releaseSlot(token.index)
+        case .inFlight:
+            s.pointee.orphaned = true
+            s.pointee.waker = nil
+            orphanCount += 1
+            if s.pointee.cancel == .none { requestCancel(token) }
+        }
+    }
+
+    /// Closes a descriptor that a cancelled or orphaned accept/open created anyway, so it never leaks.
+    public func releaseResult(_ request: OpRequest, _ result: Int32) {
+        guard request.createsDescriptor, result >= 0 else { return }
+        onOrphanedDescriptorClosed?(result)
+        _ = Glibc.close(result)
+    }
+
+    private func requestCancel(_ token: OpToken) {
+        let s = slot(token.index)
+        if backlog.isEmpty, backend.prepareCancel(target: token.userData, userData: token.cancelUserData) {
+            s.pointee.cancel = .submitted
+            cancelsInFlight += 1
+        } else {
+            s.pointee.cancel = .queued
+            backlog.pushBack(token.cancelUserData)
+        }
+    }
+
+    // MARK: Turning
+
+    /// Submits what is queued, waits up to `waitNanos` for a completion (`0`: don't wait; `nil`:
+    /// no limit), and dispatches every completion that arrived. Returns how many arrived.
+    @discardableResult
+    public func turn(waitNanos: Int64?) throws(IOError) -> Int {
+        retryBacklog()
+        let mustNotBlock = operationsInFlight == 0 && cancelsInFlight == 0
+        try backend.submit(waitNanos: mustNotBlock && waitNanos == nil ? 0 : waitNanos)
+        var arrived = 0
+        while true {
+            let n = backend.reap { userData, result, flags in self.dispatch(userData, result, flags) }
+            arrived += n
+            // Completions free submission room: move the backlog on before waiting again.
+            if n == 0 || backlog.isEmpty { break }
+            retryBacklog()
+            try backend.submit(waitNanos: 0)
+        }
+        return arrived
+    }
+
+    private func retryBacklog() {
+        while let userData = backlog.popFront() {
+            let (token, isCancel) = OpToken.decode(userData)
+            guard let s = lookup(token) else { continue }  // released meanwhile
+            if isCancel {
+                guard s.pointee.cancel == .queued, s.pointee.state == .inFlight else { continue }
+                if backend.prepareCancel(target: token.userData, userData: userData) {
+                    s.pointee.cancel = .submitted
+                    cancelsInFlight += 1
+                } else {
+                    backlog.pushFront(userData)
+                    return
+                }
+            } else {
+                guard s.pointee.state == .backlog else { continue }  // cancelled while waiting
+                if push(token) {
+                    s.pointee.state = .inFlight
+                    operationsInFlight += 1
+                } else {
+                    backlog.pushFront(userData)
+                    return
+                }
+            }
+        }
+    }
+
+    private func dispatch(_ userData: UInt64, _ result: Int32, _ flags: UInt32) {
+        let (token, isCancel) = OpToken.decode(userData)
+        if isCancel {
+            cancelsInFlight -= 1
+            guard let s = lookup(token), s.pointee.cancel == .submitted else { staleCompletions += 1; return }
+            s.pointee.cancel = .done(result)
+            if s.pointee.state == .completed { settle(token, s) }  // the operation's own completion came first
+            return
+        }
+        guard let s = lookup(token), s.pointee.state == .inFlight else {
+            staleCompletions += 1
+            return
+        }
+        operationsInFlight -= 1
+        s.pointee.result = result
+        s.pointee.flags = flags
+        s.pointee.state = .completed
+        if s.pointee.cancel == .queued { s.pointee.cancel = .none }  // never sent; the backlog skips it
+        if s.pointee.cancel != .submitted { settle(token, s) }
+    }
+
+    /// Both completions are in (or no cancel was sent): hand the result to its owner, or, for an
+    /// orphan, release it now — the buffer is freed only here, after the kernel is done with it.
+    private func settle(_ token: OpToken, _ s: UnsafeMutablePointer<Slot>) {
+        if s.pointee.orphaned {
+            orphanCount -= 1
+            releaseResult(s.pointee.request, s.pointee.result)
+            releaseSlot(token.index)
+        } else if let waker = s.pointee.waker {
+            waker.wake()
+        }
+    }
+
+    /// The clock of the backend, in nanoseconds.
+    @inline(__always)
+    public func now() -> UInt64 { backend.now() }
+}
+
+struct Slot: ~Copyable {
+    static let none = UInt32.max
+
+    enum State: UInt8 { case free, backlog, inFlight, completed }
+    enum CancelState: Equatable { case none, queued, submitted, done(Int32) }
+
+    var generation: UInt32 = 0
+    var state: State = .free
+    var orphaned = false
+    var cancel: CancelState = .none
+    var request: OpRequest = .nop
+    var result: Int32 = 0
+    var flags: UInt32 = 0
+    var buffer: IOBuffer? = nil
+    var waker: Waker? = nil
+    var nextFree: UInt32
+
+    init(nextFree: UInt32) { self.nextFree = nextFree }
+}

@@ -1,0 +1,74 @@
+import CQuiesceUring
+
+/// What one operation asks the kernel (or the simulated kernel) to do.
+///
+/// Memory the operation needs while in flight (its buffer, a socket address, a timespec) is held by
+/// the driver's slot, never by the request, so a request is a small copyable value.
+public enum OpRequest: Sendable, Equatable {
+    /// Does nothing; completes with 0. Measures the ring's own cost.
+    case nop
+    /// Reads into the buffer's spare capacity. `offset` `UInt64.max` means the file's current position.
+    case read(fd: Int32, offset: UInt64)
+    /// Writes the buffer's valid bytes from index `from`.
+    case write(fd: Int32, offset: UInt64, from: Int)
+    /// Receives into the buffer's spare capacity.
+    case recv(fd: Int32, flags: Int32)
+    /// Sends the buffer's valid bytes from index `from`.
+    case send(fd: Int32, flags: Int32, from: Int)
+    /// Accepts a connection; the peer address lands in the slot's storage.
+    case accept(fd: Int32, flags: Int32)
+    /// Connects to the address held in the slot's storage.
+    case connect(fd: Int32)
+    /// Opens the NUL-terminated path held in the buffer, relative to `directory`.
+    case openat(directory: Int32, flags: Int32, mode: UInt32)
+    /// Closes a file descriptor.
+    case close(fd: Int32)
+    /// Flushes a file to stable storage (`dataOnly`: fdatasync).
+    case fsync(fd: Int32, dataOnly: Bool)
+    /// Completes (with -ETIME) after the duration held in the slot's storage.
+    case timeout(nanoseconds: UInt64)
+    /// Completes when `fd` is ready for any of `events` (POLLIN, POLLOUT, …).
+    case poll(fd: Int32, events: UInt32)
+    /// Cancels every operation in flight on `fd` (IORING_OP_ASYNC_CANCEL with IORING_ASYNC_CANCEL_FD|ALL).
+    case cancelFD(fd: Int32)
+
+    /// `true` for requests whose success creates a file descriptor that someone must close.
+    public var createsDescriptor: Bool {
+        switch self {
+        case .accept, .openat: return true
+        default: return false
+        }
+    }
+
+    /// A short name for messages: "read", "accept", …
+    public var name: String {
+        switch self {
+        case .nop: return "nop"
+        case .read: return "read"
+        case .write: return "write"
+        case .recv: return "recv"
+        case .send: return "send"
+        case .accept: return "accept"
+        case .connect: return "connect"
+        case .openat: return "openat"
+        case .close: return "close"
+        case .fsync: return "fsync"
+        case .timeout: return "timeout"
+        case .poll: return "poll"
+        case .cancelFD: return "cancel"
+        }
+    }
+}
+
+/// Memory an operation needs at a stable address while in flight, kept in the driver's slot.
+public struct OpStorage {
+    /// The duration of a timeout request.
+    public var timespec = __kernel_timespec(tv_sec: 0, tv_nsec: 0)
+    /// A socket address: the target of `connect`, or the peer filled in by `accept`.
+    public var address = sockaddr_storage()
+    /// The length of ``address``.
+    public var addressLength = socklen_t(0)
+
+    /// Empty storage.
+    public init() {}
+}

@@ -1,0 +1,182 @@
+import CQuiesceUring
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The real backend: one io_uring, reached through the thin C shim over liburing.
+public final class UringBackend: IOBackend {
+    private let ring: UnsafeMutablePointer<io_uring>
+    private var isOpen = true
+    private var cqes: UnsafeMutablePointer<UnsafeMutablePointer<io_uring_cqe>?>
+    private let cqeBatch = 256
+    /// The number of submission queue entries the ring was created with.
+    public let entries: UInt32
+
+    /// Creates a ring with `entries` submission entries (the completion queue gets twice as many).
+    ///
+    /// Throws an ``IOError`` naming the cause and the remedy when io_uring is unavailable: disabled by
+    /// `kernel.io_uring_disabled`, blocked by seccomp (a container's default profile), not built into
+    /// the kernel, or out of locked memory.
+    public init(entries: UInt32 = 256, setupOverride: ((UInt32) -> Int32)? = nil) throws(IOError) {
+        self.entries = entries
+        ring = UnsafeMutableRawPointer.allocate(byteCount: cqu_ring_size(), alignment: 64)
+            .bindMemory(to: io_uring.self, capacity: 1)
+        cqes = .allocate(capacity: cqeBatch)
+        let rc: Int32
+        if let setupOverride {
+            rc = setupOverride(entries)
+        } else {
+            rc = cqu_queue_init(entries, ring, 0)
+        }
+        if rc < 0 {
+            ring.deallocate()
+            cqes.deallocate()
+            isOpen = false
+            throw UringBackend.setupError(-rc, entries: entries)
+        }
+    }
+
+    deinit {
+        if isOpen { cqu_queue_exit(ring) }
+        if isOpen { ring.deallocate(); cqes.deallocate() }
+    }
+
+    /// The ring's file descriptor.
+    public var ringFD: Int32 { cqu_ring_fd(ring) }
+
+    /// Explains why ring setup failed and what to do about it.
+    static func setupError(_ errno: Int32, entries: UInt32) -> IOError {
+        let remedy: String
+        switch errno {
+        case ENOSYS:
+            remedy = "io_uring is not available in this kernel (ENOSYS): use Linux 5.11 or newer built with CONFIG_IO_URING, or run the tests on the simulated driver"
+        case EPERM:
+            remedy = "io_uring is forbidden here (EPERM): check `sysctl kernel.io_uring_disabled` (set it to 0, or 1 and join the io_uring_group), or a seccomp profile blocking io_uring_setup (docker: --security-opt seccomp=unconfined)"
+        case ENOMEM:
+            remedy = "the kernel could not allocate the ring (ENOMEM): use fewer entries or raise the locked-memory limit (`ulimit -l`)"
+        case EINVAL:
+            remedy = "the kernel rejected the ring parameters (EINVAL): \(entries) entries is not a valid size (1…32768)"
+        case EMFILE, ENFILE:
+            remedy = "no file descriptor is left for the ring: raise `ulimit -n` or close descriptors"
+        default:
+            remedy = "io_uring_setup failed; check that io_uring is enabled on this machine"
+        }
+        return IOError(errno: errno, operation: "io_uring_setup", remedy: remedy)
+    }
+
+    private func nextSQE() -> UnsafeMutablePointer<io_uring_sqe>? {
+        if let sqe = cqu_get_sqe(ring) { return sqe }
+        // Full: hand what is queued to the kernel and try once more.
+        _ = cqu_submit(ring)
+        return cqu_get_sqe(ring)
+    }
+
+    public func prepare(_ request: OpRequest, userData: UInt64, region: UnsafeMutableRawBufferPointer?,
+                        storage: UnsafeMutablePointer<OpStorage>) -> Bool {
+        guard let sqe = nextSQE() else { return false }
+        let base = region?.baseAddress
+        let length = region?.count ?? 0
+        switch request {
+        case .nop:
+            cqu_prep_nop(sqe)
+        case .read(let fd, let offset):
+            cqu_prep_read(sqe, fd, base, UInt32(clamping: length), offset)
+        case .write(let fd, let offset, _):
+            cqu_prep_write(sqe, fd, base, UInt32(clamping: length), offset)
+        case .recv(let fd, let flags):
+            cqu_prep_recv(sqe, fd, base, length, flags)
+        case .send(let fd, let flags, _):
+            cqu_prep_send(sqe, fd, base, length, flags)
+        case .accept(let fd, let flags):
+            storage.pointee.addressLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            withUnsafeMutablePointer(to: &storage.pointee.address) { address in
+                address.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
+                    cqu_prep_accept(sqe, fd, sa, &storage.pointee.addressLength, flags)
+                }
+            }
+        case .connect(let fd):
+            withUnsafeMutablePointer(to: &storage.pointee.address) { address in
+                address.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
+                    cqu_prep_connect(sqe, fd, sa, storage.pointee.addressLength)
+                }
+            }
+        case .openat(let directory, let flags, let mode):
+            cqu_prep_openat(sqe, directory, base?.assumingMemoryBound(to: CChar.self), flags, mode)
+        case .close(let fd):
+            cqu_prep_close(sqe, fd)
+        case .fsync(let fd, let dataOnly):
+            cqu_prep_fsync(sqe, fd, dataOnly ? UInt32(IORING_FSYNC_DATASYNC) : 0)
+        case .timeout(let nanoseconds):
+            storage.pointee.timespec = __kernel_timespec(tv_sec: Int64(nanoseconds / 1_000_000_000),
+                                                         tv_nsec: Int64(nanoseconds % 1_000_000_000))
+            cqu_prep_timeout(sqe, &storage.pointee.timespec, 0, 0)
+        case .poll(let fd, let events):
+            cqu_prep_poll_add(sqe, fd, events)
+        case .cancelFD(let fd):
+            cqu_prep_cancel_fd(sqe, fd, UInt32(IORING_ASYNC_CANCEL_ALL))
+        }
+        cqu_sqe_set_data64(sqe, userData)
+        return true
+    }
+
+    public func prepareCancel(target: UInt64, userData: UInt64) -> Bool {
+        guard let sqe = nextSQE() else { return false }
+        cqu_prep_cancel64(sqe, target, 0)
+        cqu_sqe_set_data64(sqe, userData)
+        return true
+    }
+
+    public func submit(waitNanos: Int64?) throws(IOError) {
+        while true {
+            let rc: Int32
+            if waitNanos == 0 {
+                if cqu_sq_ready(ring) == 0 && cqu_cq_has_overflow(ring) == 0 { return }
+                rc = cqu_submit(ring)
+            } else if let waitNanos {
+                var ts = __kernel_timespec(tv_sec: waitNanos / 1_000_000_000, tv_nsec: waitNanos % 1_000_000_000)
+                var cqe: UnsafeMutablePointer<io_uring_cqe>? = nil
+                rc = cqu_submit_and_wait_timeout(ring, &cqe, 1, &ts)
+            } else {
+                rc = cqu_submit_and_wait(ring, 1)
+            }
+            if rc >= 0 || rc == -ETIME { return }
+            switch -rc {
+            case EINTR: continue  // a signal: the wait is simply retried
+            case EAGAIN, EBUSY: return  // completion queue backed up: the caller reaps, then submits again
+            default: throw IOError(errno: -rc, operation: "io_uring_enter")
+            }
+        }
+    }
+
+    public func reap(_ handler: (UInt64, Int32, UInt32) -> Void) -> Int {
+        var total = 0
+        while true {
+            let n = Int(cqu_peek_batch_cqe(ring, cqes, UInt32(cqeBatch)))
+            if n == 0 {
+                // With IORING_FEAT_NODROP the kernel holds overflowed completions: flush them in.
+                if cqu_cq_has_overflow(ring) != 0 { _ = cqu_get_events(ring); continue }
+                return total
+            }
+            for i in 0..<n {
+                let cqe = cqes[i]!.pointee
+                handler(cqe.user_data, cqe.res, cqe.flags)
+            }
+            cqu_cq_advance(ring, UInt32(n))
+            total += n
+        }
+    }
+
+    public func now() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+    }
+
+    public func close() {
+        guard isOpen else { return }
+        cqu_queue_exit(ring)
+        ring.deallocate()
+        cqes.deallocate()
+        isOpen = false
+    }
+}

@@ -1,0 +1,226 @@
+/// A single-threaded executor of `poll` / `pollDropReady` state machines, idling in its I/O driver.
+///
+/// Only woken tasks are polled. When nothing is runnable the executor sleeps in the driver (the
+/// io_uring wait), bounded by the next timer; it never spins. Each turn polls at most the tasks that
+/// were runnable when the turn began, then looks at the driver, so a task that keeps waking itself
+/// cannot starve the others or the I/O.
+///
+/// ```swift
+/// let executor = try Executor()
+/// let answer = try executor.blockOn(MyFuture())
+/// ```
+///
+/// An executor belongs to the thread that created it; other threads reach it through a
+/// ``RemoteHandle``.
+public final class Executor {
+    /// The I/O driver: operations submit through it.
+    public let driver: Driver
+
+    var runQueue = RunQueue()
+    var live = TaskList()
+    var timers = TimerQueue()
+    private var nextTaskID: UInt64 = 0
+    /// `true` while a task is being polled: `blockOn` there would deadlock, so it is refused.
+    public private(set) var isPolling = false
+    private var isShutDown = false
+
+    /// Where diagnostics of this executor go (drop errors, fusedness violations, orphans at a
+    /// shutdown deadline). Defaults to the process-wide ``Diagnostics`` handler (standard error).
+    public var diagnosticHandler: (Diagnostic) -> Void = { Diagnostics.report($0) }
+
+    /// Counters for tests, demos and benchmarks.
+    public struct Statistics: Equatable, Sendable {
+        /// Task polls (either entry point).
+        public var polls = 0
+        /// Times the loop slept in the driver waiting for a completion or a timer.
+        public var parks = 0
+        /// Loop turns.
+        public var turns = 0
+        /// Tasks spawned.
+        public var spawned = 0
+        /// Tasks finished (completed or cancelled, and dropped).
+        public var finished = 0
+    }
+
+    /// Counters for tests, demos and benchmarks.
+    public private(set) var statistics = Statistics()
+
+    /// An executor over an io_uring with `entries` submission entries.
+    ///
+    /// Throws when the ring cannot be set up; the error names the cause and the remedy.
+    public convenience init(entries: UInt32 = 256) throws(IOError) {
+        self.init(backend: try UringBackend(entries: entries))
+    }
+
+    /// An executor over any backend (the simulated one in tests).
+    public init(backend: any IOBackend) {
+        driver = Driver(backend: backend)
+    }
+
+    deinit {
+        // Synchronous fallback: tasks still alive are released without their async drop (§2.5):
+        // their operations become orphans and the driver keeps their buffers until completion.
+        for task in live.snapshot() { live.remove(task) }
+        while runQueue.pop() != nil {}
+        if driver.isQuiescent { driver.backend.close() } else { Executor.abandon(driver) }
+    }
+
+    /// Keeps a driver (its ring and the buffers of its orphans) alive forever: the kernel may still
+    /// write into those buffers, so they are never freed early, and the ring is never torn down
+    /// with operations in flight.
+    static func abandon(_ driver: Driver) {
+        _ = Unmanaged.passRetained(driver)
+    }
+
+    // MARK: Tasks
+
+    /// Spawns `future` as a task and returns its handle. The task is polled on the next turn.
+    public func spawn<F: Future & ~Copyable>(_ future: consuming F, name: String? = nil) -> JoinHandle<F.Output> {
+        JoinHandle(makeTask(future, name: name))
+    }
+
+    func makeTask<F: Future & ~Copyable>(_ future: consuming F, name: String?) -> Task<F> {
+        nextTaskID += 1
+        let task = Task(future, executor: self, id: nextTaskID, name: name)
+        live.insert(task)
+        statistics.spawned += 1
+        schedule(task)
+        return task
+    }
+
+    func schedule(_ task: TaskBase) {
+        runQueue.push(task)
+    }
+
+    func taskFinished(_ task: TaskBase) {
+        live.remove(task)
+        statistics.finished += 1
+    }
+
+    /// Tasks that have not finished (running or dropping).
+    public var liveTaskCount: Int { live.count }
+
+    /// Reports a diagnostic to ``diagnosticHandler``.
+    public func report(_ diagnostic: Diagnostic) { diagnosticHandler(diagnostic) }
+
+    // MARK: Running
+
+    /// Runs the loop until `future` is ready and returns its output. Other tasks run meanwhile.
+    ///
+    /// Throws ``ExecutorError/reentrantBlockOn`` when called from inside a poll (never hangs), and
+    /// ``ExecutorError/stalled(task:)`` when nothing could ever wake the future.
+    public func blockOn<F: Future & ~Copyable>(_ future: consuming F) throws(ExecutorError) -> F.Output {
+        if isPolling {
+            report(Diagnostic(.misuse, ExecutorError.reentrantBlockOn.description))
+            throw .reentrantBlockOn
+        }
+        let task = makeTask(future, name: "blockOn")
+        try run(until: { task.phase == .finished }, name: task.typeName)
+        guard let output = task.output.take() else { throw .cancelled }
+        return output
+    }
+
+    /// Runs the loop until `condition` holds; throws `stalled` when nothing can make it hold.
+    func run(until condition: () -> Bool, name: String) throws(ExecutorError) {
+        while !condition() {
+            let progressed = try turn(mayBlock: true)
+            if !progressed && !condition() { throw .stalled(task: name) }
+        }
+    }
+
+    /// Runs every task that is runnable now, fires due timers and reaps completions, without sleeping.
+    public func runUntilIdle() throws(ExecutorError) {
+        repeat {
+            _ = try turn(mayBlock: false)
+        } while !runQueue.isEmpty
+    }
+
+    /// One turn: poll the tasks runnable at its start, fire timers, then visit the driver (sleeping
+    /// there if nothing is runnable). Returns `false` when nothing at all can happen any more.
+    func turn(mayBlock: Bool) throws(ExecutorError) -> Bool {
+        statistics.turns += 1
+        var budget = runQueue.count
+        while budget > 0, let task = runQueue.pop() {
+            budget -= 1
+            poll(task)
+        }
+        var now = driver.now()
+        _ = timers.fire(now: now)
+        let wait: Int64?
+        if !runQueue.isEmpty || !mayBlock {
+            wait = 0
+        } else if let deadline = timers.nextDeadline() {
+            wait = Int64(clamping: deadline > now ? deadline - now : 0)
+        } else if driver.isQuiescent && remoteIsIdle {
+            return false  // nothing runnable, nothing in flight, no timer: nothing can ever wake anyone
+        } else {
+            wait = nil
+        }
+        if wait != 0 { statistics.parks += 1 }
+        do { try driver.turn(waitNanos: wait) } catch { throw .driver(error) }
+        now = driver.now()
+        _ = timers.fire(now: now)
+        drainRemote()
+        return true
+    }
+
+    @inline(__always)
+    private func poll(_ task: TaskBase) {
+        guard task.phase != .finished else { return }
+        statistics.polls += 1
+        isPolling = true
+        var cx = Context(waker: Waker(task), executor: self)
+        task.run(&cx)
+        isPolling = false
+    }
+
+    // MARK: Shutdown
+
+    /// What a shutdown left behind.
+    public struct ShutdownReport: Equatable, Sendable {
+        /// Tasks whose async drop had not completed at the deadline.
+        public var tasksLeft: Int
+        /// Operations still in flight at the deadline: orphaned, their buffers kept until the kernel is done.
+        public var operationsLeft: Int
+        /// `true` when everything was dropped and nothing is in flight.
+        public var isClean: Bool { tasksLeft == 0 && operationsLeft == 0 }
+    }
+
+    /// Async-drops every live task and returns when they are all dropped and the driver has nothing
+    /// in flight, or when `deadline` (nanoseconds, on the driver's clock, from now) passes. Past the
+    /// deadline, remaining operations are orphaned safely: their buffers and the ring are kept, never
+    /// freed early, and a diagnostic says how many.
+    @discardableResult
+    public func shutdown(deadline nanoseconds: UInt64 = 5_000_000_000) -> ShutdownReport {
+        precondition(!isPolling, "shutdown() called from inside a poll")
+        let deadline = driver.now() &+ nanoseconds
+        for task in live.snapshot() { task.requestCancel() }
+        stopRemote()
+        while live.count > 0 || !driver.isQuiescent {
+            let now = driver.now()
+            if now >= deadline { break }
+            var budget = runQueue.count
+            while budget > 0, let task = runQueue.pop() { budget -= 1; poll(task) }
+            _ = timers.fire(now: now)
+            let remaining = Int64(clamping: deadline - now)
+            let next = timers.nextDeadline().map { Int64(clamping: $0 > now ? $0 - now : 0) }
+            let wait = runQueue.isEmpty ? min(remaining, next ?? remaining) : 0
+            if runQueue.isEmpty && driver.isQuiescent && next == nil && live.count > 0 { break }  // stuck drops
+            do { try driver.turn(waitNanos: wait) } catch { break }
+        }
+        let report = ShutdownReport(tasksLeft: live.count, operationsLeft: driver.operationsInFlight + driver.cancelsInFlight)
+        if !report.isClean {
+            self.report(Diagnostic(.orphanedAtShutdown,
+                "shutdown deadline passed with \(report.tasksLeft) task(s) still dropping and \(report.operationsLeft) operation(s) in flight; their buffers stay with the driver and the ring is kept open"))
+        }
+        isShutDown = true
+        return report
+    }
+
+    // MARK: Remote
+
+    var remote: RemoteInbox?
+    private var remoteIsIdle: Bool { remote == nil }
+    func drainRemote() { remote?.drain(into: self) }
+    func stopRemote() { remote?.stop(); remote = nil }
+}

@@ -1,0 +1,64 @@
+/// Why a join handle has no output: the task was cancelled before it produced one.
+public struct Cancelled: Error, Equatable, Sendable, CustomStringConvertible {
+    /// Creates the error.
+    public init() {}
+    /// "task cancelled".
+    public var description: String { "task cancelled" }
+}
+
+/// The handle to a spawned task, and itself a future of the task's outcome.
+///
+/// Its `pollDropReady` cancels the task and waits until the task's async drop has completed: dropping
+/// a handle asynchronously leaves nothing running. A handle released synchronously cancels the task
+/// and the executor finishes the task's async drop in the background. To let a task run on without
+/// its handle, ``detach()`` it explicitly.
+public struct JoinHandle<Output: ~Copyable>: Future, ~Copyable {
+    private var task: OutputTask<Output>?
+
+    init(_ task: OutputTask<Output>) { self.task = task }
+
+    deinit {
+        if let task, task.phase != .finished { task.requestCancel() }
+    }
+
+    /// Waits for the task: its output once it has completed *and* its async drop has finished, or
+    /// `Cancelled` when it was cancelled before completing.
+    public mutating func poll(_ cx: inout Context) -> Poll<Result<Output, Cancelled>> {
+        guard let task else { return .ready(.failure(Cancelled())) }
+        guard task.phase == .finished else {
+            task.joinWaker = cx.waker
+            return .pending
+        }
+        if let output = task.output.take() { return .ready(.success(output)) }
+        return .ready(.failure(Cancelled()))
+    }
+
+    /// Cancels the task and waits for its async drop to complete.
+    public mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> {
+        guard let task else { return .ready(()) }
+        guard task.phase == .finished else {
+            task.requestCancel()
+            task.joinWaker = cx.waker
+            return .pending
+        }
+        return .ready(())
+    }
+
+    /// Cancels the task: its `poll` is never called again, the executor drives its async drop to
+    /// completion, then this handle resolves as `Cancelled` (or with the output, if the task had
+    /// already completed). Cancelling a task that is already dropping has no further effect.
+    public func cancel() {
+        task?.requestCancel()
+    }
+
+    /// Lets the task run on without a handle. Nothing will observe its output.
+    public consuming func detach() {
+        task = nil
+    }
+
+    /// `true` once the task has completed or been cancelled, and its async drop is done.
+    public var isFinished: Bool { task.map { $0.phase == .finished } ?? true }
+
+    /// `true` once the task has been asked to cancel or is dropping.
+    public var isCancelling: Bool { task.map { $0.cancelRequested || $0.phase != .running } ?? false }
+}

@@ -1,0 +1,107 @@
+import Synchronization
+import CQuiesceUring
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A thread-safe way into an executor from other threads of a service: submit work, wake the loop.
+///
+/// Jobs run on the executor's thread, in submission order, at the loop's next turn. Submitting writes
+/// to an eventfd that the loop keeps a poll on in its ring, so a sleeping loop wakes at once.
+public final class RemoteHandle: Sendable {
+    let inbox: RemoteInboxState
+
+    init(_ inbox: RemoteInboxState) { self.inbox = inbox }
+
+    /// Runs `job` on the executor's thread. Returns `false` when the executor has shut down.
+    @discardableResult
+    public func execute(_ job: @escaping @Sendable (Executor) -> Void) -> Bool {
+        inbox.push(job)
+    }
+}
+
+final class RemoteInboxState: Sendable {
+    let eventFD: Int32
+    private let jobs = Mutex<(open: Bool, items: [@Sendable (Executor) -> Void])>((true, []))
+
+    init(eventFD: Int32) { self.eventFD = eventFD }
+
+    deinit { Glibc.close(eventFD) }
+
+    func push(_ job: @escaping @Sendable (Executor) -> Void) -> Bool {
+        let accepted = jobs.withLock { state -> Bool in
+            guard state.open else { return false }
+            state.items.append(job)
+            return true
+        }
+        if accepted { var one: UInt64 = 1; _ = Glibc.write(eventFD, &one, 8) }
+        return accepted
+    }
+
+    func take() -> [@Sendable (Executor) -> Void] {
+        jobs.withLock { state in
+            let items = state.items
+            state.items.removeAll(keepingCapacity: true)
+            return items
+        }
+    }
+
+    func close() { jobs.withLock { $0.open = false } }
+}
+
+/// The executor's side of the remote handle: the eventfd watch in the ring, re-armed after each wake.
+final class RemoteInbox {
+    let state: RemoteInboxState
+    var watch: JoinHandle<Void>?
+
+    init(state: RemoteInboxState) { self.state = state }
+
+    func drain(into executor: Executor) {
+        for job in state.take() { job(executor) }
+    }
+
+    func stop() {
+        state.close()
+        watch?.cancel()
+    }
+}
+
+extension Executor {
+    /// The thread-safe handle of this executor, created on first use.
+    ///
+    /// While a handle exists the loop keeps a poll on its eventfd in the ring, so `blockOn` waits for
+    /// remote work instead of reporting a stall.
+    public func remoteHandle() throws(IOError) -> RemoteHandle {
+        if let remote { return RemoteHandle(remote.state) }
+        let fd = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
+        guard fd >= 0 else { throw IOError(errno: errno, operation: "eventfd") }
+        let inbox = RemoteInbox(state: RemoteInboxState(eventFD: fd))
+        remote = inbox
+        inbox.watch = spawn(EventFDWatch(fd: fd), name: "remote-inbox")
+        return RemoteHandle(inbox.state)
+    }
+}
+
+/// Keeps a poll on the eventfd in flight; each time it fires, drains the counter and re-arms.
+struct EventFDWatch: Future, ~Copyable {
+    let fd: Int32
+    var poll: ValueOp?
+
+    init(fd: Int32) { self.fd = fd }
+
+    mutating func poll(_ cx: inout Context) -> Poll<Void> {
+        while true {
+            if poll == nil { poll = IO.poll(fd, events: UInt32(POLLIN)) }
+            guard case .ready(let result) = poll!.poll(&cx) else { return .pending }
+            poll = nil
+            var counter: UInt64 = 0
+            _ = Glibc.read(fd, &counter, 8)
+            cx.executor?.drainRemote()
+            if case .failure = result { return .ready(()) }
+        }
+    }
+
+    mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> {
+        poll.pollDropReady(&cx)
+    }
+}

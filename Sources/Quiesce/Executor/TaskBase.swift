@@ -1,0 +1,88 @@
+/// The executor's record of one spawned future, without its type.
+///
+/// A task is polled only when woken; it moves through three phases: running (its `poll` is called),
+/// dropping (its `pollDropReady` is driven to `.ready`; `poll` is never called again) and finished
+/// (the future has been released; the output, if any, waits for the join handle).
+class TaskBase: WakeTarget {
+    enum Phase: UInt8 { case running, dropping, finished }
+
+    unowned(unsafe) let executor: Executor
+    var phase: Phase = .running
+    var cancelRequested = false
+    /// The future completed with an output (as opposed to being cancelled before it did).
+    var completed = false
+    var queued = false
+    var joinWaker: Waker?
+    let id: UInt64
+    let name: String?
+
+    // Intrusive links: no allocation when a task is queued or listed.
+    var nextRunnable: TaskBase?
+    var nextLive: TaskBase?
+    unowned(unsafe) var previousLive: TaskBase?
+
+    init(executor: Executor, id: UInt64, name: String?) {
+        self.executor = executor
+        self.id = id
+        self.name = name
+    }
+
+    override final func wake() {
+        guard phase != .finished, !queued else { return }
+        executor.schedule(self)
+    }
+
+    /// Moves a task that has not finished to dropping. A drop already begun is unaffected.
+    final func requestCancel() {
+        guard phase == .running else { return }
+        cancelRequested = true
+        wake()
+    }
+
+    /// Polls the task once, in the phase it is in.
+    func run(_ cx: inout Context) { fatalError("abstract") }
+
+    var typeName: String { "task" }
+}
+
+/// A task whose output has type `Output`, so a join handle can take it without knowing the future.
+class OutputTask<Output: ~Copyable>: TaskBase {
+    var output: Output?
+}
+
+final class Task<F: Future & ~Copyable>: OutputTask<F.Output> {
+    var future: F?
+
+    init(_ future: consuming F, executor: Executor, id: UInt64, name: String?) {
+        self.future = consume future
+        super.init(executor: executor, id: id, name: name)
+    }
+
+    override var typeName: String { Quiesce.typeName(F.self) }
+
+    override func run(_ cx: inout Context) {
+        if phase == .running {
+            if cancelRequested {
+                phase = .dropping
+            } else {
+                switch future!.poll(&cx) {
+                case .pending:
+                    return
+                case .ready(let value):
+                    output = consume value
+                    completed = true
+                    // A finished future is still async-dropped before its output is delivered.
+                    phase = .dropping
+                }
+            }
+        }
+        guard phase == .dropping else { return }
+        guard future!.pollDropReady(&cx).isReady else { return }
+        checkFusedAfterReady(&future!, &cx)
+        future = nil  // the synchronous destructor runs here, exactly once
+        phase = .finished
+        executor.taskFinished(self)
+        joinWaker?.wake()
+        joinWaker = nil
+    }
+}

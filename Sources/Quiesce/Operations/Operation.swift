@@ -1,0 +1,88 @@
+/// How one kind of operation turns its completion into its output.
+public protocol OperationKind {
+    /// What the operation produces.
+    associatedtype Output: ~Copyable
+    /// Maps the completion of `request` to the output.
+    static func output(_ completion: consuming Completion, of request: OpRequest) -> Output
+}
+
+/// An io_uring operation as a future: submitted on first poll, ready when its completion arrives.
+///
+/// Its async drop cancels it and waits for the kernel to be done with it; its synchronous drop leaves
+/// its buffer with the driver until then. See ``OperationCore`` for the whole lifecycle. The concrete
+/// operations are ``ReadOp``, ``WriteOp``, ``RecvOp``, ``SendOp``, ``AcceptOp``, ``ConnectOp``,
+/// ``OpenOp``, ``CloseOp``, ``FsyncOp``, ``NopOp``, ``TimeoutOp``, ``PollOp`` and ``CancelOp``.
+public struct Operation<Kind: OperationKind>: Future, ~Copyable {
+    /// The shared lifecycle: submission, completion, cancellation, orphaning.
+    public var core: OperationCore
+
+    /// An operation over `core`.
+    public init(core: consuming OperationCore) { self.core = core }
+
+    /// Submits on first poll; ready with the output when the completion arrives.
+    @inlinable
+    public mutating func poll(_ cx: inout Context) -> Poll<Kind.Output> {
+        switch core.poll(&cx) {
+        case .pending: return .pending
+        case .ready(let completion): return .ready(Kind.output(completion, of: core.request))
+        }
+    }
+
+    /// Cancels the operation if in flight and waits until the kernel is done with it.
+    @inlinable
+    public mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> { core.pollDropReady(&cx) }
+
+    /// Cancels the operation and waits for its own completion; `.ready` with the output it carries:
+    /// `ECANCELED`, or the real result when the operation completed in the race (then anything it
+    /// created, like a descriptor, is the caller's).
+    @inlinable
+    public mutating func cancel(_ cx: inout Context) -> Poll<Kind.Output> {
+        switch core.cancel(&cx) {
+        case .pending: return .pending
+        case .ready(let completion): return .ready(Kind.output(completion, of: core.request))
+        }
+    }
+
+    /// `true` while the kernel holds the operation.
+    public var isInFlight: Bool { core.isInFlight }
+
+    /// The result of the cancel request once known: 0 (found and cancelled), -ENOENT (already done)
+    /// or -EALREADY (already running; it completes on its own).
+    public var cancelResult: Int32? { core.cancelResult }
+}
+
+/// The outcome of an operation that moved a buffer in: the byte count (or the error) and the buffer.
+public struct BufferResult: ~Copyable {
+    /// Bytes transferred, or why none were.
+    public var result: Result<Int, IOError>
+    /// The buffer, handed back. After a read its `count` includes the bytes read.
+    public var buffer: IOBuffer
+
+    /// Pairs a result with its buffer.
+    public init(result: Result<Int, IOError>, buffer: consuming IOBuffer) {
+        self.result = result
+        self.buffer = buffer
+    }
+}
+
+/// Output mapping shared by the buffer-carrying operations.
+public enum BufferKind: OperationKind {
+    public static func output(_ completion: consuming Completion, of request: OpRequest) -> BufferResult {
+        let result = completion.checked(request.name)
+        return BufferResult(result: result, buffer: completion.buffer.take() ?? IOBuffer(capacity: 0))
+    }
+}
+
+/// Output mapping of operations whose success carries no value.
+public enum StatusKind: OperationKind {
+    public static func output(_ completion: consuming Completion, of request: OpRequest) -> Result<Void, IOError> {
+        completion.checked(request.name).map { _ in () }
+    }
+}
+
+/// Output mapping of operations whose success is a count or a descriptor.
+public enum ValueKind: OperationKind {
+    public static func output(_ completion: consuming Completion, of request: OpRequest) -> Result<Int32, IOError> {
+        completion.checked(request.name).map { Int32($0) }
+    }
+}

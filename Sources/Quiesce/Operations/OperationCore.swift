@@ -1,0 +1,162 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The lifecycle every operation shares, after tokio-uring and monoio: submitted on first poll,
+/// ready when its completion arrives, cancelled by an *awaited* async drop, orphaned by a
+/// synchronous one.
+///
+/// - `poll`: submits on the first call (the buffer moves into the driver's slot), then waits for the
+///   completion. -EINTR is retried; -EAGAIN (a non-blocking descriptor) waits for readiness through a
+///   poll in the ring, then retries — neither reaches the caller.
+/// - `pollDropReady`: submits IORING_OP_ASYNC_CANCEL and stays pending until the operation's own
+///   completion (and the cancel's) has arrived, whatever it says; a descriptor created anyway (an
+///   accept or open that won the race) is closed; only then are buffer and slot released.
+/// - `deinit` while in flight: the driver keeps the buffer in its orphan table until the completion.
+public struct OperationCore: ~Copyable {
+    enum State: Equatable {
+        case idle
+        case inFlight(OpToken)
+        case awaitingReadiness(OpToken)
+        case done
+    }
+
+    /// What the operation asks of the kernel.
+    public let request: OpRequest
+    var buffer: IOBuffer?
+    var storage: OpStorage
+    var driver: Driver?
+    var state: State = .idle
+    /// The result of the cancel request sent by a drop or ``cancel(_:)``, once known:
+    /// 0, -ENOENT or -EALREADY.
+    public private(set) var cancelResult: Int32?
+    /// Times -EINTR or -EAGAIN made the operation go round again.
+    public private(set) var retries = 0
+
+    /// An operation that will submit `request`, owning `buffer` and `storage` while in flight.
+    public init(_ request: OpRequest, buffer: consuming IOBuffer? = nil, storage: OpStorage = OpStorage()) {
+        self.request = request
+        self.buffer = buffer
+        self.storage = storage
+    }
+
+    deinit {
+        switch state {
+        case .inFlight(let token), .awaitingReadiness(let token): driver?.orphan(token)
+        case .idle, .done: break
+        }
+    }
+
+    /// `true` while the kernel holds the operation.
+    public var isInFlight: Bool {
+        switch state {
+        case .inFlight, .awaitingReadiness: return true
+        case .idle, .done: return false
+        }
+    }
+
+    /// The token of the operation in flight, if any.
+    public var token: OpToken? {
+        switch state {
+        case .inFlight(let token), .awaitingReadiness(let token): return token
+        case .idle, .done: return nil
+        }
+    }
+
+    /// Submits on first call; `.ready` with the completion once it has arrived.
+    public mutating func poll(_ cx: inout Context) -> Poll<Completion> {
+        while true {
+            switch state {
+            case .idle:
+                guard let driver = driver ?? cx.executor?.driver else {
+                    state = .done
+                    cx.report(Diagnostic(.misuse, "\(request.name) polled outside an executor: it needs a driver"))
+                    return .ready(Completion(result: -ENXIO, flags: 0, buffer: buffer.take(), storage: storage))
+                }
+                self.driver = driver
+                let storage = self.storage
+                state = .inFlight(driver.submit(request, buffer: buffer.take(), waker: cx.waker) { $0 = storage })
+                return .pending
+            case .inFlight(let token):
+                guard driver!.poll(token, waker: cx.waker) else { return .pending }
+                var completion = driver!.take(token)
+                let result = completion.result
+                if result == -EINTR || (result == -EAGAIN && readinessEvents != nil) {
+                    retries += 1
+                    buffer = completion.buffer.take()
+                    if result == -EINTR {
+                        state = .idle
+                    } else {
+                        state = .awaitingReadiness(driver!.submit(.poll(fd: fd, events: readinessEvents!), buffer: nil, waker: cx.waker))
+                        return .pending
+                    }
+                    continue
+                }
+                state = .done
+                return .ready(completion)
+            case .awaitingReadiness(let token):
+                guard driver!.poll(token, waker: cx.waker) else { return .pending }
+                let readiness = driver!.take(token)
+                if readiness.result < 0 && readiness.result != -EINTR && readiness.result != -EAGAIN {
+                    state = .done
+                    return .ready(Completion(result: readiness.result, flags: 0, buffer: buffer.take(), storage: storage))
+                }
+                state = .idle
+            case .done:
+                preconditionFailure("\(request.name) polled after it completed or after its drop began")
+            }
+        }
+    }
+
+    /// Cancels the operation and waits until its own completion has arrived; `.ready` with that
+    /// completion: -ECANCELED, or the real result when the operation won the race. The caller owns
+    /// whatever it carries (a descriptor that was opened anyway is the caller's to close).
+    public mutating func cancel(_ cx: inout Context) -> Poll<Completion> {
+        switch state {
+        case .idle, .done:
+            state = .done
+            return .ready(Completion(result: -ECANCELED, flags: 0, buffer: buffer.take(), storage: storage))
+        case .inFlight(let token), .awaitingReadiness(let token):
+            guard driver!.cancel(token, waker: cx.waker) else { return .pending }
+            cancelResult = driver!.cancelResult(token)
+            var completion = driver!.take(token)
+            let wasReadinessPoll = state != .inFlight(token)
+            state = .done
+            if wasReadinessPoll {
+                return .ready(Completion(result: -ECANCELED, flags: 0, buffer: buffer.take(), storage: storage))
+            }
+            return .ready(Completion(result: completion.result, flags: completion.flags,
+                                     buffer: completion.buffer.take(), storage: completion.storage))
+        }
+    }
+
+    /// Cancels the operation if it is in flight and is ready once nothing of it is in flight; a
+    /// result that must not leak (a descriptor from a successful accept or open) is closed.
+    public mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> {
+        let wasMain: Bool
+        if case .inFlight = state { wasMain = true } else { wasMain = false }
+        guard case .ready(let completion) = cancel(&cx) else { return .pending }
+        if wasMain { driver?.releaseResult(request, completion.result) }
+        return .ready(())
+    }
+
+    private var fd: Int32 {
+        switch request {
+        case .read(let fd, _), .write(let fd, _, _), .recv(let fd, _), .send(let fd, _, _),
+             .accept(let fd, _), .connect(let fd), .poll(let fd, _), .fsync(let fd, _), .close(let fd),
+             .cancelFD(let fd):
+            return fd
+        case .nop, .openat, .timeout:
+            return -1
+        }
+    }
+
+    // Which readiness to wait for when a non-blocking descriptor answers -EAGAIN.
+    private var readinessEvents: UInt32? {
+        switch request {
+        case .read, .recv, .accept: return UInt32(POLLIN)
+        case .write, .send, .connect: return UInt32(POLLOUT)
+        default: return nil
+        }
+    }
+}

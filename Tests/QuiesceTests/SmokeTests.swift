@@ -1,0 +1,63 @@
+import XCTest
+import Glibc
+@testable import Quiesce
+
+/// A future driven by hand-written states: counts its polls and finishes after `steps` of them.
+struct Countdown: Future {
+    var steps: Int
+    mutating func poll(_ cx: inout Context) -> Poll<Int> {
+        if steps == 0 { return .ready(42) }
+        steps -= 1
+        cx.waker.wake()
+        return .pending
+    }
+}
+
+/// Reads one pipe and gives back what came, through the ring.
+struct ReadOnce: Future, ~Copyable {
+    var op: BufferOp
+    init(fd: Int32) { op = IO.read(fd, into: IOBuffer(capacity: 64)) }
+    mutating func poll(_ cx: inout Context) -> Poll<String> {
+        switch op.poll(&cx) {
+        case .pending: return .pending
+        case .ready(let r): return .ready(r.buffer.string)
+        }
+    }
+    mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> { op.pollDropReady(&cx) }
+}
+
+final class SmokeTests: XCTestCase {
+    func testBlockOnRunsAHandWrittenFuture() throws {
+        let executor = try Executor()
+        XCTAssertEqual(try executor.blockOn(Countdown(steps: 3)), 42)
+        XCTAssertEqual(executor.statistics.polls, 4)
+    }
+
+    func testNopThroughTheRing() throws {
+        let executor = try Executor()
+        let result = try executor.blockOn(IO.nop())
+        XCTAssertNoThrow(try result.get())
+        XCTAssertTrue(executor.driver.isQuiescent)
+    }
+
+    func testReadFromPipe() throws {
+        let executor = try Executor()
+        let (r, w) = try Sockets.pipe()
+        defer { close(r); close(w) }
+        XCTAssertEqual(write(w, "hello", 5), 5)
+        XCTAssertEqual(try executor.blockOn(ReadOnce(fd: r)), "hello")
+    }
+
+    func testCancelledReadIsAwaited() throws {
+        let executor = try Executor()
+        let (r, w) = try Sockets.pipe()
+        defer { close(r); close(w) }
+        let handle = executor.spawn(ReadOnce(fd: r))
+        try executor.runUntilIdle()
+        XCTAssertEqual(executor.driver.operationsInFlight, 1)
+        let outcome = try executor.blockOn(AsyncDrop(handle))
+        _ = outcome
+        XCTAssertTrue(executor.driver.isQuiescent)
+        XCTAssertEqual(executor.driver.liveSlots, 0)
+    }
+}
