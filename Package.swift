@@ -11,6 +11,10 @@ let package = Package(
     name: "Quiesce",
     products: [
         .library(name: "Quiesce", targets: ["Quiesce"]),
+        .executable(name: "QuiesceDemo", targets: ["QuiesceDemo"]),
+        .executable(name: "QuiesceKV", targets: ["QuiesceKV"]),
+        .executable(name: "QuiesceEcho", targets: ["QuiesceEcho"]),
+        .executable(name: "QuiesceBench", targets: ["QuiesceBench"]),
     ],
     targets: [
         // Thin C wrappers over the system's liburing (Debian: liburing-dev).
@@ -18,14 +22,53 @@ let package = Package(
             name: "CQuiesceUring",
             linkerSettings: [.linkedLibrary("uring")]
         ),
+        // The library: core model, drop glue, executor, drivers (io_uring and simulated), operations.
         .target(
             name: "Quiesce",
             dependencies: ["CQuiesceUring"],
             swiftSettings: coreSettings
         ),
+        // `make demo`: narrated io_uring cancellation demos.
+        .executableTarget(
+            name: "QuiesceDemo",
+            dependencies: ["Quiesce"]
+        ),
+        // Example service: a RESP (Redis protocol) key-value server embedding the executor.
+        .target(
+            name: "QuiesceKVCore",
+            dependencies: ["Quiesce"]
+        ),
+        .executableTarget(
+            name: "QuiesceKV",
+            dependencies: ["QuiesceKVCore"]
+        ),
+        // Example: a TCP echo server on the executor (also the benchmark's echo subject).
+        .executableTarget(
+            name: "QuiesceEcho",
+            dependencies: ["Quiesce"]
+        ),
+        // `make bench`: the benchmark harness and its raw-liburing reference loops in C.
+        .target(
+            name: "CRawRing",
+            path: "Benchmarks/CRawRing",
+            linkerSettings: [.linkedLibrary("uring")]
+        ),
+        .executableTarget(
+            name: "QuiesceBench",
+            dependencies: ["Quiesce", "CRawRing"],
+            path: "Benchmarks/QuiesceBench"
+        ),
         .testTarget(
             name: "QuiesceTests",
             dependencies: ["Quiesce"]
+        ),
+        .testTarget(
+            name: "QuiesceSimTests",
+            dependencies: ["Quiesce"]
+        ),
+        .testTarget(
+            name: "QuiesceKVTests",
+            dependencies: ["QuiesceKVCore", "Quiesce"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,4 @@
+#ifndef CRAWRING_H
+#define CRAWRING_H
+int crr_version(void);
+#endif

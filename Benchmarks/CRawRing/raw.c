@@ -1,0 +1,2 @@
+#include "CRawRing.h"
+int crr_version(void) { return 1; }

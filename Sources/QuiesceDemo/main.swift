@@ -1,0 +1,1 @@
+print("Quiesce demos: see issue 3 (being built).")

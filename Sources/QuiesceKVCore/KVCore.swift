@@ -1,0 +1,1 @@
+/// The RESP key-value service (issue 6).
