@@ -92,3 +92,65 @@ func tcpPair() throws -> (client: Int32, server: Int32) {
     precondition(server >= 0)
     return (client, server)
 }
+
+/// A backend a test scripts by hand: it records what the driver submits and delivers exactly the
+/// completions the test chooses, in the order it chooses. `room` bounds the submission queue.
+final class ScriptedBackend: IOBackend {
+    struct Submission: Equatable { var userData: UInt64; var request: OpRequest?; var cancelTarget: UInt64? }
+    /// Submissions queued and not yet handed over by `submit`.
+    var queued: [Submission] = []
+    /// Submissions handed to the "kernel".
+    var submitted: [Submission] = []
+    /// Completions to deliver at the next reap: (userData, result).
+    var completions: [(UInt64, Int32)] = []
+    /// How many submissions fit in the queue before `submit` empties it.
+    var room = Int.max
+    var clock: UInt64 = 0
+    var closed = false
+
+    func prepare(_ request: OpRequest, userData: UInt64, region: UnsafeMutableRawBufferPointer?,
+                 storage: UnsafeMutablePointer<OpStorage>) -> Bool {
+        guard queued.count < room else { return false }
+        queued.append(Submission(userData: userData, request: request, cancelTarget: nil))
+        return true
+    }
+
+    func prepareCancel(target: UInt64, userData: UInt64) -> Bool {
+        guard queued.count < room else { return false }
+        queued.append(Submission(userData: userData, request: nil, cancelTarget: target))
+        return true
+    }
+
+    func submit(waitNanos: Int64?) throws(IOError) {
+        submitted += queued
+        queued.removeAll()
+    }
+
+    func reap(_ handler: (UInt64, Int32, UInt32) -> Void) -> Int {
+        let batch = completions
+        completions.removeAll()
+        for (userData, result) in batch { handler(userData, result, 0) }
+        return batch.count
+    }
+
+    func now() -> UInt64 { clock }
+    func close() { closed = true }
+
+    /// The `user_data` of the n-th submitted operation (not counting cancels).
+    func operation(_ n: Int) -> UInt64 { submitted.filter { $0.request != nil }[n].userData }
+    /// The `user_data` of the cancel that targets `target`, if one was submitted.
+    func cancel(of target: UInt64) -> UInt64? { submitted.first { $0.cancelTarget == target }?.userData }
+}
+
+/// Drives `op.cancel(&cx)` by hand until the operation's own completion is in; returns its output.
+func driveCancel<K: OperationKind>(_ op: inout Quiesce.Operation<K>, on executor: Executor, maxTurns: Int = 10_000,
+                                   file: StaticString = #filePath, line: UInt = #line) throws -> K.Output {
+    let target = CountingWakeTarget()
+    for _ in 0..<maxTurns {
+        var cx = Context(waker: Waker(target), executor: executor)
+        if case .ready(let output) = op.cancel(&cx) { return output }
+        try executor.driver.turn(waitNanos: 2_000_000_000)
+    }
+    XCTFail("cancel still pending after \(maxTurns) turns", file: file, line: line)
+    throw IOError(errno: ETIMEDOUT, operation: "driveCancel")
+}
