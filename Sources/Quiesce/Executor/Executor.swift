@@ -60,7 +60,9 @@ public final class Executor {
     deinit {
         // Synchronous fallback: tasks still alive are released without their async drop (§2.5):
         // their operations become orphans and the driver keeps their buffers until completion.
-        for task in live.snapshot() { live.remove(task) }
+        // The futures are released explicitly: a task waiting on I/O is also referenced by the
+        // driver's slot (its waker), so dropping the list alone would keep it, and its buffers, alive.
+        for task in live.snapshot() { live.remove(task); task.releaseSynchronously() }
         while runQueue.pop() != nil {}
         if driver.isQuiescent { driver.backend.close() } else { Executor.abandon(driver) }
     }
