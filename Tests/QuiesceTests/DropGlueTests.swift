@@ -285,3 +285,24 @@ extension Result {
         return nil
     }
 }
+
+final class DropInBackgroundTests: XCTestCase {
+    func testSynchronousReleaseHandsTheAsyncDropToANewTask() throws {
+        let log = Log()
+        let executor = Executor(backend: IdleBackend())
+        do { _ = DropInBackground(Part("conn", log, dropSteps: 2), on: executor) }
+        XCTAssertEqual(log.events, [], "nothing ran yet: the drop was handed to a task")
+        XCTAssertEqual(executor.liveTaskCount, 1)
+        try executor.runUntilIdle()
+        XCTAssertEqual(log.events, ["conn.dropping", "conn.dropping", "conn.dropped", "conn.deinit"])
+    }
+
+    func testAsyncDropInTheOwnerSpawnsNothing() throws {
+        let log = Log()
+        let executor = Executor(backend: IdleBackend())
+        try executor.blockOn(asyncDrop(DropInBackground(Part("conn", log, dropSteps: 1), on: executor)))
+        XCTAssertEqual(executor.statistics.spawned, 1, "only the blockOn task itself")
+        XCTAssertEqual(log.count("conn.dropped"), 1)
+        XCTAssertEqual(log.count("conn.deinit"), 1)
+    }
+}
