@@ -204,6 +204,19 @@ final class ExecutorTests: XCTestCase {
         XCTAssertEqual(executor.liveTaskCount, 0)
     }
 
+    func testReleasingAnExecutorAsyncDropsItsLiveTasks() throws {
+        let log = Log()
+        do {
+            let local = Executor(backend: IdleBackend())
+            local.spawn(Forever(name: "t", log: log, dropSteps: 2)).detach()
+            local.spawn(timeout(.seconds(60), Forever(name: "s", log: log))).detach()
+            try local.runUntilIdle()
+        }
+        XCTAssertEqual(log.count("t.dropped"), 1)
+        XCTAssertEqual(log.count("t.deinit"), 1)
+        XCTAssertEqual(log.count("s.deinit"), 1)
+    }
+
     func testSpawnedTasksRunInSpawnOrder() throws {
         for i in 0..<4 { executor.spawn(Probe("t\(i)", log)).detach() }
         try executor.runUntilIdle()
