@@ -25,6 +25,10 @@ public protocol IOBackend: AnyObject {
     /// The backend's monotonic clock, in nanoseconds. A simulation keeps a virtual clock.
     func now() -> UInt64
 
+    /// Closes a descriptor the kernel created for an operation whose owner no longer wants it (a
+    /// cancelled or orphaned accept/open that succeeded anyway), so it never leaks.
+    func closeDescriptor(_ fd: Int32)
+
     /// Releases the kernel resources. The driver calls it only when nothing is in flight.
     func close()
 }
