@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The kernel side of the driver: where submissions go and completions come from.
 ///
 /// Two implementations share the one ``Driver`` (its slots, generations, cancellation and orphans):
@@ -31,4 +35,10 @@ public protocol IOBackend: AnyObject {
 
     /// Releases the kernel resources. The driver calls it only when nothing is in flight.
     func close()
+}
+
+extension IOBackend {
+    /// Closes a real descriptor with close(2): right for every backend whose descriptors are the
+    /// process's own. A simulation overrides it.
+    public func closeDescriptor(_ fd: Int32) { _ = Glibc.close(fd) }
 }
