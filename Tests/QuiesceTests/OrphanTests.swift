@@ -82,9 +82,9 @@ final class OrphanTests: XCTestCase {
         XCTAssertEqual(executor.driver.liveSlots, 0)
     }
 
-    func testTaskDroppedSynchronouslyWithItsExecutorKeepsTheDriverAlive() throws {
-        // An executor released with a read in flight abandons its driver (ring and buffers) rather
-        // than tear the ring down under the kernel.
+    func testReleasedExecutorFirstAsyncDropsItsTasks() throws {
+        // An executor released with a read in flight shuts down first (bounded): the read is cancelled
+        // and awaited, so the ring can be torn down and nothing is left behind.
         weak var driver: Driver?
         do {
             let executor = try Executor(entries: 8)
@@ -93,7 +93,25 @@ final class OrphanTests: XCTestCase {
             try executor.runUntilIdle()
             XCTAssertEqual(executor.driver.operationsInFlight, 1)
         }
+        XCTAssertNil(driver, "nothing in flight: the driver and its ring are gone")
+    }
+
+    func testTaskLeftByAShutdownDeadlineKeepsTheDriverAlive() throws {
+        // Past the shutdown deadline the executor abandons its driver (ring and buffers) rather than
+        // tear the ring down under the kernel.
+        weak var driver: Driver?
+        var reports: [Diagnostic] = []
+        do {
+            let executor = try Executor(entries: 8)
+            executor.diagnosticHandler = { reports.append($0) }
+            driver = executor.driver
+            executor.spawn(ReadOnce(fd: r)).detach()
+            try executor.runUntilIdle()
+            let report = executor.shutdown(deadline: 0)
+            XCTAssertEqual(report, Executor.ShutdownReport(tasksLeft: 1, operationsLeft: 1))
+        }
         XCTAssertNotNil(driver, "the driver (and the orphan's buffer) outlive the executor")
         XCTAssertEqual(driver?.orphanCount, 1)
+        XCTAssertEqual(reports.map(\.kind), [.orphanedAtShutdown])
     }
 }
