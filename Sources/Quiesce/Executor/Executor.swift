@@ -214,6 +214,7 @@ public final class Executor {
             if now >= deadline { break }
             var budget = runQueue.count
             while budget > 0, let task = runQueue.pop() { budget -= 1; poll(task) }
+            // The last drops may have just finished: don't sleep in the driver until the deadline.
             if live.count == 0 && driver.isQuiescent { break }
             _ = timers.fire(now: now)
             let remaining = Int64(clamping: deadline - now)
