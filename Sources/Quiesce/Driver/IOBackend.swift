@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The kernel side of the driver: where submissions go and completions come from.
 ///
 /// Two implementations share the one ``Driver`` (its slots, generations, cancellation and orphans):
@@ -31,4 +35,11 @@ public protocol IOBackend: AnyObject {
 
     /// Releases the kernel resources. The driver calls it only when nothing is in flight.
     func close()
+}
+
+extension IOBackend {
+    /// Closes the real descriptor `fd` (backends over the real kernel need nothing else).
+    public func closeDescriptor(_ fd: Int32) {
+        _ = Glibc.close(fd)
+    }
 }

@@ -193,7 +193,12 @@ public final class SimBackend: IOBackend {
                     op.target = descriptor
                 }
                 if case .timeout(let nanoseconds) = op.request { op.deadline = clock &+ nanoseconds }
-                pending.append(op)
+                switch op.request {
+                case .close, .cancelFD:
+                    post(op.userData, perform(op))  // done inline during the submit, as the kernel does
+                default:
+                    pending.append(op)
+                }
             case .cancel(let target, let userData):
                 processCancel(target: target, userData: userData)
             }
