@@ -124,7 +124,7 @@ public final class Executor {
     /// Runs the loop until `condition` holds; throws `stalled` when nothing can make it hold.
     func run(until condition: () -> Bool, name: String) throws(ExecutorError) {
         while !condition() {
-            let progressed = try turn(mayBlock: true)
+            let progressed = try turn(mayBlock: true, stopWhen: condition)
             if !progressed && !condition() { throw .stalled(task: name) }
         }
     }
@@ -138,7 +138,7 @@ public final class Executor {
 
     /// One turn: poll the tasks runnable at its start, fire timers, then visit the driver (sleeping
     /// there if nothing is runnable). Returns `false` when nothing at all can happen any more.
-    func turn(mayBlock: Bool) throws(ExecutorError) -> Bool {
+    func turn(mayBlock: Bool, stopWhen done: () -> Bool = { false }) throws(ExecutorError) -> Bool {
         statistics.turns += 1
         var budget = runQueue.count
         while budget > 0, let task = runQueue.pop() {
@@ -152,7 +152,8 @@ public final class Executor {
             _ = timers.fire(now: now)
         }
         let wait: Int64?
-        if !runQueue.isEmpty || !mayBlock {
+        // The awaited future finished in this turn: don't sleep on other tasks' I/O (it may never come).
+        if !runQueue.isEmpty || !mayBlock || done() {
             wait = 0
         } else if let deadline = timers.nextDeadline() {
             wait = Int64(clamping: deadline > now ? deadline - now : 0)

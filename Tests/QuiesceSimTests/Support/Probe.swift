@@ -37,6 +37,7 @@ struct Probe: Future, ~Copyable {
         if dropBegan { ledger.fail("no-poll-after-drop", "probe \(id) polled after its drop began") }
         if finished { ledger.fail("no-poll-after-ready", "probe \(id) polled after it was ready") }
         guard let node else { return .ready(()) }
+        if ledger.sim.trace != nil { ledger.sim.trace!("poll probe \(id) \(type(of: node))") }
         let result = node.poll(&cx)
         if result.isReady { finished = true }
         return result
@@ -57,6 +58,8 @@ struct Probe: Future, ~Copyable {
 final class ProbeBox {
     let id: Int
     var probe: Probe?
+    /// Moved into a task (a scope's child), so its owner no longer releases it.
+    var spawned = false
     init(_ probe: consuming Probe) {
         id = probe.id
         self.probe = consume probe

@@ -8,19 +8,26 @@ struct SeedRun {
     /// Invariant name → violations it found.
     private(set) var caught: [String: Int] = [:]
     private(set) var summary = ""
+    /// What the simulation exercised.
+    private(set) var statistics = SimStatistics()
+    private(set) var opsOrphaned = 0
+
+    /// Print every step of the simulation (replays of one seed).
+    var trace = false
 
     init(seed: UInt64) { self.seed = seed }
 
     mutating func run() {
         let sim = SimBackend(seed: seed)
+        if trace { sim.trace = { print($0) } }
         let ledger = Ledger(sim: sim)
         sim.watchBuffers()
         do {
             var rng = sim.workloadRandom()
             let horizon: UInt64 = 60_000
             let world = SimWorld(sim: sim, rng: &rng, horizon: horizon)
-            var builder = WorkloadBuilder(rng: rng.fork(), ledger: ledger, world: world, budget: rng.pick(2...9))
-            let tree = builder.probe(depth: 3, owners: [])
+            var builder = WorkloadBuilder(rng: rng.fork(), ledger: ledger, world: world, budget: rng.pick(3...24))
+            let tree = builder.probe(depth: 5, owners: [])
             let rootID = ledger.newProbe()
             let root = Probe(id: rootID, node: TimeoutNode(nanoseconds: 2 * horizon, tree, ledger: ledger, owners: [rootID]))
 
@@ -53,6 +60,8 @@ struct SeedRun {
             ledger.fail(text.contains("freed while") ? "no-buffer-freed-in-flight" : "kernel-protocol", text)
         }
         sim.stopWatchingBuffers()
+        statistics = sim.statistics
+        opsOrphaned = ledger.opsOrphaned
         violations = ledger.violations
         caught = ledger.caught
         summary = "probes \(ledger.probeCount), ops \(ledger.opsStarted) (ready \(ledger.opsReady), dropped \(ledger.opsDropped), orphaned \(ledger.opsOrphaned)); " + sim.summary

@@ -132,23 +132,23 @@ final class ScopeNode: Node {
     struct Body: ScopeBody, ~Copyable {
         let children: [ProbeBox]
         mutating func poll(_ cx: inout Context, _ scope: borrowing ScopeSpawner) -> Poll<Void> {
-            for box in children { if let child = box.probe.take() { scope.spawn(child).detach() } }
+            for box in children { if let child = box.probe.take() { box.spawned = true; scope.spawn(child).detach() } }
             return .ready(())
         }
     }
 
     var scope: Scope<Body>?
-    let childIDs: [Int]
+    let children: [ProbeBox]
 
     init(children: [ProbeBox], ledger: Ledger, owners: [Int]) {
-        childIDs = children.map { $0.id }
+        self.children = children
         scope = Scope(Body(children: children))
         super.init(ledger: ledger, owners: owners)
     }
 
     override func poll(_ cx: inout Context) -> Poll<Void> {
         guard scope!.poll(&cx).isReady else { return .pending }
-        for id in childIDs where !ledger.hasDeinited(id) {
+        for id in children.filter(\.spawned).map(\.id) where !ledger.hasDeinited(id) {
             ledger.fail("scope-waits-children", "scope completed before its child (probe \(id)) was released")
         }
         return .ready(())
@@ -156,7 +156,7 @@ final class ScopeNode: Node {
 
     override func pollDropReady(_ cx: inout Context) -> Poll<Void> {
         guard scope.pollDropReady(&cx).isReady else { return .pending }
-        for id in childIDs where !ledger.hasDeinited(id) {
+        for id in children.filter(\.spawned).map(\.id) where !ledger.hasDeinited(id) {
             ledger.fail("scope-waits-children", "scope's async drop completed before its child (probe \(id)) was released")
         }
         return .ready(())

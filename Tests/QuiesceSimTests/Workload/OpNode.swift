@@ -22,6 +22,8 @@ final class OpNode: Node {
     var accepted: AcceptOp?
     var sleeper: Sleep?
     var heldFD: Int32?
+    /// The descriptor a close operation is working on: a close dropped before it ran leaves it open.
+    var closingFD: Int32?
     var lastToken: OpToken?
     var active = false
 
@@ -35,6 +37,7 @@ final class OpNode: Node {
     deinit {
         // Released without its async drop (an orphaned subtree): the descriptor is still ours to close.
         if let heldFD { ledger.sim.close(heldFD) }
+        if let closingFD, ledger.sim.isOpen(closingFD) { ledger.sim.close(closingFD) }
         if active { ledger.opsOrphaned += 1 }
     }
 
@@ -44,6 +47,7 @@ final class OpNode: Node {
         lastToken = nil
         if let fd = heldFD {
             heldFD = nil
+            closingFD = fd
             status = IO.close(fd)
             return
         }
@@ -130,6 +134,8 @@ final class OpNode: Node {
         if active { active = false; ledger.opsDropped += 1 }
         // A descriptor received but not closed yet: close it now (a synchronous close).
         if let fd = heldFD { heldFD = nil; ledger.sim.close(fd) }
+        // A close cancelled before it reached the kernel did not close (descriptors are never reused here).
+        if let fd = closingFD, ledger.sim.isOpen(fd) { closingFD = nil; ledger.sim.close(fd) }
         return .ready(())
     }
 }

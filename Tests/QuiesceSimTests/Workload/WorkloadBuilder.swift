@@ -47,7 +47,7 @@ struct WorkloadBuilder {
 
     private mutating func node(depth: Int, owners: [Int]) -> Node {
         budget -= 1
-        if depth == 0 || budget <= 0 || rng.chance(300) { return leaf(owners) }
+        if depth == 0 || budget <= 0 || rng.chance(250) { return leaf(owners) }
         let d = depth - 1
         switch rng.below(7) {
         case 0:
@@ -89,7 +89,7 @@ struct WorkloadBuilder {
         case 9: kind = .read(world.socket)
         default: kind = .nop
         }
-        let count = rng.pick(1...3)
+        let count = rng.pick(1...4)
         let orphanAt = rng.chance(120) ? rng.pick(1...count) : nil
         return OpNode(kind, count: count, orphanAt: orphanAt, ledger: ledger, owners: owners)
     }

@@ -68,6 +68,13 @@ public final class SimBackend: IOBackend {
 
     func violation(_ text: String) { violations.append(text) }
 
+    /// Where a step-by-step account of the simulation goes (`nil`: nowhere). For replaying a seed.
+    public var trace: ((String) -> Void)?
+
+    func log(_ text: @autoclosure () -> String) {
+        if let trace { trace("[t=\(clock)] " + text()) }
+    }
+
     // MARK: IOBackend
 
     public func prepare(_ request: OpRequest, userData: UInt64, region: UnsafeMutableRawBufferPointer?,
@@ -75,6 +82,7 @@ public final class SimBackend: IOBackend {
         guard roomInQueue() else { return false }
         if inFlight[userData] != nil { violation("user_data \(userData) reused while its operation is in flight") }
         inFlight[userData] = region
+        log("prepare \(request.name) \(OpToken.decode(userData).token)")
         sq.append(.operation(SimOp(userData: userData, request: request, region: region, storage: storage)))
         statistics.prepared += 1
         return true
@@ -84,6 +92,7 @@ public final class SimBackend: IOBackend {
         guard roomInQueue() else { return false }
         if inFlight[userData] != nil { violation("cancel user_data \(userData) reused while in flight") }
         inFlight[userData] = .some(nil)
+        log("prepare cancel of \(OpToken.decode(target).token)")
         sq.append(.cancel(target: target, userData: userData))
         statistics.cancelsPrepared += 1
         return true
@@ -107,12 +116,14 @@ public final class SimBackend: IOBackend {
     }
 
     private func reject() -> Bool {
+        log("submission queue full")
         statistics.queueFullRejections += 1
         rejectedSinceSubmit = true
         return false
     }
 
     public func submit(waitNanos: Int64?) throws(IOError) {
+        log("submit, wait \(waitNanos.map(String.init) ?? "forever")")
         if let errno = faults.failNextSubmit {
             faults.failNextSubmit = nil
             statistics.failedSubmits += 1
@@ -140,7 +151,7 @@ public final class SimBackend: IOBackend {
             }
             statistics.stalls += 1
             throw IOError(errno: EDEADLK, operation: "simulated wait",
-                          remedy: "nothing in flight can ever complete (\(pending.count) operation(s) blocked, no timer, no scripted event): the program would hang here")
+                          remedy: "nothing in flight can ever complete (blocked: \(pending.map { "\($0.request.name) \(OpToken.decode($0.userData).token)" }.joined(separator: ", ")); no timer, no scripted event): the program would hang here")
         }
         rejectedSinceSubmit = false
     }
@@ -154,6 +165,7 @@ public final class SimBackend: IOBackend {
         for completion in batch {
             inFlight[completion.userData] = nil
             statistics.completionsReaped += 1
+            log("reap \(OpToken.decode(completion.userData).token)\(completion.userData & (1 << 63) != 0 ? " (cancel)" : "")")
             handler(completion.userData, completion.result, 0)
         }
         return count
@@ -246,6 +258,7 @@ public final class SimBackend: IOBackend {
     }
 
     func post(_ userData: UInt64, _ result: Int32) {
+        log("complete \(userData & (1 << 63) != 0 ? "cancel of " : "")\(OpToken.decode(userData).token): \(result)")
         cq.append(SimCompletion(userData: userData, result: result))
         statistics.completionsPosted += 1
     }
