@@ -50,6 +50,8 @@ public final class SimBackend: IOBackend {
     var queueFullFor = 0
     var rejectedSinceSubmit = false
     var liveBuffers = Set<UnsafeMutableRawPointer>()
+    /// Operations whose memory was freed under them (a violation already recorded): never touched.
+    var freedRegions = Set<UInt64>()
     /// `true` after ``close()``.
     public private(set) var isClosed = false
 

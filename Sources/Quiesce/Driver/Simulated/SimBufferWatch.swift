@@ -28,6 +28,7 @@ extension SimBackend: IOBufferObserver {
             let address = UInt(bitPattern: regionBase)
             if address >= start && address < end || (region.count > 0 && address < start && address + UInt(region.count) > start) {
                 violation("buffer \(base) freed while operation \(OpToken.decode(userData).token) is in flight")
+                freedRegions.insert(userData)  // the simulated kernel must not touch it: report, don't corrupt
             }
         }
     }

@@ -69,6 +69,7 @@ extension SimBackend {
 
     /// Runs `op` (which can complete) and returns its result; faults are drawn here.
     func perform(_ op: SimOp) -> Int32 {
+        if freedRegions.remove(op.userData) != nil { return -EFAULT }  // its memory is gone
         if op.running && !isReady(op) {
             statistics.eintrs += 1
             return -EINTR  // interrupted by its cancellation
