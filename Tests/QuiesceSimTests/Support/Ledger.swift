@@ -34,6 +34,11 @@ final class Ledger {
         if deinits[id]! > 1 { fail("deinit-once", "probe \(id) deinit ran \(deinits[id]!) times") }
     }
 
+    private var cancelled: Set<Int> = []
+    /// The task running probe `id` was asked to cancel: its `poll` must never be called again.
+    func cancelRequested(_ id: Int) { cancelled.insert(id) }
+    func isCancelRequested(_ id: Int) -> Bool { cancelled.contains(id) }
+
     func hasDeinited(_ id: Int) -> Bool { deinits[id, default: 0] > 0 }
     func isDropCompleted(_ id: Int) -> Bool { dropCompleted.contains(id) }
 

@@ -35,6 +35,7 @@ struct Probe: Future, ~Copyable {
 
     mutating func poll(_ cx: inout Context) -> Poll<Void> {
         if dropBegan { ledger.fail("no-poll-after-drop", "probe \(id) polled after its drop began") }
+        if ledger.isCancelRequested(id) { ledger.fail("no-poll-after-cancel", "probe \(id) polled after its task was cancelled") }
         if finished { ledger.fail("no-poll-after-ready", "probe \(id) polled after it was ready") }
         guard let node else { return .ready(()) }
         if ledger.sim.trace != nil { ledger.sim.trace!("poll probe \(id) \(type(of: node))") }
