@@ -33,12 +33,12 @@ final class SpawnNode: Node {
             guard case .ready = handle!.poll(&cx) else { return .pending }
             return finishedAwaiting()
         case .cancelThenAwait:
-            if !handle!.isFinished { ledger.cancelRequested(childID) }
+            if !ledger.hasDeinited(childID) { ledger.cancelRequested(childID) }
             handle!.cancel()
             guard case .ready = handle!.poll(&cx) else { return .pending }
             return finishedAwaiting()
         case .asyncDropHandle:
-            if !droppingHandle && !handle!.isFinished { ledger.cancelRequested(childID) }
+            if !droppingHandle && !ledger.hasDeinited(childID) { ledger.cancelRequested(childID) }
             droppingHandle = true
             guard handle!.pollDropReady(&cx).isReady else { return .pending }
             if !ledger.hasDeinited(childID) {
@@ -47,7 +47,7 @@ final class SpawnNode: Node {
             handle = nil
             return .ready(())
         case .syncDropHandle:
-            if !handle!.isFinished { ledger.cancelRequested(childID) }
+            if !ledger.hasDeinited(childID) { ledger.cancelRequested(childID) }
             handle = nil  // the executor finishes the task's drop in the background
             return .ready(())
         case .detach:
@@ -65,7 +65,7 @@ final class SpawnNode: Node {
     }
 
     override func pollDropReady(_ cx: inout Context) -> Poll<Void> {
-        if let handle, !handle.isFinished { ledger.cancelRequested(childID) }
+        if mode != .detach, !ledger.hasDeinited(childID) { ledger.cancelRequested(childID) }
         guard handle.pollDropReady(&cx).isReady else { return .pending }
         if handle != nil, mode != .syncDropHandle, mode != .detach, !ledger.hasDeinited(childID) {
             ledger.fail("joinhandle-drop", "handle's async drop completed before its task (probe \(childID)) was released")
