@@ -6,7 +6,7 @@ import Glibc
 extension SimBackend {
     /// `true` when `op` would complete if the kernel ran it now.
     func canComplete(_ op: SimOp) -> Bool {
-        if op.running { return true }  // cancelled while running: completes on its own (or interrupted)
+        if op.running && !faults.runningIgnoresCancel { return true }  // completes on its own, or is interrupted
         return isReady(op)
     }
 
