@@ -86,6 +86,7 @@ final class RegressionTests: XCTestCase {
             try executor.runUntilIdle()
             XCTAssertEqual(executor.driver.operationsInFlight, 1)
         }  // released with the read in flight: bounded shutdown, then the driver is kept, not closed
+        ops.read = nil  // the read's owner goes too (synchronously): the driver must still keep the buffer
         XCTAssertEqual(sim.violations, [])
         XCTAssertFalse(sim.isClosed, "the ring was torn down with an operation in flight")
         XCTAssertEqual(sim.liveBufferCount, 1, "the in-flight read's buffer must be kept")
