@@ -14,12 +14,15 @@ struct SeedRun {
 
     /// Print every step of the simulation (replays of one seed).
     var trace = false
+    /// Receives every step instead (determinism tests).
+    var traceSink: ((String) -> Void)?
 
     init(seed: UInt64) { self.seed = seed }
 
     mutating func run() {
         let sim = SimBackend(seed: seed)
         if trace { sim.trace = { print($0) } }
+        if let traceSink { sim.trace = traceSink }
         let ledger = Ledger(sim: sim)
         sim.watchBuffers()
         do {
