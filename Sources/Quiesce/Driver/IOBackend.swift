@@ -38,8 +38,7 @@ public protocol IOBackend: AnyObject {
 }
 
 extension IOBackend {
-    /// Closes the real descriptor `fd` (backends over the real kernel need nothing else).
-    public func closeDescriptor(_ fd: Int32) {
-        _ = Glibc.close(fd)
-    }
+    /// Closes a real descriptor with close(2): right for every backend whose descriptors are the
+    /// process's own. A simulation overrides it.
+    public func closeDescriptor(_ fd: Int32) { _ = Glibc.close(fd) }
 }
