@@ -25,7 +25,7 @@ bin=$("$SWIFT" build --show-bin-path)
 # Uninitialised-value reports are off: valgrind does not see memory the kernel fills through
 # io_uring. Reachable memory (runtime caches, a driver kept on purpose) is not a leak.
 VALGRIND=(valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite
-          --undef-value-errors=no --error-exitcode=1)
+          --undef-value-errors=no --error-exitcode=1 --suppressions=scripts/valgrind.supp)
 status=0
 
 echo "== valgrind: QuiesceDemo"

@@ -4,10 +4,10 @@ import Glibc
 
 /// Runs seeded random workloads on the simulated driver and checks every invariant on each seed.
 ///
-/// `QUIESCE_SEEDS=N` sets how many seeds (default 10,000); `QUIESCE_SEED=S` replays exactly one,
+/// `QUIESCE_SEEDS=N` sets how many seeds (default 20,000); `QUIESCE_SEED=S` replays exactly one,
 /// printing what it exercised. A failing seed prints the command that replays it.
 final class SeedSweepTests: XCTestCase {
-    static let defaultSeeds = 10_000
+    static let defaultSeeds = 20_000
 
     func testSeededWorkloadsKeepEveryInvariant() {
         let environment = ProcessInfo.processInfo.environment

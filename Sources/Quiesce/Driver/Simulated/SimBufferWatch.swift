@@ -3,6 +3,7 @@
 /// the end of a run are leaks.
 extension SimBackend: IOBufferObserver {
     /// Starts observing every ``IOBuffer`` of the process (one simulation at a time; tests are serial).
+    /// The process keeps this simulation until ``stopWatchingBuffers()``.
     public func watchBuffers() {
         IOBuffer.observer = self
         liveBuffers.removeAll()
