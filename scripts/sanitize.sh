@@ -3,11 +3,11 @@
 # AddressSanitizer, then the remote-handle tests under ThreadSanitizer. Each sanitizer builds in its
 # own scratch directory (.build-asan, .build-tsan) so the normal debug build is left alone.
 #
-#   SEEDS=N ./scripts/sanitize.sh     seeds for the simulated sweep under ASan (default 2000)
+#   SEEDS=N ./scripts/sanitize.sh     seeds for the simulated sweep under ASan (default 10000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SWIFT=${SWIFT:-swift}
-SEEDS=${SEEDS:-2000}
+SEEDS=${SEEDS:-10000}
 status=0
 
 echo "== AddressSanitizer: io_uring tests and simulated driver (${SEEDS} seeds)"

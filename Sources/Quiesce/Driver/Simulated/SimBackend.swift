@@ -79,6 +79,7 @@ public final class SimBackend: IOBackend {
 
     // MARK: IOBackend
 
+    /// Queues the operation in the simulated submission queue; `false` while a fault keeps it full.
     public func prepare(_ request: OpRequest, userData: UInt64, region: UnsafeMutableRawBufferPointer?,
                         storage: UnsafeMutablePointer<OpStorage>) -> Bool {
         guard roomInQueue() else { return false }
@@ -90,6 +91,7 @@ public final class SimBackend: IOBackend {
         return true
     }
 
+    /// Queues an IORING_OP_ASYNC_CANCEL; the seed decides its answer when the kernel takes it.
     public func prepareCancel(target: UInt64, userData: UInt64) -> Bool {
         guard roomInQueue() else { return false }
         if inFlight[userData] != nil { violation("cancel user_data \(userData) reused while in flight") }
@@ -124,6 +126,9 @@ public final class SimBackend: IOBackend {
         return false
     }
 
+    /// Hands the queue to the simulated kernel and completes what can complete; when told to wait and
+    /// nothing can complete, moves the virtual clock to the next event. Throws EDEADLK instead of
+    /// waiting forever when nothing could ever complete (the real program would hang).
     public func submit(waitNanos: Int64?) throws(IOError) {
         log("submit, wait \(waitNanos.map(String.init) ?? "forever")")
         if let errno = faults.failNextSubmit {
@@ -158,6 +163,7 @@ public final class SimBackend: IOBackend {
         rejectedSinceSubmit = false
     }
 
+    /// Delivers posted completions to the driver: all of them, or a seed-chosen prefix.
     public func reap(_ handler: (UInt64, Int32, UInt32) -> Void) -> Int {
         guard !cq.isEmpty else { return 0 }
         var count = cq.count
@@ -173,14 +179,17 @@ public final class SimBackend: IOBackend {
         return count
     }
 
+    /// The virtual clock, in nanoseconds.
     public func now() -> UInt64 { clock }
 
+    /// Marks the backend closed; records a violation if anything was still outstanding.
     public func close() {
         let outstanding = sq.count + pending.count + cq.count
         if outstanding > 0 { violation("backend closed with \(outstanding) submission(s) or completion(s) outstanding") }
         isClosed = true
     }
 
+    /// Closes a simulated descriptor for the driver; records a violation if it was not open.
     public func closeDescriptor(_ fd: Int32) {
         statistics.descriptorsClosedByDriver += 1
         guard let descriptor = descriptors[fd], descriptor.isOpen else {
