@@ -45,7 +45,6 @@ struct ConnectionTask: Future, ~Copyable {
         let maxPending = server.config.maxPendingOutput
         while true {
             var progressed = false
-            _ = connection.releaseHeld(&cx)
             // Run every complete request already received, unless replies are backing up.
             while !closeAfterReply && connection.pendingBytes < maxPending {
                 switch parser.next() {
@@ -72,6 +71,8 @@ struct ConnectionTask: Future, ~Copyable {
                 break
             }
             if closeAfterReply || connection.peerClosed || server.isShuttingDown { return .ready(()) }
+            // Replies held for the AOF go out once it acknowledges them (this also registers the wake).
+            _ = connection.releaseHeld(&cx)
             if case .failed = connection.pumpSend(&cx) { return .ready(()) }
             if recvOp == nil && connection.pendingBytes < maxPending {
                 var buffer = recvBuffer.take() ?? IOBuffer(capacity: 16 * 1024)
