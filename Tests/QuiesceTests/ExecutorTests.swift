@@ -204,9 +204,36 @@ final class ExecutorTests: XCTestCase {
         XCTAssertEqual(executor.liveTaskCount, 0)
     }
 
+    func testReleasingAnExecutorAsyncDropsItsLiveTasks() throws {
+        let log = Log()
+        do {
+            let local = Executor(backend: IdleBackend())
+            local.spawn(Forever(name: "t", log: log, dropSteps: 2)).detach()
+            local.spawn(timeout(.seconds(60), Forever(name: "s", log: log))).detach()
+            try local.runUntilIdle()
+        }
+        XCTAssertEqual(log.count("t.dropped"), 1)
+        XCTAssertEqual(log.count("t.deinit"), 1)
+        XCTAssertEqual(log.count("s.deinit"), 1)
+    }
+
     func testSpawnedTasksRunInSpawnOrder() throws {
         for i in 0..<4 { executor.spawn(Probe("t\(i)", log)).detach() }
         try executor.runUntilIdle()
         XCTAssertEqual(log.events.filter { $0.hasSuffix(".poll") }, ["t0.poll", "t1.poll", "t2.poll", "t3.poll"])
+    }
+}
+
+final class ExecutorWakeupTests: XCTestCase {
+    func testBlockOnReturnsWithoutWaitingForAnotherTasksTimer() throws {
+        let backend = IdleBackend()
+        let executor = Executor(backend: backend)
+        let log = Log()
+        let sleeper = executor.spawn(timeout(.seconds(60), Forever(name: "s", log: log)))
+        let start = backend.clock
+        _ = try executor.blockOn(Probe("p", log, steps: 2))
+        XCTAssertEqual(backend.clock, start, "the loop never slept: the future it waited for was ready")
+        sleeper.cancel()
+        _ = try executor.blockOn(sleeper)
     }
 }

@@ -6,7 +6,8 @@ public struct Sleep: Future, ~Copyable {
     private let duration: UInt64
     private var deadline: UInt64?
     private var timer: TimerQueue.ID?
-    private var executor: Executor?
+    // Weak: a sleeping task must not keep its executor alive (task → sleep → executor would be a cycle).
+    private weak var executor: Executor?
 
     /// Sleeps for `nanoseconds` from the first poll.
     public init(nanoseconds: UInt64) { duration = nanoseconds }

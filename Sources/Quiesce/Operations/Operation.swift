@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// How one kind of operation turns its completion into its output.
 public protocol OperationKind {
     /// What the operation produces.
@@ -67,6 +71,7 @@ public struct BufferResult: ~Copyable {
 
 /// Output mapping shared by the buffer-carrying operations.
 public enum BufferKind: OperationKind {
+    /// The byte count (or error) and the buffer handed back.
     public static func output(_ completion: consuming Completion, of request: OpRequest) -> BufferResult {
         let result = completion.checked(request.name)
         return BufferResult(result: result, buffer: completion.buffer.take() ?? IOBuffer(capacity: 0))
@@ -75,13 +80,17 @@ public enum BufferKind: OperationKind {
 
 /// Output mapping of operations whose success carries no value.
 public enum StatusKind: OperationKind {
+    /// Success, or the errno as an ``IOError``.
     public static func output(_ completion: consuming Completion, of request: OpRequest) -> Result<Void, IOError> {
-        completion.checked(request.name).map { _ in () }
+        // A ring timeout reports its expiry as -ETIME: for a timeout that is the success.
+        if case .timeout = request, completion.result == -ETIME { return .success(()) }
+        return completion.checked(request.name).map { _ in () }
     }
 }
 
 /// Output mapping of operations whose success is a count or a descriptor.
 public enum ValueKind: OperationKind {
+    /// The non-negative result, or the errno as an ``IOError``.
     public static func output(_ completion: consuming Completion, of request: OpRequest) -> Result<Int32, IOError> {
         completion.checked(request.name).map { Int32($0) }
     }

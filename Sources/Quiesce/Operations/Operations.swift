@@ -80,7 +80,7 @@ public enum IO {
         ValueOp(core: OperationCore(.poll(fd: fd, events: events)))
     }
 
-    /// Cancels every operation in flight on `fd`; `.ready` with how many were found (ENOENT: none).
+    /// Cancels every operation in flight on `fd`; `.ready` with how many were found (0: none).
     public static func cancel(fd: Int32) -> ValueOp { ValueOp(core: OperationCore(.cancelFD(fd: fd))) }
 
     /// Accepts a connection on listening socket `fd` (SOCK_CLOEXEC). If the accept is cancelled but
@@ -100,6 +100,7 @@ public struct Accepted: Sendable, Equatable {
 
 /// Output mapping of accept: the descriptor and the peer address the kernel filled in.
 public enum AcceptKind: OperationKind {
+    /// The new descriptor and its peer, or the errno as an ``IOError``.
     public static func output(_ completion: consuming Completion, of request: OpRequest) -> Result<Accepted, IOError> {
         let storage = completion.storage
         return completion.checked(request.name).map { fd in
