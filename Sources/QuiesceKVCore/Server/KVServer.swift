@@ -81,7 +81,6 @@ public final class KVServer {
     /// Serves until a shutdown completes. Then shuts the executor down (bounded by a deadline).
     public func run(on executor: Executor) throws(ExecutorError) {
         try executor.blockOn(serve())
-        Diagnostics.report(Diagnostic(.misuse, "DEBUG blockOn returned"))
         executor.shutdown(deadline: config.flushTimeout + config.lingerTimeout)
     }
 
@@ -91,7 +90,6 @@ public final class KVServer {
     /// Begins a graceful shutdown. Call on the executor's thread.
     public func requestShutdown() {
         guard !isShuttingDown else { return }
-        Diagnostics.report(Diagnostic(.misuse, "DEBUG requestShutdown"))
         isShuttingDown = true
         mainWaker?.wake()
         for waker in wakers.values { waker.wake() }
@@ -149,7 +147,6 @@ public struct ServeFuture: Future, ~Copyable {
     public mutating func poll(_ cx: inout Context) -> Poll<Void> {
         server.mainWaker = cx.waker
         while true {
-            Diagnostics.report(Diagnostic(.misuse, "DEBUG phase \(phase)"))
             switch phase {
             case .start:
                 guard let executor = cx.executor else { return .ready(()) }
