@@ -6,7 +6,7 @@ import Glibc
 
 /// A small blocking RESP client for the tests: plain sockets with a receive timeout, so a test
 /// that expects a reply which never comes fails instead of hanging.
-final class TestClient {
+final class TestClient: @unchecked Sendable {
     let fd: Int32
     private var parser = ReplyParser()
 

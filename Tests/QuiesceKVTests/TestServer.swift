@@ -68,6 +68,15 @@ final class TestServer: @unchecked Sendable {
         return result.value!
     }
 
+    /// Polls `condition` on the server thread until it holds (true) or 5 seconds pass (false).
+    func waitUntil(_ condition: @escaping @Sendable (KVServer) -> Bool) -> Bool {
+        for _ in 0..<500 {
+            if onServer(condition) { return true }
+            usleep(10_000)
+        }
+        return false
+    }
+
     /// Requests a graceful shutdown and waits (bounded) for the server's loop to return.
     func stop(timeout: Double = 10) -> Bool {
         let server = self.server

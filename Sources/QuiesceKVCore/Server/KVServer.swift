@@ -40,6 +40,7 @@ public final class KVServer {
     /// Connections refused for the client limit, since start.
     public private(set) var refusedCount = 0
     private var wakers: [UInt64: Waker] = [:]
+    private var listenerClosed = false
     var mainWaker: Waker?
 
     /// Replays the AOF (if configured), opens it for appending, and listens.
@@ -74,7 +75,7 @@ public final class KVServer {
     }
 
     deinit {
-        Glibc.close(listenFD)
+        if !listenerClosed { Glibc.close(listenFD) }
         if let aof { Glibc.close(aof.fd) }
     }
 
@@ -93,6 +94,14 @@ public final class KVServer {
         isShuttingDown = true
         mainWaker?.wake()
         for waker in wakers.values { waker.wake() }
+    }
+
+    /// Closes the listening socket once the accept loop has stopped: new clients are refused by
+    /// the kernel rather than left waiting in the backlog.
+    func closeListener() {
+        guard !listenerClosed else { return }
+        listenerClosed = true
+        Glibc.close(listenFD)
     }
 
     // MARK: Connections
@@ -166,6 +175,7 @@ public struct ServeFuture: Future, ~Copyable {
                 guard DropGlue.join(&cx, &acceptor, &sweep).isReady else { return .pending }
                 acceptor = nil
                 sweep = nil
+                server.closeListener()
                 phase = .draining
                 drainDeadline = Sleep(nanoseconds: server.config.shutdownTimeout)
             case .draining:
