@@ -5,6 +5,8 @@ import PackageDescription
 // needs suppressed associated types; the feature is only needed where the protocol is declared.
 let coreSettings: [SwiftSetting] = [
     .enableExperimentalFeature("SuppressedAssociatedTypes"),
+    // The scope spawner is `~Escapable`: lent to a poll, it cannot be kept (needs lifetime annotations).
+    .enableExperimentalFeature("Lifetimes"),
 ]
 
 let package = Package(

@@ -48,6 +48,14 @@ final class SmokeTests: XCTestCase {
         XCTAssertEqual(try executor.blockOn(ReadOnce(fd: r)), "hello")
     }
 
+    func testIdleExecutorParksInTheRingUntilItsTimer() throws {
+        let executor = try Executor()
+        try executor.blockOn(sleep(nanoseconds: 20_000_000))
+        XCTAssertEqual(executor.statistics.polls, 2, "polled when spawned and when the timer fired, never in between")
+        XCTAssertLessThanOrEqual(executor.statistics.parks, 3, "the loop slept in io_uring_enter instead of spinning")
+        XCTAssertGreaterThanOrEqual(executor.statistics.parks, 1)
+    }
+
     func testCancelledReadIsAwaited() throws {
         let executor = try Executor()
         let (r, w) = try Sockets.pipe()

@@ -58,10 +58,11 @@ public final class Executor {
     }
 
     deinit {
-        // Synchronous fallback: tasks still alive are released without their async drop (§2.5):
-        // their operations become orphans and the driver keeps their buffers until completion.
+        // Released with work left: async-drop it first, bounded, as `shutdown` does.
+        if !isShutDown && (live.count > 0 || !driver.isQuiescent) { shutdown(deadline: 1_000_000_000) }
         for task in live.snapshot() { live.remove(task) }
         while runQueue.pop() != nil {}
+        // Never tear the ring down under the kernel: with operations still in flight, keep it forever.
         if driver.isQuiescent { driver.backend.close() } else { Executor.abandon(driver) }
     }
 
@@ -144,8 +145,12 @@ public final class Executor {
             budget -= 1
             poll(task)
         }
-        var now = driver.now()
-        _ = timers.fire(now: now)
+        // The clock is read only when a timer is set: an executor without timers never pays for it.
+        var now: UInt64 = 0
+        if !timers.isEmpty {
+            now = driver.now()
+            _ = timers.fire(now: now)
+        }
         let wait: Int64?
         if !runQueue.isEmpty || !mayBlock {
             wait = 0
@@ -158,8 +163,10 @@ public final class Executor {
         }
         if wait != 0 { statistics.parks += 1 }
         do { try driver.turn(waitNanos: wait) } catch { throw .driver(error) }
-        now = driver.now()
-        _ = timers.fire(now: now)
+        if !timers.isEmpty {
+            now = driver.now()
+            _ = timers.fire(now: now)
+        }
         drainRemote()
         return true
     }

@@ -13,6 +13,8 @@ class TaskBase: WakeTarget {
     var completed = false
     var queued = false
     var joinWaker: Waker?
+    /// The waker of the scope this task belongs to, if any: woken when the task finishes.
+    var scopeWaker: Waker?
     let id: UInt64
     let name: String?
 
@@ -84,5 +86,7 @@ final class Task<F: Future & ~Copyable>: OutputTask<F.Output> {
         executor.taskFinished(self)
         joinWaker?.wake()
         joinWaker = nil
+        scopeWaker?.wake()
+        scopeWaker = nil
     }
 }

@@ -1,0 +1,35 @@
+/// An explicit, opt-in synchronous-drop policy: if this wrapper is released *without* its async drop
+/// having completed, it spawns a task on `executor` that finishes the value's async drop.
+///
+/// Quiesce never spawns implicitly; this is the "spawn from drop" workaround of the seed tutorial,
+/// available only when asked for by name. Without it, a synchronous drop stays memory-safe (in-flight
+/// operations become orphans) but any remaining cleanup, such as a flush, is skipped.
+public struct DropInBackground<Value: AsyncDroppable & ~Copyable>: AsyncDroppable, ~Copyable {
+    // A box, because a deinit may not mutate `self` but must move the value out to hand it off.
+    private final class Box { var value: Value?; init(_ value: consuming Value) { self.value = consume value } }
+    private let box: Box
+    private unowned(unsafe) let executor: Executor
+
+    /// Wraps `value`; a synchronous release hands its async drop to a new task on `executor`.
+    public init(_ value: consuming Value, on executor: Executor) {
+        self.box = Box(value)
+        self.executor = executor
+    }
+
+    /// Calls `body` with the wrapped value (`nil` once its drop has completed).
+    public func withValue<R>(_ body: (inout Value?) -> R) -> R { body(&box.value) }
+
+    /// Drives the value's drop here, in the owner's task; once it is ready, nothing is left to hand off.
+    public mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> {
+        guard box.value != nil else { return .ready(()) }
+        guard box.value!.pollDropReady(&cx).isReady else { return .pending }
+        box.value = nil
+        return .ready(())
+    }
+
+    deinit {
+        if let rest = box.value.take() {
+            executor.spawn(AsyncDrop(rest), name: "drop-in-background").detach()
+        }
+    }
+}
