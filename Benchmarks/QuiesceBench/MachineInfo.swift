@@ -26,7 +26,7 @@ extension Machine {
         gmtime_r(&now, &parts)
         var text = [CChar](repeating: 0, count: 64)
         strftime(&text, text.count, "%Y-%m-%dT%H:%M:%SZ", &parts)
-        machine.date = String(cString: text)
+        machine.date = String(decoding: text.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
         return machine
     }
 }
