@@ -16,7 +16,11 @@ case "$mode" in
     tmp="$(mktemp -d)"
     trap 'rm -rf "$tmp"' EXIT
     # The writers run too (into a temporary directory) so they cannot rot either.
-    timeout 120 "$bin" --smoke --out "$tmp" >"$tmp/table.txt"
+    if ! timeout 120 "$bin" --smoke --out "$tmp" >"$tmp/table.txt" 2>"$tmp/log"; then
+        cat "$tmp/log" >&2
+        echo "bench smoke: FAILED" >&2
+        exit 1
+    fi
     for f in latest.json latest.md latest.svg; do
         [ -s "$tmp/$f" ] || { echo "bench smoke: $f was not written" >&2; exit 1; }
     done

@@ -7,7 +7,7 @@ import Glibc
 enum SVGWriter {
     static func render(_ report: Report) -> String {
         let rows = report.figures.filter { $0.ratio != nil }
-        let labelWidth = 300.0, plotWidth = 520.0, rowHeight = 26.0, top = 56.0
+        let labelWidth = 400.0, plotWidth = 520.0, rowHeight = 26.0, top = 56.0
         let width = labelWidth + plotWidth + 90, height = top + Double(rows.count) * rowHeight + 50
         // The axis spans 0.1× … 1000× (log10 −1 … 3), wide enough for "30× faster than Swift".
         let lo = -1.0, hi = 3.0
@@ -30,7 +30,8 @@ enum SVGWriter {
             let ratio = figure.ratio!
             let y = top + Double(i) * rowHeight
             let color = figure.met == false ? "#d9534f" : figure.met == true ? "#5cb85c" : "#5b9bd5"
-            out += text(12, y + 16, Format.xml(figure.title + " vs " + (figure.referenceName ?? "")), size: 12)
+            let versus = (figure.referenceName ?? "").hasPrefix("Swift") ? "vs Swift concurrency" : "vs raw C"
+            out += text(12, y + 16, Format.xml(figure.title + " " + versus), size: 12)
             let x0 = x(1), x1 = x(ratio)
             out += "<rect x=\"\(f(Swift.min(x0, x1)))\" y=\"\(f(y + 4))\" width=\"\(f(Swift.max(abs(x1 - x0), 1)))\" height=\"\(f(rowHeight - 8))\" fill=\"\(color)\"/>\n"
             if let target = figure.minRatio {
