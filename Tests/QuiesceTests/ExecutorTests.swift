@@ -223,3 +223,17 @@ final class ExecutorTests: XCTestCase {
         XCTAssertEqual(log.events.filter { $0.hasSuffix(".poll") }, ["t0.poll", "t1.poll", "t2.poll", "t3.poll"])
     }
 }
+
+final class ExecutorWakeupTests: XCTestCase {
+    func testBlockOnReturnsWithoutWaitingForAnotherTasksTimer() throws {
+        let backend = IdleBackend()
+        let executor = Executor(backend: backend)
+        let log = Log()
+        let sleeper = executor.spawn(timeout(.seconds(60), Forever(name: "s", log: log)))
+        let start = backend.clock
+        _ = try executor.blockOn(Probe("p", log, steps: 2))
+        XCTAssertEqual(backend.clock, start, "the loop never slept: the future it waited for was ready")
+        sleeper.cancel()
+        _ = try executor.blockOn(sleeper)
+    }
+}

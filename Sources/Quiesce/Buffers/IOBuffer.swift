@@ -19,6 +19,7 @@ public struct IOBuffer: ~Copyable {
         self.capacity = capacity
         self.base = .allocate(byteCount: Swift.max(capacity, 1), alignment: 64)
         self.count = 0
+        IOBuffer.observer?.bufferAllocated(base, capacity: capacity)
     }
 
     /// A buffer holding a copy of `bytes`, with room for exactly those bytes.
@@ -32,7 +33,14 @@ public struct IOBuffer: ~Copyable {
         self.init(bytes: Array(string.utf8))
     }
 
-    deinit { base.deallocate() }
+    deinit {
+        IOBuffer.observer?.bufferFreed(base, capacity: capacity)
+        base.deallocate()
+    }
+
+    /// The simulated driver's watch on buffer lifetimes (use-after-free and leak checks); `nil`
+    /// outside those tests. Only touched on the executor's thread.
+    nonisolated(unsafe) static weak var observer: IOBufferObserver?
 
     /// Room left behind the valid bytes.
     public var spareCapacity: Int { capacity - count }
@@ -103,4 +111,10 @@ public struct IOBuffer: ~Copyable {
     mutating func commitAppended(_ n: Int) {
         count = Swift.min(count + Swift.max(n, 0), capacity)
     }
+}
+
+/// Sees every ``IOBuffer`` allocated and freed while installed (see ``SimBackend/watchBuffers()``).
+protocol IOBufferObserver: AnyObject {
+    func bufferAllocated(_ base: UnsafeMutableRawPointer, capacity: Int)
+    func bufferFreed(_ base: UnsafeMutableRawPointer, capacity: Int)
 }

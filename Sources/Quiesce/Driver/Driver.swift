@@ -236,7 +236,7 @@ public final class Driver {
     public func releaseResult(_ request: OpRequest, _ result: Int32) {
         guard request.createsDescriptor, result >= 0 else { return }
         onOrphanedDescriptorClosed?(result)
-        _ = Glibc.close(result)
+        backend.closeDescriptor(result)
     }
 
     private func requestCancel(_ token: OpToken) {

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The kernel side of the driver: where submissions go and completions come from.
 ///
 /// Two implementations share the one ``Driver`` (its slots, generations, cancellation and orphans):
@@ -25,6 +29,16 @@ public protocol IOBackend: AnyObject {
     /// The backend's monotonic clock, in nanoseconds. A simulation keeps a virtual clock.
     func now() -> UInt64
 
+    /// Closes a descriptor the kernel created for an operation whose owner no longer wants it (a
+    /// cancelled or orphaned accept/open that succeeded anyway), so it never leaks.
+    func closeDescriptor(_ fd: Int32)
+
     /// Releases the kernel resources. The driver calls it only when nothing is in flight.
     func close()
+}
+
+extension IOBackend {
+    /// Closes a real descriptor with close(2): right for every backend whose descriptors are the
+    /// process's own. A simulation overrides it.
+    public func closeDescriptor(_ fd: Int32) { _ = Glibc.close(fd) }
 }

@@ -60,7 +60,11 @@ public final class Executor {
     deinit {
         // Released with work left: async-drop it first, bounded, as `shutdown` does.
         if !isShutDown && (live.count > 0 || !driver.isQuiescent) { shutdown(deadline: 1_000_000_000) }
-        for task in live.snapshot() { live.remove(task) }
+        // Synchronous fallback for what the deadline left: futures are released without their async
+        // drop (§2.5), so their operations become orphans and the driver keeps their buffers until
+        // completion. Released explicitly: a task waiting on I/O is also referenced by the driver's
+        // slot (its waker), so dropping the list alone would keep it, and its buffers, alive.
+        for task in live.snapshot() { live.remove(task); task.releaseSynchronously() }
         while runQueue.pop() != nil {}
         // Never tear the ring down under the kernel: with operations still in flight, keep it forever.
         if driver.isQuiescent { driver.backend.close() } else { Executor.abandon(driver) }
@@ -124,7 +128,7 @@ public final class Executor {
     /// Runs the loop until `condition` holds; throws `stalled` when nothing can make it hold.
     func run(until condition: () -> Bool, name: String) throws(ExecutorError) {
         while !condition() {
-            let progressed = try turn(mayBlock: true)
+            let progressed = try turn(mayBlock: true, unless: condition)
             if !progressed && !condition() { throw .stalled(task: name) }
         }
     }
@@ -138,13 +142,15 @@ public final class Executor {
 
     /// One turn: poll the tasks runnable at its start, fire timers, then visit the driver (sleeping
     /// there if nothing is runnable). Returns `false` when nothing at all can happen any more.
-    func turn(mayBlock: Bool) throws(ExecutorError) -> Bool {
+    func turn(mayBlock: Bool, unless done: () -> Bool = { false }) throws(ExecutorError) -> Bool {
         statistics.turns += 1
         var budget = runQueue.count
         while budget > 0, let task = runQueue.pop() {
             budget -= 1
             poll(task)
         }
+        // What the caller waits for may have happened in these polls: then look at the driver, never sleep.
+        let mayBlock = mayBlock && !done()
         // The clock is read only when a timer is set: an executor without timers never pays for it.
         var now: UInt64 = 0
         if !timers.isEmpty {
@@ -208,6 +214,7 @@ public final class Executor {
             if now >= deadline { break }
             var budget = runQueue.count
             while budget > 0, let task = runQueue.pop() { budget -= 1; poll(task) }
+            if live.count == 0 && driver.isQuiescent { break }
             _ = timers.fire(now: now)
             let remaining = Int64(clamping: deadline - now)
             let next = timers.nextDeadline().map { Int64(clamping: $0 > now ? $0 - now : 0) }

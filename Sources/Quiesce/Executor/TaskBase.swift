@@ -44,6 +44,10 @@ class TaskBase: WakeTarget {
     /// Polls the task once, in the phase it is in.
     func run(_ cx: inout Context) { fatalError("abstract") }
 
+    /// Releases the future without its async drop (the executor is going away): its operations
+    /// become orphans of the driver.
+    func releaseSynchronously() { phase = .finished }
+
     var typeName: String { "task" }
 }
 
@@ -61,6 +65,12 @@ final class Task<F: Future & ~Copyable>: OutputTask<F.Output> {
     }
 
     override var typeName: String { Quiesce.typeName(F.self) }
+
+    override func releaseSynchronously() {
+        future = nil
+        phase = .finished
+        joinWaker = nil
+    }
 
     override func run(_ cx: inout Context) {
         if phase == .running {

@@ -80,7 +80,7 @@ public enum IO {
         ValueOp(core: OperationCore(.poll(fd: fd, events: events)))
     }
 
-    /// Cancels every operation in flight on `fd`; `.ready` with how many were found (ENOENT: none).
+    /// Cancels every operation in flight on `fd`; `.ready` with how many were found (0: none).
     public static func cancel(fd: Int32) -> ValueOp { ValueOp(core: OperationCore(.cancelFD(fd: fd))) }
 
     /// Accepts a connection on listening socket `fd` (SOCK_CLOEXEC). If the accept is cancelled but

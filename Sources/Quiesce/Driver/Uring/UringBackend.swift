@@ -172,6 +172,10 @@ public final class UringBackend: IOBackend {
         return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
     }
 
+    public func closeDescriptor(_ fd: Int32) {
+        _ = Glibc.close(fd)
+    }
+
     public func close() {
         guard isOpen else { return }
         cqu_queue_exit(ring)

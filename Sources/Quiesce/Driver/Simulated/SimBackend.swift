@@ -1,0 +1,295 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A deterministic, in-memory kernel behind the same ``Driver`` the io_uring backend uses: pipes,
+/// sockets, listeners, files and timeouts on a virtual clock.
+///
+/// One seed decides every choice: which ready completions are posted and reaped and in what order,
+/// whether a completion beats its cancellation, and which faults happen (see ``SimFaults``).
+///
+/// ```swift
+/// let sim = SimBackend(seed: 42)
+/// let executor = Executor(backend: sim)
+/// let (r, w) = sim.makePipe()
+/// sim.schedule(after: 1_000) { $0.inject(Array("hi".utf8), into: r) }
+/// ```
+///
+/// Simulated descriptors start at ``firstDescriptor`` so they never collide with real ones. The
+/// backend also checks the driver: it records a ``violations`` entry when a buffer is freed while its
+/// operation is in flight (with ``watchBuffers()``), when a `user_data` is reused while in flight,
+/// when the driver closes a descriptor that is not open, and when it is closed with work in flight.
+public final class SimBackend: IOBackend {
+    /// The first simulated descriptor number: far above any real descriptor.
+    public static let firstDescriptor: Int32 = 1_000_000
+
+    /// The seed every decision derives from.
+    public let seed: UInt64
+    /// The fault plan; tests may change it between steps.
+    public var faults: SimFaults
+    /// What the simulation did so far.
+    public internal(set) var statistics = SimStatistics()
+    /// Problems found in the driver's use of the kernel; empty when all is well.
+    public internal(set) var violations: [String] = []
+    /// How many submissions fit in the submission queue before `prepare` flushes it.
+    public let queueCapacity: Int
+
+    var rng: SimRandom
+    var clock: UInt64 = 1_000_000_000
+    var sq: [SimSubmission] = []
+    var pending: [SimOp] = []
+    var cq: [SimCompletion] = []
+    /// Every `user_data` from `prepare` until its completion is reaped, with the memory it may touch.
+    var inFlight: [UInt64: UnsafeMutableRawBufferPointer?] = [:]
+    var descriptors: [Int32: SimDescriptor] = [:]
+    var nextDescriptor = SimBackend.firstDescriptor
+    var listeners: [UInt16: SimListener] = [:]
+    var files: [String: SimFile] = [:]
+    var script: [(time: UInt64, order: Int, action: (SimBackend) -> Void)] = []
+    var scriptOrder = 0
+    var queueFullFor = 0
+    var rejectedSinceSubmit = false
+    var liveBuffers = Set<UnsafeMutableRawPointer>()
+    /// `true` after ``close()``.
+    public private(set) var isClosed = false
+
+    /// A simulation decided by `seed`. `faults` defaults to rates the seed picks
+    /// (``SimFaults/random(_:)``); pass ``SimFaults/none`` for a well-behaved kernel.
+    public init(seed: UInt64, faults: SimFaults? = nil, queueCapacity: Int = 16) {
+        self.seed = seed
+        var rng = SimRandom(seed: seed)
+        var faultRNG = rng.fork()
+        self.faults = faults ?? SimFaults.random(&faultRNG)
+        self.rng = rng
+        self.queueCapacity = max(queueCapacity, 1)
+    }
+
+    deinit { stopWatchingBuffers() }
+
+    func violation(_ text: String) { violations.append(text) }
+
+    // MARK: IOBackend
+
+    public func prepare(_ request: OpRequest, userData: UInt64, region: UnsafeMutableRawBufferPointer?,
+                        storage: UnsafeMutablePointer<OpStorage>) -> Bool {
+        guard roomInQueue() else { return false }
+        if inFlight[userData] != nil { violation("user_data \(userData) reused while its operation is in flight") }
+        inFlight[userData] = region
+        sq.append(.operation(SimOp(userData: userData, request: request, region: region, storage: storage)))
+        statistics.prepared += 1
+        return true
+    }
+
+    public func prepareCancel(target: UInt64, userData: UInt64) -> Bool {
+        guard roomInQueue() else { return false }
+        if inFlight[userData] != nil { violation("cancel user_data \(userData) reused while in flight") }
+        inFlight[userData] = .some(nil)
+        sq.append(.cancel(target: target, userData: userData))
+        statistics.cancelsPrepared += 1
+        return true
+    }
+
+    // A full queue is flushed to the kernel, as the real backend does; a fault makes it stay full
+    // until the next submit (the kernel has not consumed it yet).
+    private func roomInQueue() -> Bool {
+        if isClosed { violation("prepare after the backend was closed"); return false }
+        if faults.rejectNextPrepares > 0 {
+            faults.rejectNextPrepares -= 1
+            return reject()
+        }
+        if queueFullFor > 0 { return reject() }
+        if rng.chance(faults.queueFull) {
+            queueFullFor = 1
+            return reject()
+        }
+        if sq.count >= queueCapacity { consumeSubmissions() }
+        return true
+    }
+
+    private func reject() -> Bool {
+        statistics.queueFullRejections += 1
+        rejectedSinceSubmit = true
+        return false
+    }
+
+    public func submit(waitNanos: Int64?) throws(IOError) {
+        if let errno = faults.failNextSubmit {
+            faults.failNextSubmit = nil
+            statistics.failedSubmits += 1
+            throw IOError(errno: errno, operation: "io_uring_enter (simulated)")
+        }
+        queueFullFor = 0
+        consumeSubmissions()
+        produceCompletions(mustProduce: false)
+        if waitNanos == 0 || !cq.isEmpty { return }
+        // Submissions were refused since the last submit: the caller has more to hand over now that
+        // the queue is free, so the wait ends at once (as after a real flush).
+        if rejectedSinceSubmit { rejectedSinceSubmit = false; return }
+        let limit = waitNanos.map { clock &+ UInt64($0) }
+        while cq.isEmpty {
+            if produceCompletions(mustProduce: true) > 0 { break }
+            let next = nextEventTime()
+            if let next, limit.map({ next <= $0 }) ?? true {
+                advanceClock(to: next)
+                continue
+            }
+            if let limit {
+                advanceClock(to: limit)
+                produceCompletions(mustProduce: false)
+                return
+            }
+            statistics.stalls += 1
+            throw IOError(errno: EDEADLK, operation: "simulated wait",
+                          remedy: "nothing in flight can ever complete (\(pending.count) operation(s) blocked, no timer, no scripted event): the program would hang here")
+        }
+        rejectedSinceSubmit = false
+    }
+
+    public func reap(_ handler: (UInt64, Int32, UInt32) -> Void) -> Int {
+        guard !cq.isEmpty else { return 0 }
+        var count = cq.count
+        if count > 1 && rng.chance(faults.partialReap) { count = rng.pick(1...count - 1) }
+        let batch = cq.prefix(count)
+        cq.removeFirst(count)
+        for completion in batch {
+            inFlight[completion.userData] = nil
+            statistics.completionsReaped += 1
+            handler(completion.userData, completion.result, 0)
+        }
+        return count
+    }
+
+    public func now() -> UInt64 { clock }
+
+    public func close() {
+        let outstanding = sq.count + pending.count + cq.count
+        if outstanding > 0 { violation("backend closed with \(outstanding) submission(s) or completion(s) outstanding") }
+        isClosed = true
+    }
+
+    public func closeDescriptor(_ fd: Int32) {
+        statistics.descriptorsClosedByDriver += 1
+        guard let descriptor = descriptors[fd], descriptor.isOpen else {
+            violation("driver closed descriptor \(fd), which is not open")
+            return
+        }
+        descriptor.close()
+    }
+
+    // MARK: The simulated kernel
+
+    /// Moves the submission queue into the kernel, in order.
+    func consumeSubmissions() {
+        let batch = sq
+        sq.removeAll(keepingCapacity: true)
+        for submission in batch {
+            switch submission {
+            case .operation(var op):
+                if let fd = op.request.descriptor {
+                    guard let descriptor = descriptors[fd], descriptor.isOpen else {
+                        post(op.userData, -EBADF)
+                        continue
+                    }
+                    op.target = descriptor
+                }
+                if case .timeout(let nanoseconds) = op.request { op.deadline = clock &+ nanoseconds }
+                pending.append(op)
+            case .cancel(let target, let userData):
+                processCancel(target: target, userData: userData)
+            }
+        }
+    }
+
+    private func processCancel(target: UInt64, userData: UInt64) {
+        guard let index = pending.firstIndex(where: { $0.userData == target }), !pending[index].running else {
+            let running = pending.contains { $0.userData == target }
+            if running { statistics.cancelsAlready += 1 } else { statistics.cancelsTooLate += 1 }
+            post(userData, running ? -EALREADY : -ENOENT)
+            return
+        }
+        var outcome: SimCancelOutcome
+        if !faults.forcedCancelOutcomes.isEmpty {
+            outcome = faults.forcedCancelOutcomes.removeFirst()
+        } else if rng.chance(faults.completionBeatsCancel) {
+            outcome = .completionWins
+        } else if rng.chance(faults.cancelAlready) {
+            outcome = .alreadyRunning
+        } else {
+            outcome = .cancelled
+        }
+        if outcome == .completionWins && !canComplete(pending[index]) { outcome = .cancelled }
+        switch outcome {
+        case .completionWins:
+            let op = pending.remove(at: index)
+            post(op.userData, perform(op))
+            statistics.cancelsTooLate += 1
+            post(userData, -ENOENT)
+        case .alreadyRunning:
+            pending[index].running = true
+            statistics.cancelsAlready += 1
+            post(userData, -EALREADY)
+        case .cancelled:
+            let op = pending.remove(at: index)
+            statistics.cancelsSucceeded += 1
+            // The two completions may be posted in either order.
+            if rng.chance(500) {
+                post(op.userData, -ECANCELED); post(userData, 0)
+            } else {
+                post(userData, 0); post(op.userData, -ECANCELED)
+            }
+        }
+    }
+
+    func post(_ userData: UInt64, _ result: Int32) {
+        cq.append(SimCompletion(userData: userData, result: result))
+        statistics.completionsPosted += 1
+    }
+
+    /// Completes pending operations that can complete, in an order the seed picks; some are held
+    /// back for a later call. With `mustProduce`, at least one completes if any can.
+    @discardableResult
+    func produceCompletions(mustProduce: Bool) -> Int {
+        guard !pending.isEmpty else { return 0 }
+        var order = pending.map(\.userData)
+        order.shuffle(using: &rng)
+        var produced = 0
+        for userData in order {
+            guard let index = pending.firstIndex(where: { $0.userData == userData }) else { continue }
+            guard canComplete(pending[index]) else { continue }
+            if !(mustProduce && produced == 0) && rng.chance(faults.delayCompletion) { continue }
+            let op = pending.remove(at: index)
+            post(op.userData, perform(op))
+            produced += 1
+        }
+        return produced
+    }
+
+    private func nextEventTime() -> UInt64? {
+        var next = script.first?.time
+        for op in pending {
+            if case .timeout = op.request, !op.running { next = min(next ?? op.deadline, op.deadline) }
+        }
+        return next
+    }
+
+    func advanceClock(to time: UInt64) {
+        if time > clock { clock = time; statistics.clockAdvances += 1 }
+        while let first = script.first, first.time <= clock {
+            script.removeFirst()
+            first.action(self)
+        }
+    }
+}
+
+extension OpRequest {
+    /// The descriptor the request works on, if any (resolved when the kernel takes the submission).
+    var descriptor: Int32? {
+        switch self {
+        case .read(let fd, _), .write(let fd, _, _), .recv(let fd, _), .send(let fd, _, _),
+             .accept(let fd, _), .connect(let fd), .close(let fd), .fsync(let fd, _), .poll(let fd, _):
+            return fd
+        case .nop, .openat, .timeout, .cancelFD:
+            return nil
+        }
+    }
+}

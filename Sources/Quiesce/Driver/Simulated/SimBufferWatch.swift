@@ -1,0 +1,34 @@
+/// Watches ``IOBuffer`` allocations and frees for the simulation: a buffer freed while an operation
+/// the kernel holds points into it is a use-after-free in the making, and buffers still allocated at
+/// the end of a run are leaks.
+extension SimBackend: IOBufferObserver {
+    /// Starts observing every ``IOBuffer`` of the process (one simulation at a time; tests are serial).
+    public func watchBuffers() {
+        IOBuffer.observer = self
+        liveBuffers.removeAll()
+    }
+
+    /// Stops observing, if this simulation is the observer.
+    public func stopWatchingBuffers() {
+        if IOBuffer.observer === self { IOBuffer.observer = nil }
+    }
+
+    /// Buffers allocated since ``watchBuffers()`` and not freed yet.
+    public var liveBufferCount: Int { liveBuffers.count }
+
+    func bufferAllocated(_ base: UnsafeMutableRawPointer, capacity: Int) {
+        liveBuffers.insert(base)
+    }
+
+    func bufferFreed(_ base: UnsafeMutableRawPointer, capacity: Int) {
+        liveBuffers.remove(base)
+        let start = UInt(bitPattern: base), end = start + UInt(max(capacity, 1))
+        for (userData, region) in inFlight {
+            guard let region = region ?? nil, let regionBase = region.baseAddress else { continue }
+            let address = UInt(bitPattern: regionBase)
+            if address >= start && address < end || (region.count > 0 && address < start && address + UInt(region.count) > start) {
+                violation("buffer \(base) freed while operation \(OpToken.decode(userData).token) is in flight")
+            }
+        }
+    }
+}

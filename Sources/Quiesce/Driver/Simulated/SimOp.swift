@@ -1,0 +1,66 @@
+/// A submission held by the simulated kernel: an operation waiting to be able to complete, or a
+/// cancel request waiting to be processed.
+struct SimOp {
+    let userData: UInt64
+    let request: OpRequest
+    /// The memory the operation may read or write (the driver chose it); `nil` for none.
+    let region: UnsafeMutableRawBufferPointer?
+    let storage: UnsafeMutablePointer<OpStorage>
+    /// The descriptor, resolved when the kernel takes the submission (as the kernel does).
+    var target: SimDescriptor?
+    /// For a timeout: when it expires on the virtual clock.
+    var deadline: UInt64 = 0
+    /// A cancel answered -EALREADY: the operation completes on its own, soon.
+    var running = false
+}
+
+/// An entry of the simulated submission queue.
+enum SimSubmission {
+    case operation(SimOp)
+    case cancel(target: UInt64, userData: UInt64)
+
+    var userData: UInt64 {
+        switch self {
+        case .operation(let op): return op.userData
+        case .cancel(_, let userData): return userData
+        }
+    }
+}
+
+/// An entry of the simulated completion queue.
+struct SimCompletion {
+    let userData: UInt64
+    let result: Int32
+}
+
+/// Counters of what a simulation did: how much of each race and fault it exercised.
+public struct SimStatistics: Sendable, Equatable {
+    /// Operations handed to `prepare` and accepted.
+    public var prepared = 0
+    /// Cancel requests accepted.
+    public var cancelsPrepared = 0
+    /// `prepare`/`prepareCancel` calls refused because the submission queue was full.
+    public var queueFullRejections = 0
+    /// Completions posted (operations and cancels).
+    public var completionsPosted = 0
+    /// Completions handed to the driver by `reap`.
+    public var completionsReaped = 0
+    /// Cancels answered 0 (target cancelled).
+    public var cancelsSucceeded = 0
+    /// Cancels answered -ENOENT because the target had already completed (or completed in the race).
+    public var cancelsTooLate = 0
+    /// Cancels answered -EALREADY.
+    public var cancelsAlready = 0
+    /// Faults injected: short transfers.
+    public var shortTransfers = 0
+    /// Faults injected: -EAGAIN, -EINTR, -ENOMEM, -ECONNRESET answers.
+    public var eagains = 0, eintrs = 0, enomems = 0, connectionResets = 0
+    /// Submits that failed by script.
+    public var failedSubmits = 0
+    /// Times the virtual clock moved forward because nothing else could happen.
+    public var clockAdvances = 0
+    /// Waits with nothing able to ever complete (each one is thrown as EDEADLK).
+    public var stalls = 0
+    /// Descriptors the driver closed for a cancelled or orphaned accept/open that succeeded.
+    public var descriptorsClosedByDriver = 0
+}

@@ -1,0 +1,217 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What each request does in the simulated kernel: when it can complete, and its effect and result.
+extension SimBackend {
+    /// `true` when `op` would complete if the kernel ran it now.
+    func canComplete(_ op: SimOp) -> Bool {
+        if op.running { return true }  // cancelled while running: completes on its own (or interrupted)
+        return isReady(op)
+    }
+
+    private func isReady(_ op: SimOp) -> Bool {
+        switch op.request {
+        case .nop, .openat, .close, .fsync, .cancelFD, .connect:
+            return true
+        case .timeout:
+            return clock >= op.deadline
+        case .read, .recv:
+            guard let region = op.region, region.count > 0 else { return true }
+            return readable(op.target) != nil
+        case .write, .send:
+            guard let region = op.region, region.count > 0 else { return true }
+            return writable(op.target) != nil
+        case .accept:
+            guard case .listener(let listener)? = op.target?.object else { return true }
+            return !listener.pending.isEmpty
+        case .poll(_, let events):
+            return pollEvents(op.target, events) != 0
+        }
+    }
+
+    /// The stream a read can take from now (bytes, end of file, or a reset to report); `nil`: blocked.
+    private func readable(_ target: SimDescriptor?) -> SimStream? {
+        let stream: SimStream?
+        switch target?.object {
+        case .pipeReader(let s)?: stream = s
+        case .socket(let socket)?: stream = socket.inbound
+        default: return nil
+        }
+        guard let stream else { return nil }
+        return stream.available > 0 || stream.writerClosed || stream.reset ? stream : nil
+    }
+
+    private func writable(_ target: SimDescriptor?) -> SimStream? {
+        let stream: SimStream?
+        switch target?.object {
+        case .pipeWriter(let s)?: stream = s
+        case .socket(let socket)?: stream = socket.outbound
+        default: return nil
+        }
+        guard let stream else { return nil }
+        return stream.room > 0 || stream.readerClosed || stream.reset ? stream : nil
+    }
+
+    private func pollEvents(_ target: SimDescriptor?, _ events: UInt32) -> UInt32 {
+        var ready: UInt32 = 0
+        switch target?.object {
+        case .listener(let listener)?:
+            if !listener.pending.isEmpty { ready |= UInt32(POLLIN) }
+        case .file?:
+            ready = UInt32(POLLIN | POLLOUT)
+        default:
+            if readable(target) != nil { ready |= UInt32(POLLIN) }
+            if writable(target) != nil { ready |= UInt32(POLLOUT) }
+        }
+        return ready & (events | UInt32(POLLHUP | POLLERR))
+    }
+
+    /// Runs `op` (which can complete) and returns its result; faults are drawn here.
+    func perform(_ op: SimOp) -> Int32 {
+        if op.running && !isReady(op) {
+            statistics.eintrs += 1
+            return -EINTR  // interrupted by its cancellation
+        }
+        if let fault = drawFault(op) { return fault }
+        switch op.request {
+        case .nop:
+            return 0
+        case .timeout:
+            return -ETIME
+        case .read, .recv:
+            return transferIn(op)
+        case .write, .send:
+            return transferOut(op)
+        case .accept:
+            return accept(op)
+        case .connect(let fd):
+            return connect(fd, op.storage)
+        case .openat(_, let flags, _):
+            return open(op.region, flags: flags)
+        case .close:
+            op.target?.close()
+            return 0
+        case .fsync:
+            if case .file? = op.target?.object { return 0 }
+            return -EINVAL
+        case .poll(_, let events):
+            return Int32(pollEvents(op.target, events))
+        case .cancelFD(let fd):
+            var count: Int32 = 0
+            while let index = pending.firstIndex(where: { $0.request.descriptor == fd }) {
+                let victim = pending.remove(at: index)
+                post(victim.userData, -ECANCELED)
+                count += 1
+            }
+            return count > 0 ? count : -ENOENT
+        }
+    }
+
+    private func drawFault(_ op: SimOp) -> Int32? {
+        let retryable: Bool
+        let isSocket: Bool
+        switch op.request {
+        case .read, .write, .recv, .send, .accept, .connect: retryable = true
+        default: retryable = false
+        }
+        if case .socket? = op.target?.object { isSocket = true } else { isSocket = false }
+        if retryable && rng.chance(faults.eintr) { statistics.eintrs += 1; return -EINTR }
+        if retryable && rng.chance(faults.eagain) { statistics.eagains += 1; return -EAGAIN }
+        if retryable && rng.chance(faults.enomem) { statistics.enomems += 1; return -ENOMEM }
+        if retryable && isSocket && rng.chance(faults.connectionReset), case .socket(let socket)? = op.target?.object {
+            statistics.connectionResets += 1
+            socket.inbound?.reset = true
+            socket.outbound?.reset = true
+            return -ECONNRESET
+        }
+        return nil
+    }
+
+    private func shortened(_ count: Int) -> Int {
+        guard count > 1, rng.chance(faults.shortTransfer) else { return count }
+        statistics.shortTransfers += 1
+        return rng.pick(1...count - 1)
+    }
+
+    private func transferIn(_ op: SimOp) -> Int32 {
+        guard let region = op.region, region.count > 0 else { return 0 }
+        if case .file(let file)? = op.target?.object {
+            return readFile(file, op, region)
+        }
+        if case .recv = op.request, case .pipeReader? = op.target?.object { return -ENOTSOCK }
+        guard let stream = readable(op.target) else { return -EBADF }
+        if stream.reset { return -ECONNRESET }
+        if stream.available == 0 { return 0 }  // end of file
+        let n = shortened(min(region.count, stream.available))
+        stream.read(into: region, count: n)
+        return Int32(n)
+    }
+
+    private func readFile(_ file: SimFile, _ op: SimOp, _ region: UnsafeMutableRawBufferPointer) -> Int32 {
+        guard case .read(_, let offset) = op.request, let descriptor = op.target else { return -ENOTSOCK }
+        let start = offset == .max ? descriptor.position : Int(clamping: offset)
+        let n = shortened(max(0, min(region.count, file.data.count - start)))
+        for i in 0..<n { region[i] = file.data[start + i] }
+        if offset == .max { descriptor.position += n }
+        return Int32(n)
+    }
+
+    private func transferOut(_ op: SimOp) -> Int32 {
+        guard let region = op.region, region.count > 0 else { return 0 }
+        if case .file(let file)? = op.target?.object {
+            guard case .write(_, let offset, _) = op.request, let descriptor = op.target else { return -ENOTSOCK }
+            let start = offset == .max ? descriptor.position : Int(clamping: offset)
+            let n = shortened(region.count)
+            if file.data.count < start + n { file.data += [UInt8](repeating: 0, count: start + n - file.data.count) }
+            for i in 0..<n { file.data[start + i] = region[i] }
+            if offset == .max { descriptor.position += n }
+            return Int32(n)
+        }
+        if case .send = op.request, case .pipeWriter? = op.target?.object { return -ENOTSOCK }
+        guard let stream = writable(op.target) else { return -EBADF }
+        if stream.reset { return -ECONNRESET }
+        if stream.readerClosed { return -EPIPE }
+        let n = shortened(min(region.count, stream.room))
+        stream.write(UnsafeRawBufferPointer(rebasing: region[0..<n]))
+        return Int32(n)
+    }
+
+    private func accept(_ op: SimOp) -> Int32 {
+        guard case .listener(let listener)? = op.target?.object else { return -ENOTSOCK }
+        let server = listener.pending.removeFirst()
+        let fd = addDescriptor(.socket(server), origin: .kernel)
+        let peer = SocketAddress.loopback(port: UInt16(truncatingIfNeeded: 40_000 + Int(fd % 20_000)))
+        peer.store(into: &op.storage.pointee)
+        return fd
+    }
+
+    private func connect(_ fd: Int32, _ storage: UnsafeMutablePointer<OpStorage>) -> Int32 {
+        guard let descriptor = descriptors[fd], case .socket(let socket) = descriptor.object else { return -ENOTSOCK }
+        if socket.isConnected { return -EISCONN }
+        let address = SocketAddress(storage: storage.pointee.address, length: storage.pointee.addressLength)
+        guard let listener = listeners[address.port] else { return -ECONNREFUSED }
+        let (client, server) = SimSocket.pair(capacity: streamCapacity)
+        socket.inbound = client.inbound
+        socket.outbound = client.outbound
+        listener.pending.append(server)
+        return 0
+    }
+
+    private func open(_ region: UnsafeMutableRawBufferPointer?, flags: Int32) -> Int32 {
+        guard let region, let end = region.firstIndex(of: 0) else { return -EFAULT }
+        let path = String(decoding: region[0..<end], as: UTF8.self)
+        let file: SimFile
+        if let existing = files[path] {
+            if flags & O_CREAT != 0 && flags & O_EXCL != 0 { return -EEXIST }
+            file = existing
+        } else if flags & O_CREAT != 0 {
+            file = SimFile(data: [])
+            files[path] = file
+        } else {
+            return -ENOENT
+        }
+        if flags & O_TRUNC != 0 { file.data.removeAll() }
+        return addDescriptor(.file(file), origin: .kernel)
+    }
+}

@@ -1,0 +1,129 @@
+/// The keyspace commands: GET, SET, DEL, EXISTS, INCR.
+///
+/// Writes are logged to the AOF in an idempotent form (`SET key value [PXAT ms]`): replaying a
+/// record twice, or after its expiry, gives the same keyspace.
+enum KeyCommands {
+    static let all: [CommandSpec] = [
+        CommandSpec(name: "get", arity: 2, flags: ["readonly", "fast"], firstKey: 1, lastKey: 1, keyStep: 1, run: get),
+        CommandSpec(name: "set", arity: -3, flags: ["write", "denyoom"], firstKey: 1, lastKey: 1, keyStep: 1, run: set),
+        CommandSpec(name: "del", arity: -2, flags: ["write"], firstKey: 1, lastKey: -1, keyStep: 1, run: del),
+        CommandSpec(name: "exists", arity: -2, flags: ["readonly", "fast"], firstKey: 1, lastKey: -1, keyStep: 1, run: exists),
+        CommandSpec(name: "incr", arity: 2, flags: ["write", "denyoom", "fast"], firstKey: 1, lastKey: 1, keyStep: 1, run: incr),
+    ]
+
+    static let setName = Array("SET".utf8)
+    static let delName = Array("DEL".utf8)
+    static let pxatName = Array("PXAT".utf8)
+
+    static func get(_ engine: KVEngine, _ args: [[UInt8]], _ session: inout ClientSession, _ reply: inout [UInt8]) -> CommandEffect {
+        if let value = engine.store.get(args[1]) { RESPEncoder.bulk(value, into: &reply) } else { RESPEncoder.null(into: &reply) }
+        return .none
+    }
+
+    /// SET key value [NX|XX] [GET] [EX s|PX ms|EXAT s|PXAT ms|KEEPTTL]
+    static func set(_ engine: KVEngine, _ args: [[UInt8]], _ session: inout ClientSession, _ reply: inout [UInt8]) -> CommandEffect {
+        var nx = false, xx = false, returnOld = false, keepTTL = false
+        var expiresAt: Int64?
+        var i = 3
+        while i < args.count {
+            let option = String(decoding: args[i], as: UTF8.self).uppercased()
+            switch option {
+            case "NX" where !xx: nx = true
+            case "XX" where !nx: xx = true
+            case "GET": returnOld = true
+            case "KEEPTTL" where expiresAt == nil: keepTTL = true
+            case "EX", "PX", "EXAT", "PXAT":
+                guard expiresAt == nil, !keepTTL, i + 1 < args.count else { return syntaxError(&reply) }
+                i += 1
+                guard let amount = Int64(String(decoding: args[i], as: UTF8.self)) else {
+                    RESPEncoder.error("ERR value is not an integer or out of range", into: &reply)
+                    return .none
+                }
+                let scale: Int64 = option == "EX" || option == "EXAT" ? 1000 : 1
+                let (ms, overflow) = amount.multipliedReportingOverflow(by: scale)
+                let relative = option == "EX" || option == "PX"
+                let (absolute, overflow2) = relative ? ms.addingReportingOverflow(engine.store.clock()) : (ms, false)
+                guard amount > 0, !overflow, !overflow2 else {
+                    RESPEncoder.error("ERR invalid expire time in 'set' command", into: &reply)
+                    return .none
+                }
+                expiresAt = absolute
+            default:
+                return syntaxError(&reply)
+            }
+            i += 1
+        }
+        let key = args[1]
+        let old = engine.store.entry(key)
+        if returnOld {
+            if let old { RESPEncoder.bulk(old.value, into: &reply) } else { RESPEncoder.null(into: &reply) }
+        }
+        if (nx && old != nil) || (xx && old == nil) {
+            if !returnOld { RESPEncoder.null(into: &reply) }
+            return .none
+        }
+        if keepTTL { expiresAt = old?.expiresAt }
+        engine.store.set(key, args[2], expiresAt: expiresAt)
+        if !returnOld { RESPEncoder.simple("OK", into: &reply) }
+        return engine.log(record(key, args[2], expiresAt))
+    }
+
+    static func del(_ engine: KVEngine, _ args: [[UInt8]], _ session: inout ClientSession, _ reply: inout [UInt8]) -> CommandEffect {
+        var removed: [[UInt8]] = [delName]
+        for key in args.dropFirst() where engine.store.delete(key) { removed.append(key) }
+        RESPEncoder.integer(removed.count - 1, into: &reply)
+        return removed.count > 1 ? engine.log(removed) : .none
+    }
+
+    static func exists(_ engine: KVEngine, _ args: [[UInt8]], _ session: inout ClientSession, _ reply: inout [UInt8]) -> CommandEffect {
+        var count = 0
+        for key in args.dropFirst() where engine.store.exists(key) { count += 1 }
+        RESPEncoder.integer(count, into: &reply)
+        return .none
+    }
+
+    static func incr(_ engine: KVEngine, _ args: [[UInt8]], _ session: inout ClientSession, _ reply: inout [UInt8]) -> CommandEffect {
+        let key = args[1]
+        let old = engine.store.entry(key)
+        var current = 0
+        if let old {
+            guard let parsed = strictInteger(old.value) else {
+                RESPEncoder.error("ERR value is not an integer or out of range", into: &reply)
+                return .none
+            }
+            current = parsed
+        }
+        let (next, overflow) = current.addingReportingOverflow(1)
+        guard !overflow else {
+            RESPEncoder.error("ERR increment or decrement would overflow", into: &reply)
+            return .none
+        }
+        var digits: [UInt8] = []
+        RESPEncoder.decimal(next, into: &digits)
+        engine.store.set(key, digits, expiresAt: old?.expiresAt)
+        RESPEncoder.integer(next, into: &reply)
+        return engine.log(record(key, digits, old?.expiresAt))
+    }
+
+    /// The AOF record that recreates `key` as it now is.
+    static func record(_ key: [UInt8], _ value: [UInt8], _ expiresAt: Int64?) -> [[UInt8]] {
+        guard let expiresAt else { return [setName, key, value] }
+        var ms: [UInt8] = []
+        RESPEncoder.decimal(Int(expiresAt), into: &ms)
+        return [setName, key, value, pxatName, ms]
+    }
+
+    /// A decimal integer as Redis accepts it for INCR: optional '-', no '+', no leading zeros, no spaces.
+    static func strictInteger(_ bytes: [UInt8]) -> Int? {
+        guard !bytes.isEmpty, bytes.count <= 20 else { return nil }
+        if bytes == [UInt8(ascii: "0")] { return 0 }
+        let digits = bytes.first == UInt8(ascii: "-") ? bytes.dropFirst() : bytes[...]
+        guard let first = digits.first, first != UInt8(ascii: "0") else { return nil }
+        return Int(String(decoding: bytes, as: UTF8.self))
+    }
+
+    static func syntaxError(_ reply: inout [UInt8]) -> CommandEffect {
+        RESPEncoder.error("ERR syntax error", into: &reply)
+        return .none
+    }
+}

@@ -1,1 +1,0 @@
-/// The RESP key-value service (issue 6).

@@ -1,0 +1,85 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Why the AOF could not be loaded.
+public struct AOFError: Error, CustomStringConvertible, Equatable {
+    /// A readable account, naming the file and the offset.
+    public var description: String
+}
+
+/// Loads an AOF into an engine at start-up: every record is run again, in order.
+///
+/// A record cut short at the end of the file (the server died mid-write) is dropped and the file
+/// truncated to the last complete record, like Redis' `aof-load-truncated yes`; a malformed record
+/// elsewhere is an error, since replaying past it would give a keyspace that never existed.
+public enum AOFReplay {
+    /// What a replay did.
+    public struct Outcome: Equatable, Sendable {
+        /// Records run.
+        public var records: Int
+        /// Bytes dropped from an incomplete last record (0 when the file ended cleanly).
+        public var truncatedBytes: Int
+    }
+
+    /// Replays the file at `path` (a missing file is an empty one) into `engine`.
+    public static func replay(path: String, into engine: KVEngine) throws(AOFError) -> Outcome {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 {
+            if errno == ENOENT { return Outcome(records: 0, truncatedBytes: 0) }
+            throw AOFError(description: "cannot open AOF \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        var parser = RESPParser(limits: RESPLimits(maxBulkLength: .max / 4, maxMultibulkCount: .max / 4,
+                                                   maxInlineLength: 1024 * 1024, maxRequestBytes: .max / 4))
+        var session = engine.newSession(peer: "aof")
+        var reply: [UInt8] = []
+        var records = 0
+        var total = 0
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        let savedAOF = engine.aof
+        engine.aof = nil  // replayed records are already in the file
+        defer { engine.aof = savedAOF }
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw AOFError(description: "cannot read AOF \(path): \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { break }
+            total += n
+            parser.feed(chunk[0..<n])
+            while true {
+                switch parser.next() {
+                case .incomplete:
+                    break
+                case .protocolError(let message):
+                    throw AOFError(description: "AOF \(path) is corrupt after byte \(parser.consumed): \(message)")
+                case .command(let args):
+                    records += 1
+                    reply.removeAll(keepingCapacity: true)
+                    _ = engine.execute(args, session: &session, reply: &reply)
+                    if reply.first == UInt8(ascii: "-") {
+                        throw AOFError(description: "AOF \(path) record \(records) failed: \(String(decoding: reply.dropFirst().dropLast(2), as: UTF8.self))")
+                    }
+                    continue
+                }
+                break
+            }
+        }
+        let truncated = total - parser.consumed
+        if truncated > 0 {
+            guard truncate(path, off_t(parser.consumed)) == 0 else {
+                throw AOFError(description: "cannot truncate the incomplete end of AOF \(path): \(String(cString: strerror(errno)))")
+            }
+        }
+        return Outcome(records: records, truncatedBytes: truncated)
+    }
+
+    /// Opens (creating if needed) the AOF for appending.
+    public static func openForAppend(path: String) throws(AOFError) -> Int32 {
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw AOFError(description: "cannot open AOF \(path) for writing: \(String(cString: strerror(errno)))") }
+        return fd
+    }
+}

@@ -1,0 +1,224 @@
+/// What the parser found in the bytes it has been fed.
+public enum ParseResult: Equatable {
+    /// One complete request: its arguments (the command name first).
+    case command([[UInt8]])
+    /// No complete request yet: feed more bytes.
+    case incomplete
+    /// The input breaks the protocol; the message is the text after `-ERR Protocol error: `.
+    /// The parser stays failed: the connection must reply and close.
+    case protocolError(String)
+}
+
+/// An incremental RESP2 request parser: multibulk (`*2\r\n$3\r\nGET\r\n$1\r\nk\r\n`) and inline
+/// (`GET k\r\n`) requests, fed in whatever pieces the network delivers.
+///
+/// Progress inside a request is kept (arguments already parsed are not parsed again), so a large
+/// bulk arriving in many pieces costs linear time. Every length is checked against ``RESPLimits``
+/// before anything is buffered for it, so memory stays bounded by the limits.
+public struct RESPParser {
+    /// The bounds requests must respect.
+    public let limits: RESPLimits
+    private var buffer: [UInt8] = []
+    private var start = 0
+    // Inside a multibulk request: arguments still expected, those parsed, and the bulk length
+    // announced by the last `$` header (-1: expecting a header).
+    private var remaining = 0
+    private var args: [[UInt8]] = []
+    private var bulkLength = -1
+    private var requestBytes = 0
+    private var failure: String?
+    private var discarded = 0
+    /// Bytes consumed so far by complete requests (an AOF replay reports offsets with it).
+    public private(set) var consumed = 0
+
+    /// A parser enforcing `limits`.
+    public init(limits: RESPLimits = .standard) {
+        self.limits = limits
+    }
+
+    /// Bytes fed but not yet consumed by a complete request.
+    public var bufferedCount: Int { buffer.count - start }
+
+    /// `true` while part of a request has been received but not all of it.
+    public var isInsideRequest: Bool { remaining > 0 || bufferedCount > 0 }
+
+    /// Appends bytes received from the client.
+    public mutating func feed<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 {
+        guard failure == nil else { return }
+        compact()
+        buffer.append(contentsOf: bytes)
+    }
+
+    /// Appends bytes from raw memory (a receive buffer).
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer) {
+        guard failure == nil else { return }
+        compact()
+        buffer.append(contentsOf: bytes)
+    }
+
+    // Moves the unconsumed bytes to the front once the consumed prefix dominates, so the buffer
+    // does not grow with the connection's lifetime.
+    private mutating func compact() {
+        if start > 0 && (start >= buffer.count || start >= 4096 && start * 2 >= buffer.count) {
+            buffer.removeSubrange(0..<start)
+            discarded += start
+            start = 0
+        }
+    }
+
+    /// The next complete request, `.incomplete`, or a protocol error (sticky).
+    public mutating func next() -> ParseResult {
+        if let failure { return .protocolError(failure) }
+        while true {
+            if remaining == 0 {
+                guard start < buffer.count else { return .incomplete }
+                if buffer[start] == UInt8(ascii: "*") {
+                    switch parseMultibulkHeader() {
+                    case .incomplete: return .incomplete
+                    case .failed(let message): return fail(message)
+                    case .empty: continue  // `*0` / `*-1`: nothing to run, as in Redis
+                    case .started: break
+                    }
+                } else {
+                    switch parseInline() {
+                    case .incomplete: return .incomplete
+                    case .failed(let message): return fail(message)
+                    case .empty: continue
+                    case .command(let inline): return .command(inline)
+                    }
+                }
+            }
+            // Inside a multibulk request: headers and bulks until `remaining` reaches 0.
+            while remaining > 0 {
+                if bulkLength < 0 {
+                    guard start < buffer.count else { return .incomplete }
+                    guard buffer[start] == UInt8(ascii: "$") else {
+                        return fail("expected '$', got '\(printable(buffer[start]))'")
+                    }
+                    guard let line = findLine(from: start) else {
+                        if bufferedCount > limits.maxInlineLength { return fail("too big bulk count string") }
+                        return .incomplete
+                    }
+                    guard let length = parseInteger(start + 1, line.end), length >= 0,
+                          length <= limits.maxBulkLength else {
+                        return fail("invalid bulk length")
+                    }
+                    guard requestBytes + length <= limits.maxRequestBytes else { return fail("request too large") }
+                    requestBytes += length
+                    bulkLength = length
+                    start = line.next
+                    buffer.reserveCapacity(start + length + 2)
+                }
+                guard buffer.count - start >= bulkLength + 2 else { return .incomplete }
+                guard buffer[start + bulkLength] == 13, buffer[start + bulkLength + 1] == 10 else {
+                    return fail("expected CRLF after bulk string")
+                }
+                args.append(Array(buffer[start..<(start + bulkLength)]))
+                start += bulkLength + 2
+                bulkLength = -1
+                remaining -= 1
+            }
+            let command = args
+            args = []
+            requestBytes = 0
+            markConsumed()
+            return .command(command)
+        }
+    }
+
+    // `consumed` counts bytes over the parser's life; compaction drops a prefix, so add it back.
+    private mutating func markConsumed() {
+        consumed = discarded + start
+    }
+
+    private enum HeaderOutcome { case incomplete, failed(String), empty, started }
+    private enum InlineOutcome { case incomplete, failed(String), empty, command([[UInt8]]) }
+
+    private mutating func parseMultibulkHeader() -> HeaderOutcome {
+        guard let line = findLine(from: start) else {
+            if bufferedCount > limits.maxInlineLength { return .failed("too big mbulk count string") }
+            return .incomplete
+        }
+        guard let count = parseInteger(start + 1, line.end), count <= limits.maxMultibulkCount else {
+            return .failed("invalid multibulk length")
+        }
+        start = line.next
+        if count <= 0 {
+            markConsumed()
+            return .empty
+        }
+        remaining = count
+        args.reserveCapacity(Swift.min(count, 64))
+        bulkLength = -1
+        requestBytes = 0
+        return .started
+    }
+
+    private mutating func parseInline() -> InlineOutcome {
+        guard let newline = indexOfNewline(from: start) else {
+            if bufferedCount > limits.maxInlineLength { return .failed("too big inline request") }
+            return .incomplete
+        }
+        guard newline - start <= limits.maxInlineLength else { return .failed("too big inline request") }
+        var end = newline
+        if end > start && buffer[end - 1] == 13 { end -= 1 }
+        let lineStart = start
+        start = newline + 1
+        guard let words = InlineSplitter.split(buffer[lineStart..<end]) else {
+            return .failed("unbalanced quotes in request")
+        }
+        markConsumed()
+        return words.isEmpty ? .empty : .command(words)
+    }
+
+    private mutating func fail(_ message: String) -> ParseResult {
+        failure = message
+        buffer = []
+        start = 0
+        args = []
+        remaining = 0
+        return .protocolError(message)
+    }
+
+    private func indexOfNewline(from index: Int) -> Int? {
+        var i = index
+        let end = buffer.count
+        while i < end {
+            if buffer[i] == 10 { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    // A header line ends at "\r\n". Only `limits.maxInlineLength` bytes are searched, so a header
+    // that never ends costs bounded work.
+    private func findLine(from index: Int) -> (end: Int, next: Int)? {
+        let limit = Swift.min(buffer.count - 1, index + limits.maxInlineLength + 1)
+        var i = index
+        while i < limit {
+            if buffer[i] == 13 && buffer[i + 1] == 10 { return (i, i + 2) }
+            i += 1
+        }
+        return nil
+    }
+
+    // Strict decimal: optional '-', 1 to 18 digits, nothing else.
+    private func parseInteger(_ from: Int, _ to: Int) -> Int? {
+        var i = from
+        var negative = false
+        if i < to && buffer[i] == UInt8(ascii: "-") { negative = true; i += 1 }
+        guard i < to, to - i <= 18 else { return nil }
+        var value = 0
+        while i < to {
+            let digit = Int(buffer[i]) - 48
+            guard digit >= 0 && digit <= 9 else { return nil }
+            value = value * 10 + digit
+            i += 1
+        }
+        return negative ? -value : value
+    }
+
+    private func printable(_ byte: UInt8) -> String {
+        byte >= 32 && byte < 127 ? String(UnicodeScalar(byte)) : "\\x" + String(byte, radix: 16)
+    }
+}

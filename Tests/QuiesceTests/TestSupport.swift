@@ -1,0 +1,156 @@
+import XCTest
+import Glibc
+@testable import Quiesce
+
+/// Counts wakes, so a test can check that a waker was (or was not) woken.
+final class CountingWakeTarget: WakeTarget {
+    var wakes = 0
+    override func wake() { wakes += 1 }
+}
+
+/// Drives one future by hand against `executor`'s driver: polls it, and while it is pending turns the
+/// driver (waiting at most `waitNanos` each time). Fails the test after `maxTurns` turns.
+func drive<F: Future & ~Copyable>(_ future: inout F, on executor: Executor, maxTurns: Int = 10_000,
+                                  waitNanos: Int64 = 2_000_000_000,
+                                  file: StaticString = #filePath, line: UInt = #line) throws -> F.Output {
+    let target = CountingWakeTarget()
+    for _ in 0..<maxTurns {
+        var cx = Context(waker: Waker(target), executor: executor)
+        if case .ready(let output) = future.poll(&cx) { return output }
+        try executor.driver.turn(waitNanos: waitNanos)
+    }
+    XCTFail("future still pending after \(maxTurns) turns", file: file, line: line)
+    throw IOError(errno: ETIMEDOUT, operation: "drive")
+}
+
+/// Drives a value's async drop by hand, like ``drive(_:on:maxTurns:waitNanos:file:line:)``.
+func driveDrop<F: AsyncDroppable & ~Copyable>(_ value: inout F, on executor: Executor, maxTurns: Int = 10_000,
+                                              file: StaticString = #filePath, line: UInt = #line) throws {
+    let target = CountingWakeTarget()
+    for _ in 0..<maxTurns {
+        var cx = Context(waker: Waker(target), executor: executor)
+        if value.pollDropReady(&cx).isReady { return }
+        try executor.driver.turn(waitNanos: 2_000_000_000)
+    }
+    XCTFail("drop still pending after \(maxTurns) turns", file: file, line: line)
+}
+
+/// Polls once with a context of `executor` (submits an operation on its first poll).
+@discardableResult
+func pollOnce<F: Future & ~Copyable>(_ future: inout F, on executor: Executor, waker: Waker = .noop) -> Bool {
+    var cx = Context(waker: waker, executor: executor)
+    switch future.poll(&cx) {
+    case .ready: return true
+    case .pending: return false
+    }
+}
+
+/// The errno of a failed result, or `nil` on success.
+func errnoOf<T>(_ result: Result<T, IOError>) -> Int32? {
+    if case .failure(let error) = result { return error.errno }
+    return nil
+}
+
+/// The value of a successful result, failing the test otherwise.
+func value<T>(_ result: Result<T, IOError>, file: StaticString = #filePath, line: UInt = #line) -> T? {
+    switch result {
+    case .success(let v): return v
+    case .failure(let error):
+        XCTFail("unexpected error: \(error)", file: file, line: line)
+        return nil
+    }
+}
+
+/// Writes `text` to `fd` with a plain system call.
+func put(_ fd: Int32, _ text: String) {
+    var text = text
+    let n = text.withUTF8 { Glibc.write(fd, $0.baseAddress, $0.count) }
+    precondition(n == text.utf8.count)
+}
+
+/// The number of open descriptors of this process.
+func openDescriptorCount() -> Int {
+    guard let dir = opendir("/proc/self/fd") else { return -1 }
+    defer { closedir(dir) }
+    var count = 0
+    while let entry = readdir(dir) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        if name != "." && name != ".." { count += 1 }
+    }
+    return count - 1  // the directory stream's own descriptor
+}
+
+/// A connected TCP pair over loopback: (client, server side), made with plain blocking calls.
+func tcpPair() throws -> (client: Int32, server: Int32) {
+    let listener = try Sockets.listen(on: .loopback(port: 0))
+    defer { close(listener) }
+    let address = try Sockets.localAddress(listener)
+    let client = try Sockets.tcp(for: address)
+    let rc = address.withSockAddr { Glibc.connect(client, $0, $1) }
+    precondition(rc == 0)
+    let server = Glibc.accept(listener, nil, nil)
+    precondition(server >= 0)
+    return (client, server)
+}
+
+/// A backend a test scripts by hand: it records what the driver submits and delivers exactly the
+/// completions the test chooses, in the order it chooses. `room` bounds the submission queue.
+final class ScriptedBackend: IOBackend {
+    struct Submission: Equatable { var userData: UInt64; var request: OpRequest?; var cancelTarget: UInt64? }
+    /// Submissions queued and not yet handed over by `submit`.
+    var queued: [Submission] = []
+    /// Submissions handed to the "kernel".
+    var submitted: [Submission] = []
+    /// Completions to deliver at the next reap: (userData, result).
+    var completions: [(UInt64, Int32)] = []
+    /// How many submissions fit in the queue before `submit` empties it.
+    var room = Int.max
+    var clock: UInt64 = 0
+    var closed = false
+
+    func prepare(_ request: OpRequest, userData: UInt64, region: UnsafeMutableRawBufferPointer?,
+                 storage: UnsafeMutablePointer<OpStorage>) -> Bool {
+        guard queued.count < room else { return false }
+        queued.append(Submission(userData: userData, request: request, cancelTarget: nil))
+        return true
+    }
+
+    func prepareCancel(target: UInt64, userData: UInt64) -> Bool {
+        guard queued.count < room else { return false }
+        queued.append(Submission(userData: userData, request: nil, cancelTarget: target))
+        return true
+    }
+
+    func submit(waitNanos: Int64?) throws(IOError) {
+        submitted += queued
+        queued.removeAll()
+    }
+
+    func reap(_ handler: (UInt64, Int32, UInt32) -> Void) -> Int {
+        let batch = completions
+        completions.removeAll()
+        for (userData, result) in batch { handler(userData, result, 0) }
+        return batch.count
+    }
+
+    func now() -> UInt64 { clock }
+    func close() { closed = true }
+
+    /// The `user_data` of the n-th submitted operation (not counting cancels).
+    func operation(_ n: Int) -> UInt64 { submitted.filter { $0.request != nil }[n].userData }
+    /// The `user_data` of the cancel that targets `target`, if one was submitted.
+    func cancel(of target: UInt64) -> UInt64? { submitted.first { $0.cancelTarget == target }?.userData }
+}
+
+/// Drives `op.cancel(&cx)` by hand until the operation's own completion is in; returns its output.
+func driveCancel<K: OperationKind>(_ op: inout Quiesce.Operation<K>, on executor: Executor, maxTurns: Int = 10_000,
+                                   file: StaticString = #filePath, line: UInt = #line) throws -> K.Output {
+    let target = CountingWakeTarget()
+    for _ in 0..<maxTurns {
+        var cx = Context(waker: Waker(target), executor: executor)
+        if case .ready(let output) = op.cancel(&cx) { return output }
+        try executor.driver.turn(waitNanos: 2_000_000_000)
+    }
+    XCTFail("cancel still pending after \(maxTurns) turns", file: file, line: line)
+    throw IOError(errno: ETIMEDOUT, operation: "driveCancel")
+}
