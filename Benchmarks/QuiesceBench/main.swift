@@ -10,6 +10,7 @@ import Glibc
 var config = Config()
 var outDir: String? = nil
 var swiftVersion: String? = nil
+var only: String? = nil  // profiling: run one Quiesce side alone (spawn, handoff, nop1, nop32, cancel, pipe, echo1, echo50)
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
     switch argument {
@@ -19,6 +20,7 @@ while let argument = arguments.popFirst() {
         guard let text = arguments.popFirst(), let n = Int(text), n > 0 else { fail("--reps needs a positive number") }
         config.repetitions = n
     case "--swift-version": swiftVersion = arguments.popFirst()
+    case "--only": only = arguments.popFirst()
     default: fail("unknown argument \(argument); usage: QuiesceBench [--smoke] [--out DIR] [--reps N] [--swift-version TEXT]")
     }
 }
@@ -59,6 +61,22 @@ func pair(_ rep: Int, _ quiesce: () -> Void, _ reference: () -> Void) {
 func log(_ text: String) {
     let line = text + "\n"
     _ = write(2, line, line.utf8.count)
+}
+
+if let only {
+    // For `valgrind --tool=callgrind`: one Quiesce workload, nothing else, no report.
+    switch only {
+    case "spawn": _ = SpawnBench.quiesce(config)
+    case "handoff": _ = HandoffBench.quiesce(config)
+    case "nop1": _ = NopBench.quiesce(config, inFlight: 1, total: config.nopsAt1)
+    case "nop32": _ = NopBench.quiesce(config, inFlight: 32, total: config.nopsBatched)
+    case "cancel": _ = CancelBench.quiesce(config)
+    case "pipe": _ = PipeLatencyBench.quiesce(config)
+    case "echo1": _ = EchoBench.quiesce(config, connections: 1, messages: config.echoMessages1)
+    case "echo50": _ = EchoBench.quiesce(config, connections: 50, messages: config.echoMessagesPerConnection50)
+    default: fail("unknown --only \(only)")
+    }
+    exit(0)
 }
 
 let counting = AllocBench.countingWorks()
@@ -114,6 +132,7 @@ report.notes.append("Allocations are counted by interposing malloc/calloc/reallo
 let markdown = MarkdownWriter.render(report)
 print(markdown)
 if let outDir {
+    _ = mkdir(outDir, 0o755)
     writeFile(outDir + "/latest.json", JSONWriter.render(report))
     writeFile(outDir + "/latest.md", markdown)
     writeFile(outDir + "/latest.svg", SVGWriter.render(report))
