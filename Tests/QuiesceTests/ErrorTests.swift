@@ -148,6 +148,25 @@ final class ErrorTests: XCTestCase {
         XCTAssertEqual(read.core.retries, 1)
     }
 
+    func testReadIntoAFullBufferIsENOBUFSNotEndOfFile() throws {
+        let (r, w) = try Sockets.pipe()
+        defer { close(r); close(w) }
+        put(w, "data")
+        var read = IO.read(r, into: IOBuffer(string: "full"))
+        let got = try drive(&read, on: executor)
+        XCTAssertEqual(errnoOf(got.result), ENOBUFS)
+        XCTAssertEqual(got.buffer.string, "full", "the buffer comes back untouched")
+        var recv = IO.recv(r, into: IOBuffer(capacity: 0))
+        XCTAssertEqual(errnoOf(try drive(&recv, on: executor).result), ENOBUFS)
+    }
+
+    func testOperationPolledOutsideAnExecutorIsAnErrorNotACrash() {
+        var nop = IO.nop()
+        var cx = Context()
+        guard case .ready(let result) = nop.poll(&cx) else { return XCTFail("should be ready at once") }
+        XCTAssertEqual(errnoOf(result), ENXIO)
+    }
+
     func testErrorTextNamesTheErrno() {
         let error = IOError(errno: ECANCELED, operation: "read")
         XCTAssertEqual(error.name, "ECANCELED")
