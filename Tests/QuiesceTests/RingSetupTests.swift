@@ -1,5 +1,6 @@
 import XCTest
 import Glibc
+import CQuiesceUring
 @testable import Quiesce
 
 /// Ring setup failures are thrown as errors that name the cause and the remedy.
@@ -70,10 +71,23 @@ final class RingSetupTests: XCTestCase {
         XCTAssertTrue(error?.description.contains("check that io_uring is enabled") ?? false)
     }
 
+    func testAKernelWithoutTheNeededFeaturesIsNamed() {
+        let error = UringBackend.missingFeatures(UInt32(IORING_FEAT_EXT_ARG))
+        XCTAssertEqual(error.errno, ENOSYS)
+        XCTAssertTrue(error.description.contains("IORING_FEAT_EXT_ARG"), error.description)
+        XCTAssertTrue(error.description.contains("Linux 5.11"), error.description)
+    }
+
     func testTheOverrideSeesTheRequestedEntries() {
         var seen: UInt32 = 0
         _ = setupError { _ = try UringBackend(entries: 77, setupOverride: { seen = $0; return -ENOMEM }) }
         XCTAssertEqual(seen, 77)
+    }
+
+    func testAnOverrideThatAllowsSetupGetsARealRing() throws {
+        let backend = try UringBackend(entries: 4, setupOverride: { _ in 0 })
+        XCTAssertGreaterThanOrEqual(backend.ringFD, 0)
+        backend.close()
     }
 
     func testSmallestRingWorksAndItsCompletionQueueOverflowsSafely() throws {
