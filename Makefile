@@ -18,9 +18,7 @@ build: deps
 # The whole test suite: unit tests, io_uring tests, a bounded seed sweep of the simulated driver,
 # and the benchmark harness in smoke mode (no figures judged).
 test: deps
-	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
-	$(SWIFT) test --skip-build $(SWIFT_FLAGS)
-	./scripts/bench.sh --smoke
+	SWIFT_FLAGS="$(SWIFT_FLAGS)" ./scripts/test.sh
 
 # Narrated io_uring cancellation demos.
 demo: deps

@@ -31,9 +31,11 @@ public struct Waker {
     public func willWake(_ other: Waker) -> Bool { target === other.target }
 
     /// A waker that does nothing when woken: for polling a future by hand where no one needs waking.
-    public static let noop = Waker(NoopWakeTarget())
+    // Immutable and stateless, so sharing it is safe; wakers in general are not `Sendable`.
+    public nonisolated(unsafe) static let noop = Waker(NoopWakeTarget())
 }
 
 final class NoopWakeTarget: WakeTarget {}
 
-extension Waker: @unchecked Sendable {}  // Only `noop` is shared; it is immutable. Wakers are used on one thread.
+@available(*, unavailable, message: "a Waker is tied to its executor's thread; use Executor.remoteHandle() from other threads")
+extension Waker: Sendable {}

@@ -261,6 +261,11 @@ public final class Driver {
     @discardableResult
     public func turn(waitNanos: Int64?) throws(IOError) -> Int {
         retryBacklog()
+        if !backlog.isEmpty {
+            // Handing the queued entries to the kernel makes room: move the backlog on before waiting.
+            try backend.submit(waitNanos: 0)
+            retryBacklog()
+        }
         let mustNotBlock = operationsInFlight == 0 && cancelsInFlight == 0
         try backend.submit(waitNanos: mustNotBlock && waitNanos == nil ? 0 : waitNanos)
         var arrived = 0

@@ -80,6 +80,7 @@ public struct SocketAddress: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// Same family, length and bytes.
     public static func == (lhs: SocketAddress, rhs: SocketAddress) -> Bool {
         lhs.length == rhs.length && withUnsafeBytes(of: lhs.storage) { a in
             withUnsafeBytes(of: rhs.storage) { b in a.prefix(Int(lhs.length)).elementsEqual(b.prefix(Int(lhs.length))) }

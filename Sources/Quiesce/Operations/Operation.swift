@@ -73,6 +73,7 @@ public struct BufferResult: ~Copyable {
 
 /// Output mapping shared by the buffer-carrying operations.
 public enum BufferKind: OperationKind {
+    /// The byte count (or error) and the buffer handed back.
     public static func output(_ completion: consuming Completion, of request: OpRequest) -> BufferResult {
         let result = completion.checked(request.name)
         return BufferResult(result: result, buffer: completion.buffer.take() ?? IOBuffer(capacity: 0))
@@ -81,6 +82,7 @@ public enum BufferKind: OperationKind {
 
 /// Output mapping of operations whose success carries no value.
 public enum StatusKind: OperationKind {
+    /// Success, or the errno as an ``IOError``.
     public static func output(_ completion: consuming Completion, of request: OpRequest) -> Result<Void, IOError> {
         // A ring timeout reports its expiry as -ETIME: for a timeout that is the success.
         if case .timeout = request, completion.result == -ETIME { return .success(()) }
@@ -90,6 +92,7 @@ public enum StatusKind: OperationKind {
 
 /// Output mapping of operations whose success is a count or a descriptor.
 public enum ValueKind: OperationKind {
+    /// The non-negative result, or the errno as an ``IOError``.
     public static func output(_ completion: consuming Completion, of request: OpRequest) -> Result<Int32, IOError> {
         completion.checked(request.name).map { Int32($0) }
     }

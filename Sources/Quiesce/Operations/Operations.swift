@@ -100,6 +100,7 @@ public struct Accepted: Sendable, Equatable {
 
 /// Output mapping of accept: the descriptor and the peer address the kernel filled in.
 public enum AcceptKind: OperationKind {
+    /// The new descriptor and its peer, or the errno as an ``IOError``.
     public static func output(_ completion: consuming Completion, of request: OpRequest) -> Result<Accepted, IOError> {
         let storage = completion.storage
         return completion.checked(request.name).map { fd in

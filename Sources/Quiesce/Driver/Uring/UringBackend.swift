@@ -71,6 +71,7 @@ public final class UringBackend: IOBackend {
         return cqu_get_sqe(ring)
     }
 
+    /// Fills a submission queue entry for `request` (flushing the queue once if it is full).
     public func prepare(_ request: OpRequest, userData: UInt64, region: UnsafeMutableRawBufferPointer?,
                         storage: UnsafeMutablePointer<OpStorage>) -> Bool {
         guard let sqe = nextSQE() else { return false }
@@ -119,6 +120,7 @@ public final class UringBackend: IOBackend {
         return true
     }
 
+    /// Fills an IORING_OP_ASYNC_CANCEL entry targeting `target`.
     public func prepareCancel(target: UInt64, userData: UInt64) -> Bool {
         guard let sqe = nextSQE() else { return false }
         cqu_prep_cancel64(sqe, target, 0)
@@ -126,6 +128,7 @@ public final class UringBackend: IOBackend {
         return true
     }
 
+    /// io_uring_enter: submits, and waits for a completion or the timeout when asked; EINTR is retried.
     public func submit(waitNanos: Int64?) throws(IOError) {
         while true {
             let rc: Int32
@@ -148,6 +151,7 @@ public final class UringBackend: IOBackend {
         }
     }
 
+    /// Consumes every completion in the ring, flushing overflowed ones in first.
     public func reap(_ handler: (UInt64, Int32, UInt32) -> Void) -> Int {
         var total = 0
         while true {
@@ -166,16 +170,19 @@ public final class UringBackend: IOBackend {
         }
     }
 
+    /// CLOCK_MONOTONIC, in nanoseconds.
     public func now() -> UInt64 {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
     }
 
+    /// close(2).
     public func closeDescriptor(_ fd: Int32) {
         _ = Glibc.close(fd)
     }
 
+    /// io_uring_queue_exit; the driver calls it only when nothing is in flight.
     public func close() {
         guard isOpen else { return }
         cqu_queue_exit(ring)
