@@ -40,7 +40,7 @@ public struct IOBuffer: ~Copyable {
 
     /// The simulated driver's watch on buffer lifetimes (use-after-free and leak checks); `nil`
     /// outside those tests. Only touched on the executor's thread.
-    nonisolated(unsafe) static weak var observer: IOBufferObserver?
+    nonisolated(unsafe) static var observer: IOBufferObserver?
 
     /// Room left behind the valid bytes.
     public var spareCapacity: Int { capacity - count }

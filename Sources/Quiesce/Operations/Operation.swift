@@ -56,6 +56,8 @@ public struct Operation<Kind: OperationKind>: Future, ~Copyable {
 }
 
 /// The outcome of an operation that moved a buffer in: the byte count (or the error) and the buffer.
+// @frozen lets callers in other modules move `buffer` out of a result they own (partial consumption).
+@frozen
 public struct BufferResult: ~Copyable {
     /// Bytes transferred, or why none were.
     public var result: Result<Int, IOError>

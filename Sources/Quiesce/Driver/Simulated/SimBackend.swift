@@ -50,6 +50,8 @@ public final class SimBackend: IOBackend {
     var queueFullFor = 0
     var rejectedSinceSubmit = false
     var liveBuffers = Set<UnsafeMutableRawPointer>()
+    /// Operations whose memory was freed under them (a violation already recorded): never touched.
+    var freedRegions = Set<UInt64>()
     /// `true` after ``close()``.
     public private(set) var isClosed = false
 
@@ -68,22 +70,33 @@ public final class SimBackend: IOBackend {
 
     func violation(_ text: String) { violations.append(text) }
 
+    /// Where a step-by-step account of the simulation goes (`nil`: nowhere). For replaying a seed.
+    public var trace: ((String) -> Void)?
+
+    func log(_ text: @autoclosure () -> String) {
+        if let trace { trace("[t=\(clock)] " + text()) }
+    }
+
     // MARK: IOBackend
 
+    /// Queues the operation in the simulated submission queue; `false` while a fault keeps it full.
     public func prepare(_ request: OpRequest, userData: UInt64, region: UnsafeMutableRawBufferPointer?,
                         storage: UnsafeMutablePointer<OpStorage>) -> Bool {
         guard roomInQueue() else { return false }
         if inFlight[userData] != nil { violation("user_data \(userData) reused while its operation is in flight") }
         inFlight[userData] = region
+        log("prepare \(request.name) \(OpToken.decode(userData).token)")
         sq.append(.operation(SimOp(userData: userData, request: request, region: region, storage: storage)))
         statistics.prepared += 1
         return true
     }
 
+    /// Queues an IORING_OP_ASYNC_CANCEL; the seed decides its answer when the kernel takes it.
     public func prepareCancel(target: UInt64, userData: UInt64) -> Bool {
         guard roomInQueue() else { return false }
         if inFlight[userData] != nil { violation("cancel user_data \(userData) reused while in flight") }
         inFlight[userData] = .some(nil)
+        log("prepare cancel of \(OpToken.decode(target).token)")
         sq.append(.cancel(target: target, userData: userData))
         statistics.cancelsPrepared += 1
         return true
@@ -107,12 +120,17 @@ public final class SimBackend: IOBackend {
     }
 
     private func reject() -> Bool {
+        log("submission queue full")
         statistics.queueFullRejections += 1
         rejectedSinceSubmit = true
         return false
     }
 
+    /// Hands the queue to the simulated kernel and completes what can complete; when told to wait and
+    /// nothing can complete, moves the virtual clock to the next event. Throws EDEADLK instead of
+    /// waiting forever when nothing could ever complete (the real program would hang).
     public func submit(waitNanos: Int64?) throws(IOError) {
+        log("submit, wait \(waitNanos.map(String.init) ?? "forever")")
         if let errno = faults.failNextSubmit {
             faults.failNextSubmit = nil
             statistics.failedSubmits += 1
@@ -140,11 +158,12 @@ public final class SimBackend: IOBackend {
             }
             statistics.stalls += 1
             throw IOError(errno: EDEADLK, operation: "simulated wait",
-                          remedy: "nothing in flight can ever complete (\(pending.count) operation(s) blocked, no timer, no scripted event): the program would hang here")
+                          remedy: "nothing in flight can ever complete (blocked: \(pending.map { "\($0.request.name) \(OpToken.decode($0.userData).token)" }.joined(separator: ", ")); no timer, no scripted event): the program would hang here")
         }
         rejectedSinceSubmit = false
     }
 
+    /// Delivers posted completions to the driver: all of them, or a seed-chosen prefix.
     public func reap(_ handler: (UInt64, Int32, UInt32) -> Void) -> Int {
         guard !cq.isEmpty else { return 0 }
         var count = cq.count
@@ -154,19 +173,23 @@ public final class SimBackend: IOBackend {
         for completion in batch {
             inFlight[completion.userData] = nil
             statistics.completionsReaped += 1
+            log("reap \(OpToken.decode(completion.userData).token)\(completion.userData & (1 << 63) != 0 ? " (cancel)" : "")")
             handler(completion.userData, completion.result, 0)
         }
         return count
     }
 
+    /// The virtual clock, in nanoseconds.
     public func now() -> UInt64 { clock }
 
+    /// Marks the backend closed; records a violation if anything was still outstanding.
     public func close() {
         let outstanding = sq.count + pending.count + cq.count
         if outstanding > 0 { violation("backend closed with \(outstanding) submission(s) or completion(s) outstanding") }
         isClosed = true
     }
 
+    /// Closes a simulated descriptor for the driver; records a violation if it was not open.
     public func closeDescriptor(_ fd: Int32) {
         statistics.descriptorsClosedByDriver += 1
         guard let descriptor = descriptors[fd], descriptor.isOpen else {
@@ -193,7 +216,12 @@ public final class SimBackend: IOBackend {
                     op.target = descriptor
                 }
                 if case .timeout(let nanoseconds) = op.request { op.deadline = clock &+ nanoseconds }
-                pending.append(op)
+                switch op.request {
+                case .close, .cancelFD:
+                    post(op.userData, perform(op))  // done inline during the submit, as the kernel does
+                default:
+                    pending.append(op)
+                }
             case .cancel(let target, let userData):
                 processCancel(target: target, userData: userData)
             }
@@ -241,6 +269,7 @@ public final class SimBackend: IOBackend {
     }
 
     func post(_ userData: UInt64, _ result: Int32) {
+        log("complete \(userData & (1 << 63) != 0 ? "cancel of " : "")\(OpToken.decode(userData).token): \(result)")
         cq.append(SimCompletion(userData: userData, result: result))
         statistics.completionsPosted += 1
     }

@@ -3,6 +3,7 @@
 /// the end of a run are leaks.
 extension SimBackend: IOBufferObserver {
     /// Starts observing every ``IOBuffer`` of the process (one simulation at a time; tests are serial).
+    /// The process keeps this simulation until ``stopWatchingBuffers()``.
     public func watchBuffers() {
         IOBuffer.observer = self
         liveBuffers.removeAll()
@@ -28,6 +29,7 @@ extension SimBackend: IOBufferObserver {
             let address = UInt(bitPattern: regionBase)
             if address >= start && address < end || (region.count > 0 && address < start && address + UInt(region.count) > start) {
                 violation("buffer \(base) freed while operation \(OpToken.decode(userData).token) is in flight")
+                freedRegions.insert(userData)  // the simulated kernel must not touch it: report, don't corrupt
             }
         }
     }

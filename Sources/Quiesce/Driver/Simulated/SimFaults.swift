@@ -23,6 +23,10 @@ public struct SimFaults: Sendable, Equatable {
     /// A reap hands over only part of the completion queue.
     public var partialReap = 200
 
+    /// An operation whose cancel answered -EALREADY keeps running until it can complete for real
+    /// (by default it is interrupted soon after, completing with -EINTR).
+    public var runningIgnoresCancel = false
+
     /// The next `n` calls of `prepare`/`prepareCancel` find the submission queue full.
     public var rejectNextPrepares = 0
     /// The next `submit` fails with this errno without handing anything to the kernel.

@@ -6,7 +6,7 @@ import Glibc
 extension SimBackend {
     /// `true` when `op` would complete if the kernel ran it now.
     func canComplete(_ op: SimOp) -> Bool {
-        if op.running { return true }  // cancelled while running: completes on its own (or interrupted)
+        if op.running && !faults.runningIgnoresCancel { return true }  // completes on its own, or is interrupted
         return isReady(op)
     }
 
@@ -69,6 +69,7 @@ extension SimBackend {
 
     /// Runs `op` (which can complete) and returns its result; faults are drawn here.
     func perform(_ op: SimOp) -> Int32 {
+        if freedRegions.remove(op.userData) != nil { return -EFAULT }  // its memory is gone
         if op.running && !isReady(op) {
             statistics.eintrs += 1
             return -EINTR  // interrupted by its cancellation
