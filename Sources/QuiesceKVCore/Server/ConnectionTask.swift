@@ -95,6 +95,7 @@ struct ConnectionTask: Future, ~Copyable {
                     continue
                 case .success:
                     done.buffer.withUnsafeBytes { parser.feed($0) }
+                    server.noteBufferedInput(parser.bufferedCount)
                     recvBuffer = done.takeBuffer()
                     lastActivity = cx.executor?.driver.now() ?? lastActivity
                 }
