@@ -26,6 +26,8 @@ final class CommandLineTests: XCTestCase {
             (["--bind", "localhost"], "--bind takes a numeric"),
             (["--max-clients", "0"], "--max-clients takes a positive number"),
             (["--idle-timeout", "-1"], "--idle-timeout takes seconds"),
+            (["--idle-timeout", "1e300"], "--idle-timeout takes seconds"),
+            (["--idle-timeout", "nan"], "--idle-timeout takes seconds"),
             (["--appendfsync", "sometimes"], "--appendfsync takes always, everysec or no"),
             (["--verbose"], "unknown flag --verbose"),
         ]

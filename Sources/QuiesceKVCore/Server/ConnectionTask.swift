@@ -102,7 +102,7 @@ struct ConnectionTask: Future, ~Copyable {
             }
             if server.config.idleTimeout > 0 {
                 if idleTimer == nil {
-                    let limit = UInt64(server.config.idleTimeout * 1_000_000_000)
+                    let limit = UInt64(Swift.min(server.config.idleTimeout, 1e9) * 1_000_000_000)
                     let idleFor = (cx.executor?.driver.now() ?? 0) &- lastActivity
                     if idleFor >= limit { return .ready(()) }  // idle: closed through the async drop
                     idleTimer = Sleep(nanoseconds: limit - idleFor)
