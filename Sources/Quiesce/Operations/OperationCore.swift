@@ -7,7 +7,8 @@ import Glibc
 /// synchronous one.
 ///
 /// - `poll`: submits on the first call (the buffer moves into the driver's slot), then waits for the
-///   completion. -EINTR is retried; -EAGAIN (a non-blocking descriptor) waits for readiness through a
+///   completion. A read or recv into a buffer with no spare capacity is refused with ENOBUFS (a
+///   0-byte read would be indistinguishable from end of file). -EINTR is retried; -EAGAIN (a non-blocking descriptor) waits for readiness through a
 ///   poll in the ring, then retries — neither reaches the caller.
 /// - `pollDropReady`: submits IORING_OP_ASYNC_CANCEL and stays pending until the operation's own
 ///   completion (and the cancel's) has arrived, whatever it says; a descriptor created anyway (an
@@ -79,6 +80,11 @@ public struct OperationCore: ~Copyable {
                     return .ready(Completion(result: -ENXIO, flags: 0, buffer: buffer.take(), storage: storageBox))
                 }
                 self.driver = driver
+                if receivesIntoBuffer && (buffer?.spareCapacity ?? 0) == 0 {
+                    // The kernel would read 0 bytes and that would look like end of file: refuse instead.
+                    state = .done
+                    return .ready(Completion(result: -ENOBUFS, flags: 0, buffer: buffer.take(), storage: storageBox))
+                }
                 if let storageBox {
                     let storage = storageBox.value
                     state = .inFlight(driver.submit(request, buffer: buffer.take(), waker: cx.waker) { $0 = storage })
@@ -134,7 +140,9 @@ public struct OperationCore: ~Copyable {
             if wasReadinessPoll {
                 return .ready(Completion(result: -ECANCELED, flags: 0, buffer: buffer.take(), storage: storageBox))
             }
-            return .ready(Completion(result: completion.result, flags: completion.flags,
+            // Interrupted or would-block in the race: it did nothing, which for the canceller is "cancelled".
+            let interrupted = completion.result == -EINTR || completion.result == -EAGAIN
+            return .ready(Completion(result: interrupted ? -ECANCELED : completion.result, flags: completion.flags,
                                      buffer: completion.buffer.take(), storage: completion.storageBox))
         }
     }
@@ -157,6 +165,13 @@ public struct OperationCore: ~Copyable {
             return fd
         case .nop, .openat, .timeout:
             return -1
+        }
+    }
+
+    private var receivesIntoBuffer: Bool {
+        switch request {
+        case .read, .recv: return true
+        default: return false
         }
     }
 

@@ -48,7 +48,9 @@ public struct ClientConnection: AsyncDroppable, ~Copyable {
     }
 
     deinit {
-        if phase != .closed { Glibc.close(fd) }
+        // Once the ring's close is submitted the descriptor is no longer ours: closing it again
+        // could close an unrelated descriptor that reused the number.
+        if phase != .closed && closeOp == nil { Glibc.close(fd) }
     }
 
     /// Bytes of replies not yet sent (queued, held, or in a send).
