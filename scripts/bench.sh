@@ -12,6 +12,7 @@ mode="${1:-full}"
 case "$mode" in
 --smoke)
     "$SWIFT" build --product QuiesceBench
+    "$SWIFT" build --product QuiesceEcho  # the echo benchmark runs the example server
     bin="$("$SWIFT" build --show-bin-path)/QuiesceBench"
     tmp="$(mktemp -d)"
     trap 'rm -rf "$tmp"' EXIT
@@ -28,6 +29,7 @@ case "$mode" in
     ;;
 full)
     "$SWIFT" build -c release --product QuiesceBench
+    "$SWIFT" build -c release --product QuiesceEcho  # the echo benchmark runs the example server
     bin="$("$SWIFT" build -c release --show-bin-path)/QuiesceBench"
     version="$("$SWIFT" --version 2>/dev/null | head -n1 | sed 's/^ *//')"
     mkdir -p Benchmarks/results
