@@ -92,9 +92,10 @@ public struct ClientConnection: AsyncDroppable, ~Copyable {
         while true {
             if failed { return .failed }
             if sendOp != nil {
-                guard case .ready(var done) = sendOp!.poll(&cx) else { return .busy }
+                guard case .ready(let done) = sendOp!.poll(&cx) else { return .busy }
                 sendOp = nil
-                switch done.result {
+                let result = done.result
+                switch result {
                 case .failure:
                     failed = true
                     inFlightBytes = 0
@@ -102,12 +103,12 @@ public struct ClientConnection: AsyncDroppable, ~Copyable {
                 case .success(let n):
                     sendFrom += n
                     if n > 0 && sendFrom < done.buffer.count {
-                        sendOp = IO.send(fd, done.takeBuffer(), from: sendFrom)
+                        sendOp = IO.send(fd, done.intoBuffer(), from: sendFrom)
                         continue
                     }
                     inFlightBytes = 0
                     if n == 0 && sendFrom < done.buffer.count { failed = true; return .failed }
-                    sendBuffer = done.takeBuffer()
+                    sendBuffer = done.intoBuffer()
                 }
             }
             let queued = output.count - outputStart
