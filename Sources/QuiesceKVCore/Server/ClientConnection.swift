@@ -24,6 +24,7 @@ public struct ClientConnection: AsyncDroppable, ~Copyable {
     private var outputStart = 0
     private var held: [UInt8] = []
     private var heldSeq: UInt64 = 0
+    private var ackRegistration: UInt64 = 0
     private var sendOp: BufferOp?
     private var sendBuffer: IOBuffer?
     private var sendFrom = 0
@@ -79,7 +80,7 @@ public struct ClientConnection: AsyncDroppable, ~Copyable {
             return true
         }
         guard aof.isAcknowledged(heldSeq) else {
-            aof.waitForAcknowledgement(cx.waker)
+            aof.waitForAcknowledgement(cx.waker, registration: &ackRegistration)
             return false
         }
         output.append(contentsOf: held)
