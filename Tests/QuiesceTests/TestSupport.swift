@@ -175,7 +175,7 @@ final class OpBox<K: OperationKind> {
 }
 
 /// What the recording futures below saw, shared between tasks and the test.
-final class Record {
+final class Record: @unchecked Sendable {  // touched only on the executor's thread
     var results: [Int: String] = [:]
     var errors: [Int: Int32] = [:]
     var finished = 0

@@ -176,8 +176,10 @@ public final class Driver {
         case .read, .recv: if result > 0 { buffer?.commitAppended(Int(result)) }
         default: break
         }
-        let completion = Completion(result: result, flags: s.pointee.flags, buffer: buffer,
-                                    storage: storage(token.index).pointee)
+        // Only an accept hands storage back (the peer's address); the rest skip the ~150-byte copy.
+        var box: OpStorageBox? = nil
+        if case .accept = s.pointee.request { box = OpStorageBox(storage(token.index).pointee) }
+        let completion = Completion(result: result, flags: s.pointee.flags, buffer: buffer, storage: box)
         releaseSlot(token.index)
         return completion
     }

@@ -56,7 +56,8 @@ public struct Operation<Kind: OperationKind>: Future, ~Copyable {
 }
 
 /// The outcome of an operation that moved a buffer in: the byte count (or the error) and the buffer.
-// @frozen lets callers in other modules move `buffer` out of a result they own (partial consumption).
+///
+/// Frozen so that code in other modules can move the buffer out (`let buffer = outcome.buffer`).
 @frozen
 public struct BufferResult: ~Copyable {
     /// Bytes transferred, or why none were.
