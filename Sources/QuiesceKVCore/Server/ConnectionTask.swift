@@ -84,10 +84,11 @@ struct ConnectionTask: Future, ~Copyable {
                 buffer.clear()
                 recvOp = IO.recv(connection.fd, into: buffer)
             }
-            if recvOp != nil, case .ready(var done) = recvOp!.poll(&cx) {
+            if recvOp != nil, case .ready(let done) = recvOp!.poll(&cx) {
                 recvOp = nil
                 progressed = true
-                switch done.result {
+                let result = done.result
+                switch result {
                 case .failure:
                     return .ready(())  // reset by the peer: nothing more to read or deliver
                 case .success(0):
@@ -96,7 +97,7 @@ struct ConnectionTask: Future, ~Copyable {
                 case .success:
                     done.buffer.withUnsafeBytes { parser.feed($0) }
                     server.noteBufferedInput(parser.bufferedCount)
-                    recvBuffer = done.takeBuffer()
+                    recvBuffer = done.intoBuffer()
                     lastActivity = cx.executor?.driver.now() ?? lastActivity
                 }
             }
