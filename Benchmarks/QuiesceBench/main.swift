@@ -72,6 +72,8 @@ if let only {
     case "nop32": _ = NopBench.quiesce(config, inFlight: 32, total: config.nopsBatched)
     case "cancel": _ = CancelBench.quiesce(config)
     case "pipe": _ = PipeLatencyBench.quiesce(config)
+    case "rawpipe": _ = PipeLatencyBench.raw(config)
+    case "rawnop1": _ = NopBench.raw(config, inFlight: 1, total: config.nopsAt1)
     case "echo1": _ = EchoBench.quiesce(config, connections: 1, messages: config.echoMessages1)
     case "echo50": _ = EchoBench.quiesce(config, connections: 50, messages: config.echoMessagesPerConnection50)
     case "example1": _ = EchoBench.example(EchoBench.examplePath() ?? "QuiesceEcho", connections: 1, messages: config.echoMessages1)
