@@ -62,6 +62,7 @@ class OutputTask<Output: ~Copyable>: TaskBase {
     @usableFromInline @exclusivity(unchecked) var output: Output?
 }
 
+@usableFromInline
 final class Task<F: Future & ~Copyable>: OutputTask<F.Output> {
     // The future lives in its own allocation behind a typed pointer. Tasks always run unspecialized
     // (through the vtable), and there every access to an `F?` stored property instantiated
@@ -70,6 +71,7 @@ final class Task<F: Future & ~Copyable>: OutputTask<F.Output> {
     private let storage: UnsafeMutablePointer<F>
     @exclusivity(unchecked) private var isLive = true
 
+    @usableFromInline
     init(_ future: consuming F, executor: Executor, id: UInt64, name: String?) {
         storage = .allocate(capacity: 1)
         storage.initialize(to: future)
