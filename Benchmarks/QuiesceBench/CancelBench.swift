@@ -62,12 +62,12 @@ struct ArmCancelRounds: Future, ~Copyable {
 enum CancelBench {
     static func quiesce(_ config: Config) -> Double {
         let k = config.cancelK
-        let executor = try! Executor(entries: UInt32(2 * k))
-        let pipe = try! Sockets.pipe()
+        let executor = makeExecutor(entries: UInt32(2 * k))
+        let pipe = makePipe()
         defer { close(pipe.read); close(pipe.write) }
         let rounds = ArmCancelRounds(fd: pipe.read, k: k, rounds: config.cancelIterations)
         let t0 = nowNanos()
-        try! executor.blockOn(rounds)
+        runToEnd(executor, rounds)
         let elapsed = nowNanos() - t0
         precondition(executor.driver.isQuiescent && executor.driver.liveSlots == 0)
         return Double(elapsed) / Double(k * config.cancelIterations)
@@ -75,7 +75,7 @@ enum CancelBench {
 
     static func raw(_ config: Config) -> Double {
         let k = config.cancelK
-        let pipe = try! Sockets.pipe()
+        let pipe = makePipe()
         defer { close(pipe.read); close(pipe.write) }
         var total: Int64 = 0
         for _ in 0..<config.cancelIterations {

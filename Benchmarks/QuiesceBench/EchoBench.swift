@@ -18,8 +18,8 @@ enum EchoBench {
 
     static func quiesce(_ config: Config, connections: Int, messages: Int) -> EchoResult {
         run(connections: connections, messages: messages) { listenFD in
-            let executor = try! Executor(entries: config.entries)
-            try! executor.blockOn(EchoServer(listenFD: listenFD, connections: connections))
+            let executor = makeExecutor(entries: config.entries)
+            runToEnd(executor, EchoServer(listenFD: listenFD, connections: connections))
         }
     }
 
@@ -54,9 +54,13 @@ enum EchoBench {
     }
 
     private static func run(connections: Int, messages: Int, server: (Int32) -> Void) -> EchoResult {
-        let listenFD = try! Sockets.listen(on: SocketAddress.loopback(port: 0))
+        let listenFD: Int32
+        let port: UInt16
+        do {
+            listenFD = try Sockets.listen(on: SocketAddress.loopback(port: 0))
+            port = try Sockets.localAddress(listenFD).port
+        } catch { fail("listening socket: \(error)") }
         defer { close(listenFD) }
-        let port = try! Sockets.localAddress(listenFD).port
         return load(port: port, connections: connections, messages: messages) { server(listenFD) }
     }
 

@@ -3,7 +3,7 @@ import Glibc
 #endif
 
 // QuiesceBench: Quiesce side by side with raw liburing (C, same package) and Swift concurrency.
-//   QuiesceBench [--smoke] [--out DIR] [--reps N] [--swift-version TEXT]
+//   QuiesceBench [--smoke] [--out DIR] [--reps N] [--swift-version TEXT] [--only NAME]
 // Full runs print the table and write DIR/latest.{json,md,svg}; --smoke runs a few thousand
 // iterations of everything, judges nothing and writes only when --out is given.
 
@@ -21,7 +21,7 @@ while let argument = arguments.popFirst() {
         config.repetitions = n
     case "--swift-version": swiftVersion = arguments.popFirst()
     case "--only": only = arguments.popFirst()
-    default: fail("unknown argument \(argument); usage: QuiesceBench [--smoke] [--out DIR] [--reps N] [--swift-version TEXT]")
+    default: fail("unknown argument \(argument); usage: QuiesceBench [--smoke] [--out DIR] [--reps N] [--swift-version TEXT] [--only NAME]")
     }
 }
 
