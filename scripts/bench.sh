@@ -12,6 +12,7 @@ mode="${1:-full}"
 case "$mode" in
 --smoke)
     "$SWIFT" build --product QuiesceBench
+    "$SWIFT" build --product QuiesceEcho  # the echo benchmark runs the example server
     bin="$("$SWIFT" build --show-bin-path)/QuiesceBench"
     tmp="$(mktemp -d)"
     trap 'rm -rf "$tmp"' EXIT
@@ -28,10 +29,25 @@ case "$mode" in
     ;;
 full)
     "$SWIFT" build -c release --product QuiesceBench
+    "$SWIFT" build -c release --product QuiesceEcho  # the echo benchmark runs the example server
     bin="$("$SWIFT" build -c release --show-bin-path)/QuiesceBench"
     version="$("$SWIFT" --version 2>/dev/null | head -n1 | sed 's/^ *//')"
     mkdir -p Benchmarks/results
     "$bin" --reps "${BENCH_REPS:-5}" --swift-version "$version" --out Benchmarks/results
+    # The README shows the latest table and plot: replace what sits between its bench markers.
+    if grep -q '<!-- bench:begin -->' README.md; then
+        awk -v table=Benchmarks/results/latest.md '
+            /<!-- bench:begin -->/ {
+                print
+                while ((getline line < table) > 0) if (line !~ /^# / && line !~ /^Reproduce:/) print line
+                print "![Quiesce speed relative to the references](Benchmarks/results/latest.svg)"
+                skip = 1
+                next
+            }
+            /<!-- bench:end -->/ { skip = 0 }
+            !skip { print }
+        ' README.md >README.md.tmp && mv README.md.tmp README.md
+    fi
     ;;
 *)
     echo "usage: $0 [--smoke]" >&2

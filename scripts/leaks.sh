@@ -36,10 +36,13 @@ fi
 
 echo "== valgrind: test binary (XCTest suites, ${SEEDS} simulated seeds)"
 tests="$bin/QuiescePackageTests.xctest"
-if ! QUIESCE_SEEDS="$SEEDS" "${VALGRIND[@]}" "$tests" >/dev/null; then
-  echo "leaks: the test binary has definite leaks or memory errors" >&2
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+if ! QUIESCE_SEEDS="$SEEDS" "${VALGRIND[@]}" "$tests" >"$log"; then
+  echo "leaks: the test binary has definite leaks, memory errors or failing tests" >&2
   status=1
 fi
+grep -E "Executed [0-9]+ tests?," "$log" | tail -1
 
 if [ "$status" -eq 0 ]; then echo "leaks: no definite leaks"; fi
 exit "$status"

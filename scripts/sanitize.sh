@@ -23,9 +23,9 @@ fi
 
 echo "== ThreadSanitizer: remote-handle tests"
 "$SWIFT" build --build-tests --sanitize=thread --scratch-path .build-tsan
-if "$SWIFT" test list --skip-build --sanitize=thread --scratch-path .build-tsan 2>/dev/null | grep -qi 'remote'; then
+if "$SWIFT" test list --skip-build --sanitize=thread --scratch-path .build-tsan 2>/dev/null | grep -q 'Remote'; then
   if ! TSAN_OPTIONS=halt_on_error=1 "$SWIFT" test --skip-build --disable-swift-testing --sanitize=thread \
-      --scratch-path .build-tsan --filter '(?i)remote'; then
+      --scratch-path .build-tsan --filter 'Remote'; then
     echo "sanitize: ThreadSanitizer run FAILED" >&2
     status=1
   fi

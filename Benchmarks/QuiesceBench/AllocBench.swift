@@ -81,26 +81,26 @@ enum AllocBench {
     }
 
     static func perOp(_ config: Config, kind: Int) -> Double {
-        let executor = try! Executor(entries: config.entries)
-        let pipe = try! Sockets.pipe()
+        let executor = makeExecutor(entries: config.entries)
+        let pipe = makePipe()
         defer { close(pipe.read); close(pipe.write) }
         var loop = CountedLoop(kind: kind, readFD: pipe.read, writeFD: pipe.write,
                                warmup: config.allocOps / 4, measured: config.allocOps)
-        loop = try! executor.blockOn(Keep(loop))
+        loop = runToEnd(executor, Keep(loop))
         return Double(loop.counted) / Double(config.allocOps)
     }
 
     /// Allocations per spawned-and-joined empty task (informational: the task object itself).
     static func perSpawn(_ config: Config) -> Double {
-        let executor = try! Executor(entries: config.entries)
+        let executor = makeExecutor(entries: config.entries)
         let rounds = Swift.max(1, config.allocOps / config.spawnBatch)
-        try! executor.blockOn(SpawnJoinRounds(batch: config.spawnBatch, rounds: 1))  // warm up
+        runToEnd(executor, SpawnJoinRounds(batch: config.spawnBatch, rounds: 1))  // warm up
         crr_alloc_counting(1)
         var base = crr_alloc_count()
-        try! executor.blockOn(SpawnJoinRounds(batch: config.spawnBatch, rounds: 0))
+        runToEnd(executor, SpawnJoinRounds(batch: config.spawnBatch, rounds: 0))
         let empty = crr_alloc_count() - base
         base = crr_alloc_count()
-        try! executor.blockOn(SpawnJoinRounds(batch: config.spawnBatch, rounds: rounds))
+        runToEnd(executor, SpawnJoinRounds(batch: config.spawnBatch, rounds: rounds))
         let full = crr_alloc_count() - base
         crr_alloc_counting(0)
         return Double(Int(full) - Int(empty)) / Double(rounds * config.spawnBatch)

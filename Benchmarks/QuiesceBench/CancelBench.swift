@@ -22,15 +22,18 @@ struct PendingRead: Future, ~Copyable {
 
 /// Per iteration: spawns K reading tasks, lets them submit, cancels every handle and waits until
 /// every task's async drop (cancel sent, both completions reaped) has finished.
+/// The reads (each with its 64-byte buffer) are built before the clock starts, as the C loop's
+/// buffers are: the timed work is the same on both sides (arm, cancel, reap), plus Quiesce's tasks.
 struct ArmCancelRounds: Future, ~Copyable {
     var store: HandleStore<Void>
-    let fd: Int32
+    var reads: PreparedStore<PendingRead>
     var roundsLeft: Int
     var phase = 0
 
     init(fd: Int32, k: Int, rounds: Int) {
         store = HandleStore(capacity: k)
-        self.fd = fd
+        reads = PreparedStore(capacity: k * rounds)
+        for _ in 0..<(k * rounds) { reads.append(PendingRead(fd: fd)) }
         roundsLeft = rounds
     }
 
@@ -39,7 +42,7 @@ struct ArmCancelRounds: Future, ~Copyable {
             switch phase {
             case 0:
                 guard roundsLeft > 0 else { return .ready(()) }
-                for _ in 0..<store.capacity { store.append(cx.executor!.spawn(PendingRead(fd: fd))) }
+                for _ in 0..<store.capacity { store.append(cx.executor!.spawn(reads.takeNext())) }
                 phase = 1
                 cx.waker.wake()  // polled again after the K tasks have submitted their reads
                 return .pending
@@ -59,11 +62,12 @@ struct ArmCancelRounds: Future, ~Copyable {
 enum CancelBench {
     static func quiesce(_ config: Config) -> Double {
         let k = config.cancelK
-        let executor = try! Executor(entries: UInt32(2 * k))
-        let pipe = try! Sockets.pipe()
+        let executor = makeExecutor(entries: UInt32(2 * k))
+        let pipe = makePipe()
         defer { close(pipe.read); close(pipe.write) }
+        let rounds = ArmCancelRounds(fd: pipe.read, k: k, rounds: config.cancelIterations)
         let t0 = nowNanos()
-        try! executor.blockOn(ArmCancelRounds(fd: pipe.read, k: k, rounds: config.cancelIterations))
+        runToEnd(executor, rounds)
         let elapsed = nowNanos() - t0
         precondition(executor.driver.isQuiescent && executor.driver.liveSlots == 0)
         return Double(elapsed) / Double(k * config.cancelIterations)
@@ -71,7 +75,7 @@ enum CancelBench {
 
     static func raw(_ config: Config) -> Double {
         let k = config.cancelK
-        let pipe = try! Sockets.pipe()
+        let pipe = makePipe()
         defer { close(pipe.read); close(pipe.write) }
         var total: Int64 = 0
         for _ in 0..<config.cancelIterations {

@@ -18,8 +18,8 @@ enum EchoBench {
 
     static func quiesce(_ config: Config, connections: Int, messages: Int) -> EchoResult {
         run(connections: connections, messages: messages) { listenFD in
-            let executor = try! Executor(entries: config.entries)
-            try! executor.blockOn(EchoServer(listenFD: listenFD, connections: connections))
+            let executor = makeExecutor(entries: config.entries)
+            runToEnd(executor, EchoServer(listenFD: listenFD, connections: connections))
         }
     }
 
@@ -30,14 +30,46 @@ enum EchoBench {
         }
     }
 
+    /// The QuiesceEcho example executable, run as a child process (its own executor, its own ring).
+    static func example(_ path: String, connections: Int, messages: Int) -> EchoResult {
+        var port: UInt16 = 0
+        var output: Int32 = -1
+        let pid = crr_server_start(path, &port, &output)
+        if pid < 0 { fail("cannot start \(path): errno \(-pid)") }
+        let result = load(port: port, connections: connections, messages: messages) {}
+        let status = crr_server_stop(pid, output)
+        if status != 0 { fail("\(path) exited with status \(status)") }
+        return result
+    }
+
+    /// Where the QuiesceEcho example was built: next to this executable. nil when it is not there.
+    static func examplePath() -> String? {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard n > 0 else { return nil }
+        let me = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard let slash = me.lastIndex(of: "/") else { return nil }
+        let path = String(me[..<slash]) + "/QuiesceEcho"
+        return access(path, X_OK) == 0 ? path : nil
+    }
+
     private static func run(connections: Int, messages: Int, server: (Int32) -> Void) -> EchoResult {
-        let listenFD = try! Sockets.listen(on: SocketAddress.loopback(port: 0))
+        let listenFD: Int32
+        let port: UInt16
+        do {
+            listenFD = try Sockets.listen(on: SocketAddress.loopback(port: 0))
+            port = try Sockets.localAddress(listenFD).port
+        } catch { fail("listening socket: \(error)") }
         defer { close(listenFD) }
-        let port = try! Sockets.localAddress(listenFD).port
+        return load(port: port, connections: connections, messages: messages) { server(listenFD) }
+    }
+
+    /// Runs the load generator against `port` while `serve` runs on this thread.
+    private static func load(port: UInt16, connections: Int, messages: Int, serve: () -> Void) -> EchoResult {
         guard let generator = crr_loadgen_start(port, UInt32(connections), UInt32(messages), size) else {
             fail("cannot start the load generator thread")
         }
-        server(listenFD)
+        serve()
         var elapsed: Int64 = 0
         var echoed: UInt64 = 0
         var latencies: UnsafePointer<UInt64>? = nil

@@ -45,3 +45,29 @@ struct HandleStore<Output>: ~Copyable {
         return .ready(())
     }
 }
+
+/// A fixed-capacity queue of noncopyable values built up front and moved out one by one, so that
+/// preparing inputs (like buffers) stays outside a timed region.
+struct PreparedStore<Value: ~Copyable>: ~Copyable {
+    private let base: UnsafeMutablePointer<Value>
+    private var count = 0
+    private var taken = 0
+
+    init(capacity: Int) { base = .allocate(capacity: capacity) }
+
+    deinit {
+        (base + taken).deinitialize(count: count - taken)
+        base.deallocate()
+    }
+
+    mutating func append(_ value: consuming Value) {
+        (base + count).initialize(to: value)
+        count += 1
+    }
+
+    mutating func takeNext() -> Value {
+        precondition(taken < count, "PreparedStore empty")
+        taken += 1
+        return (base + taken - 1).move()
+    }
+}

@@ -57,10 +57,10 @@ struct HandoffGame: Future, ~Copyable {
 /// 2. task hand-off ping-pong between two tasks, ns per hand-off.
 enum HandoffBench {
     static func quiesce(_ config: Config) -> Double {
-        let executor = try! Executor(entries: config.entries)
+        let executor = makeExecutor(entries: config.entries)
         let cell = HandoffCell(limit: config.handoffs)
         let t0 = nowNanos()
-        try! executor.blockOn(HandoffGame(cell: cell))
+        runToEnd(executor, HandoffGame(cell: cell))
         let elapsed = nowNanos() - t0
         precondition(cell.count == config.handoffs)
         return Double(elapsed) / Double(config.handoffs)

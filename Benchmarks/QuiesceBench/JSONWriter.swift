@@ -7,6 +7,7 @@ enum JSONWriter {
         out += "\"kernel\": \(Format.jsonString(m.kernel)), \"swift\": \(Format.jsonString(m.swift)), "
         out += "\"date\": \(Format.jsonString(m.date))},\n"
         out += "  \"repetitions\": \(report.repetitions),\n"
+        out += "  \"ratio_definition\": \"Quiesce speed / reference speed (higher is better), median of per-repetition ratios\",\n"
         out += "  \"smoke\": \(report.smoke),\n"
         out += "  \"figures\": [\n"
         out += report.figures.map(figure).joined(separator: ",\n")

@@ -5,7 +5,7 @@ enum MarkdownWriter {
         var out = "# Quiesce benchmarks\n\n"
         out += "\(m.cpu), \(m.cores) cores, Linux \(m.kernel), \(m.swift). \(m.date). "
         out += "Medians of \(report.repetitions) repetitions (± is the spread, (max − min)/median); "
-        out += "ratio = Quiesce's speed relative to the reference (higher is better for every row).\n\n"
+        out += "ratio = Quiesce's speed relative to the reference (higher is better for every row), the median of the per-repetition ratios (both sides run back to back in each repetition).\n\n"
         out += "| Figure | Unit | Quiesce | Reference | Ratio | Target | Met? |\n"
         out += "|---|---|---:|---:|---:|---|:---:|\n"
         for f in report.figures {

@@ -50,10 +50,10 @@ struct NopFleet: Future, ~Copyable {
 /// 3. NOPs through the ring with 1, 32 and 256 in flight, ops/s.
 enum NopBench {
     static func quiesce(_ config: Config, inFlight: Int, total: Int) -> Double {
-        let executor = try! Executor(entries: config.entries)
+        let executor = makeExecutor(entries: config.entries)
         let perTask = total / inFlight
         let t0 = nowNanos()
-        try! executor.blockOn(NopFleet(tasks: inFlight, perTask: perTask))
+        runToEnd(executor, NopFleet(tasks: inFlight, perTask: perTask))
         return Double(perTask * inFlight) / (Double(nowNanos() - t0) / 1e9)
     }
 

@@ -150,13 +150,13 @@ enum PipeLatencyBench {
         let count = config.pipeRoundTrips
         let latencies = UnsafeMutablePointer<UInt64>.allocate(capacity: count)
         defer { latencies.deallocate() }
-        let a = try! Sockets.pipe(), b = try! Sockets.pipe()
+        let a = makePipe(), b = makePipe()
         defer { close(a.read); close(a.write); close(b.read); close(b.write) }
-        let executor = try! Executor(entries: config.entries)
+        let executor = makeExecutor(entries: config.entries)
         var game = PipeRoundTrips()
         game.pinger = Pinger(writeFD: a.write, readFD: b.read, size: size, count: count, latencies: latencies)
         game.echoer = PipeEchoer(readFD: a.read, writeFD: b.write, size: size)
-        try! executor.blockOn(game)
+        runToEnd(executor, game)
         return Percentiles(latencies, count: count)
     }
 

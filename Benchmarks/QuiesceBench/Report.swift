@@ -20,10 +20,16 @@ struct Figure {
     var maxValue: Double? = nil
 
     /// Quiesce's speed relative to the reference, always "higher is better": quiesce/reference for
-    /// throughputs, reference/quiesce for times. nil without a reference.
+    /// throughputs, reference/quiesce for times. The median of the per-repetition ratios: each
+    /// repetition runs both sides back to back, so a ratio compares runs under the same machine load
+    /// (this machine is shared; the absolute figures drift more than the ratios). nil without a reference.
     var ratio: Double? {
-        guard referenceName != nil, quiesce.median > 0, reference.median > 0 else { return nil }
-        return higherIsBetter ? quiesce.median / reference.median : reference.median / quiesce.median
+        guard referenceName != nil, quiesce.values.count == reference.values.count, !quiesce.values.isEmpty else { return nil }
+        var ratios: [Double] = []
+        for (q, r) in zip(quiesce.values, reference.values) where q > 0 && r > 0 {
+            ratios.append(higherIsBetter ? q / r : r / q)
+        }
+        return ratios.isEmpty ? nil : Stats.median(ratios)
     }
 
     /// Whether the target is met; nil when the figure has no target.

@@ -35,10 +35,10 @@ struct SpawnJoinRounds: Future, ~Copyable {
 /// 1. spawn + complete + join of an empty task, ns per task.
 enum SpawnBench {
     static func quiesce(_ config: Config) -> Double {
-        let executor = try! Executor(entries: config.entries)
+        let executor = makeExecutor(entries: config.entries)
         let rounds = config.spawnTasks / config.spawnBatch
         let t0 = nowNanos()
-        try! executor.blockOn(SpawnJoinRounds(batch: config.spawnBatch, rounds: rounds))
+        runToEnd(executor, SpawnJoinRounds(batch: config.spawnBatch, rounds: rounds))
         return Double(nowNanos() - t0) / Double(rounds * config.spawnBatch)
     }
 

@@ -3,7 +3,7 @@ import Glibc
 #endif
 
 // QuiesceBench: Quiesce side by side with raw liburing (C, same package) and Swift concurrency.
-//   QuiesceBench [--smoke] [--out DIR] [--reps N] [--swift-version TEXT]
+//   QuiesceBench [--smoke] [--out DIR] [--reps N] [--swift-version TEXT] [--only NAME]
 // Full runs print the table and write DIR/latest.{json,md,svg}; --smoke runs a few thousand
 // iterations of everything, judges nothing and writes only when --out is given.
 
@@ -21,7 +21,7 @@ while let argument = arguments.popFirst() {
         config.repetitions = n
     case "--swift-version": swiftVersion = arguments.popFirst()
     case "--only": only = arguments.popFirst()
-    default: fail("unknown argument \(argument); usage: QuiesceBench [--smoke] [--out DIR] [--reps N] [--swift-version TEXT]")
+    default: fail("unknown argument \(argument); usage: QuiesceBench [--smoke] [--out DIR] [--reps N] [--swift-version TEXT] [--only NAME]")
     }
 }
 
@@ -72,8 +72,11 @@ if let only {
     case "nop32": _ = NopBench.quiesce(config, inFlight: 32, total: config.nopsBatched)
     case "cancel": _ = CancelBench.quiesce(config)
     case "pipe": _ = PipeLatencyBench.quiesce(config)
+    case "rawpipe": _ = PipeLatencyBench.raw(config)
+    case "rawnop1": _ = NopBench.raw(config, inFlight: 1, total: config.nopsAt1)
     case "echo1": _ = EchoBench.quiesce(config, connections: 1, messages: config.echoMessages1)
     case "echo50": _ = EchoBench.quiesce(config, connections: 50, messages: config.echoMessagesPerConnection50)
+    case "example1": _ = EchoBench.example(EchoBench.examplePath() ?? "QuiesceEcho", connections: 1, messages: config.echoMessages1)
     default: fail("unknown --only \(only)")
     }
     exit(0)
@@ -81,6 +84,10 @@ if let only {
 
 let counting = AllocBench.countingWorks()
 if !counting { report.notes.append("Allocation counting is unavailable (malloc interposition saw nothing): allocation rows are empty.") }
+
+// The echo server measured: the QuiesceEcho example when it was built next to this binary, else the
+// equivalent in-process EchoServer.
+let echoExample = EchoBench.examplePath()
 
 for rep in 0..<config.repetitions {
     log("repetition \(rep + 1)/\(config.repetitions)")
@@ -107,7 +114,8 @@ for rep in 0..<config.repetitions {
     for (i, connections) in [1, 50].enumerated() {
         let messages = connections == 1 ? config.echoMessages1 : config.echoMessagesPerConnection50
         pair(rep, {
-            let r = EchoBench.quiesce(config, connections: connections, messages: messages)
+            let r = echoExample.map { EchoBench.example($0, connections: connections, messages: messages) }
+                ?? EchoBench.quiesce(config, connections: connections, messages: messages)
             echo[i][0].quiesce.add(r.messagesPerSecond); echo[i][1].quiesce.add(r.latency.p50); echo[i][2].quiesce.add(r.latency.p99)
         }, {
             let r = EchoBench.raw(config, connections: connections, messages: messages)
@@ -125,7 +133,11 @@ for rep in 0..<config.repetitions {
 
 report.figures = [spawn, handoff] + nops + [cancel, pipe50, pipe99] + echo[0] + echo[1]
 if counting { report.figures += [allocNop, allocRead, allocSpawn] }
-report.notes.append("The echo server measured is EchoServer in Benchmarks/QuiesceBench (accept loop + one task per connection, recv 4 KiB / send back), run on the executor in this process; the load generator is a C thread (epoll, TCP_NODELAY, one 64-byte message in flight per connection).")
+if echoExample != nil {
+    report.notes.append("Echo: the Quiesce side is the QuiesceEcho example (Sources/QuiesceEcho), run as a child process; the raw C liburing echo loop runs on the harness's main thread. The load generator is a C thread in the harness (epoll, TCP_NODELAY, one 64-byte message in flight per connection).")
+} else {
+    report.notes.append("Echo: QuiesceEcho was not built next to the harness, so the Quiesce side is the equivalent in-process EchoServer (Benchmarks/QuiesceBench/EchoServer.swift: accept loop + one task per connection) on the executor; the raw C liburing echo loop runs on the same thread. The load generator is a C thread (epoll, TCP_NODELAY, one 64-byte message in flight per connection).")
+}
 report.notes.append("Raw C loops use liburing directly with the same ring size, batch sizes and message sizes; they are the physical limit of this machine.")
 report.notes.append("Allocations are counted by interposing malloc/calloc/realloc/posix_memalign/aligned_alloc in the process (forwarding to glibc's __libc_* functions), only inside the measured steady-state window.")
 

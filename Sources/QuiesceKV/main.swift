@@ -54,7 +54,9 @@ func parseArguments(_ arguments: [String]) -> ServerConfig {
             guard let n = Int(value(flag)), n > 0 else { fail("--max-clients takes a positive number") }
             config.maxClients = n
         case "--idle-timeout":
-            guard let seconds = Double(value(flag)), seconds >= 0, seconds.isFinite else { fail("--idle-timeout takes seconds (0: never)") }
+            guard let seconds = Double(value(flag)), seconds >= 0, seconds <= 1e9 else {
+                fail("--idle-timeout takes seconds, from 0 (never) to 1e9")
+            }
             config.idleTimeout = seconds
         case "--aof":
             config.aofPath = value(flag)

@@ -1,4 +1,5 @@
 import XCTest
+import Quiesce
 @testable import QuiesceKVCore
 
 /// Commands run against the engine directly, with a clock the test moves.
@@ -172,5 +173,15 @@ final class CommandTests: XCTestCase {
         }
         XCTAssertEqual(records, ["SET k v", "SET e v PXAT \(clock.now + 1000)", "SET n 1", "DEL k", "FLUSHALL"])
         XCTAssertFalse(aof.isAcknowledged(1))
+    }
+
+    func testWritesAreRefusedOnceTheAOFHasFailed() {
+        let aof = AppendOnlyFile(fd: -1, policy: .always)
+        engine.aof = aof
+        aof.failure = IOError(errno: 28, operation: "write AOF")
+        guard case .error(let message) = run("SET", "k", "v").reply else { return XCTFail("SET accepted") }
+        XCTAssertTrue(message.hasPrefix("MISCONF"), message)
+        XCTAssertEqual(run("GET", "k").reply, .null)
+        XCTAssertEqual(aof.appendedSeq, 0)
     }
 }

@@ -42,7 +42,8 @@ final class ServerTests: XCTestCase {
     }
 
     func testPipelineOfAThousandCommands() throws {
-        let server = try TestServer()
+        // A small reply budget, so the pipeline is served in many rounds of backpressure.
+        let server = try TestServer { $0.maxPendingOutput = 512 }
         let client = try TestClient(port: server.port)
         var batch: [UInt8] = []
         for i in 0..<1000 {
@@ -62,6 +63,26 @@ final class ServerTests: XCTestCase {
             }
         }
         XCTAssertEqual(try client.call("DBSIZE"), .integer(335))
+        XCTAssertTrue(server.stop())
+    }
+
+    func testHalfClosedClientGetsEveryReply() throws {
+        let server = try TestServer { $0.maxPendingOutput = 4096 }
+        let client = try TestClient(port: server.port)
+        try client.call("SET", "v", String(repeating: "x", count: 1000)).assertOK()
+        var batch: [UInt8] = []
+        for _ in 0..<2000 { RESPEncoder.command([Array("GET".utf8), Array("v".utf8)], into: &batch) }
+        try client.send(batch)
+        client.shutdownWrite()  // like `nc -N`: everything sent, then EOF
+        let received = try client.readUntilClosed(limit: 8 << 20)
+        var parser = ReplyParser()
+        parser.feed(received)
+        var count = 0
+        while let reply = try parser.next() {
+            XCTAssertEqual(reply, .text(String(repeating: "x", count: 1000)))
+            count += 1
+        }
+        XCTAssertEqual(count, 2000)
         XCTAssertTrue(server.stop())
     }
 
@@ -89,15 +110,15 @@ final class ServerTests: XCTestCase {
     }
 
     func testIdleTimeoutClosesThroughAsyncDrop() throws {
-        let server = try TestServer { $0.idleTimeout = 0.2 }
+        let server = try TestServer { $0.idleTimeout = 0.5 }
         let busy = try TestClient(port: server.port)
         do {
             let idle = try TestClient(port: server.port)
             XCTAssertEqual(try idle.call("PING"), .simple("PONG"))
             // The idle client is closed by the server (it sees EOF); a busy one is not.
-            for _ in 0..<6 {
+            for _ in 0..<40 {
                 XCTAssertEqual(try busy.call("PING"), .simple("PONG"))
-                usleep(50_000)
+                usleep(25_000)
             }
             XCTAssertEqual(try idle.readUntilClosed(), [])
         }

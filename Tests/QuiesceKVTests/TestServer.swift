@@ -93,8 +93,11 @@ final class ServerProcess {
 
     static var binary: URL {
         // The test bundle sits next to the package's executables in the build directory.
+        // (On Linux the bundle URL may be the build directory itself.)
         let bundle = Bundle(for: ServerProcess.self).bundleURL
-        return bundle.deletingLastPathComponent().appendingPathComponent("QuiesceKV")
+        let candidates = [bundle.appendingPathComponent("QuiesceKV"),
+                          bundle.deletingLastPathComponent().appendingPathComponent("QuiesceKV")]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[1]
     }
 
     init(arguments: [String]) throws {

@@ -44,6 +44,15 @@ int crr_loadgen_join(crr_loadgen *lg, int64_t *elapsed_ns, uint64_t *messages, c
 /// Frees the generator after join.
 void crr_loadgen_free(crr_loadgen *lg);
 
+/// Starts the echo server executable at `path` (with `--port 0`) as a child process and reads the
+/// port from its "listening on HOST:PORT" line; `output_fd` keeps its standard output open.
+/// Returns the pid, or a negative errno.
+int crr_server_start(const char *path, uint16_t *port, int *output_fd);
+
+/// Sends SIGTERM to the child, drains its output and waits: its exit status, or minus the signal
+/// that ended it.
+int crr_server_stop(int pid, int output_fd);
+
 /// Heap allocation counting: malloc, calloc, realloc, posix_memalign, aligned_alloc and memalign
 /// are interposed in this process and forward to glibc's __libc_* entry points. Counting happens
 /// only while enabled.

@@ -34,21 +34,22 @@ public protocol Future: AsyncDroppable, ~Copyable {
     /// after ``AsyncDroppable/pollDropReady(_:)`` has been called.
     mutating func poll(_ cx: inout Context) -> Poll<Output>
 
-    /// The executor's entry point; do not implement it. Polls once and hands a ready output to
-    /// `deliver`; returns whether it was ready. Tasks run unspecialized (through the vtable), where
-    /// calling ``poll(_:)`` directly instantiates `Poll<Output>` metadata at every poll; this
-    /// requirement's default implementation is specialized in the conforming module instead.
-    mutating func _pollForExecutor(_ cx: inout Context, _ deliver: (consuming Output) -> Void) -> Bool
+    /// The executor's entry point; do not implement it. Polls once and stores a ready output in
+    /// `output`; returns whether it was ready. Tasks run unspecialized (through the vtable), where
+    /// calling ``poll(_:)`` directly instantiates `Poll<Output>` (and storing the output
+    /// `Optional<Output>`) metadata at every poll; this requirement's default implementation is
+    /// specialized in the conforming module instead.
+    mutating func _pollForExecutor(_ cx: inout Context, into output: inout Output?) -> Bool
 }
 
 extension Future where Self: ~Copyable {
-    /// Polls once; a ready output goes to `deliver`.
+    /// Polls once; a ready output is stored in `output`.
     @inlinable
-    public mutating func _pollForExecutor(_ cx: inout Context, _ deliver: (consuming Output) -> Void) -> Bool {
+    public mutating func _pollForExecutor(_ cx: inout Context, into output: inout Output?) -> Bool {
         switch poll(&cx) {
         case .pending: return false
         case .ready(let value):
-            deliver(value)
+            output = .some(value)
             return true
         }
     }

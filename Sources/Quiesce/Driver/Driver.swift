@@ -176,8 +176,10 @@ public final class Driver {
         case .read, .recv: if result > 0 { buffer?.commitAppended(Int(result)) }
         default: break
         }
-        let completion = Completion(result: result, flags: s.pointee.flags, buffer: buffer,
-                                    storage: storage(token.index).pointee)
+        // Only an accept hands storage back (the peer's address); the rest skip the ~150-byte copy.
+        var box: OpStorageBox? = nil
+        if case .accept = s.pointee.request { box = OpStorageBox(storage(token.index).pointee) }
+        let completion = Completion(result: result, flags: s.pointee.flags, buffer: buffer, storage: box)
         releaseSlot(token.index)
         return completion
     }
@@ -260,6 +262,9 @@ public final class Driver {
     /// no limit), and dispatches every completion that arrived. Returns how many arrived.
     @discardableResult
     public func turn(waitNanos: Int64?) throws(IOError) -> Int {
+        // Nothing submitted, queued or outstanding: no completion can arrive, so a turn that must not
+        // wait has nothing to do. Skipping the ring check keeps task-to-task hand-offs cheap.
+        if waitNanos == 0 && isQuiescent { return 0 }
         retryBacklog()
         if !backlog.isEmpty {
             // Handing the queued entries to the kernel makes room: move the backlog on before waiting.

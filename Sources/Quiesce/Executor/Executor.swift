@@ -87,17 +87,35 @@ public final class Executor {
     // MARK: Tasks
 
     /// Spawns `future` as a task and returns its handle. The task is polled on the next turn.
+    ///
+    /// Inlinable so the task is created where `F` is known: in generic code, every spawn looked up
+    /// `Task<F>` metadata through the runtime's cache (~430 instructions under callgrind).
+    @inlinable
     public func spawn<F: Future & ~Copyable>(_ future: consuming F, name: String? = nil) -> JoinHandle<F.Output> {
-        JoinHandle(makeTask(future, name: name))
+        let task = Task(future, executor: self, id: takeTaskID(), name: name)
+        register(task)
+        return JoinHandle(task)
     }
 
     func makeTask<F: Future & ~Copyable>(_ future: consuming F, name: String?) -> Task<F> {
+        let task = Task(future, executor: self, id: takeTaskID(), name: name)
+        register(task)
+        return task
+    }
+
+    /// The next task id.
+    @usableFromInline
+    func takeTaskID() -> UInt64 {
         nextTaskID += 1
-        let task = Task(future, executor: self, id: nextTaskID, name: name)
+        return nextTaskID
+    }
+
+    /// Lists a new task and schedules its first poll.
+    @usableFromInline
+    func register(_ task: TaskBase) {
         live.insert(task)
         statistics.spawned += 1
         schedule(task)
-        return task
     }
 
     func schedule(_ task: TaskBase) {

@@ -13,9 +13,9 @@ public struct Cancelled: Error, Equatable, Sendable, CustomStringConvertible {
 /// and the executor finishes the task's async drop in the background. To let a task run on without
 /// its handle, ``detach()`` it explicitly.
 public struct JoinHandle<Output: ~Copyable>: Future, ~Copyable {
-    private var task: OutputTask<Output>?
+    @usableFromInline var task: OutputTask<Output>?
 
-    init(_ task: OutputTask<Output>) { self.task = task }
+    @usableFromInline init(_ task: OutputTask<Output>) { self.task = task }
 
     deinit {
         if let task, task.phase != .finished { task.requestCancel() }
@@ -23,6 +23,7 @@ public struct JoinHandle<Output: ~Copyable>: Future, ~Copyable {
 
     /// Waits for the task: its output once it has completed *and* its async drop has finished, or
     /// `Cancelled` when it was cancelled before completing.
+    @inlinable
     public mutating func poll(_ cx: inout Context) -> Poll<Result<Output, Cancelled>> {
         guard let task else { return .ready(.failure(Cancelled())) }
         guard task.phase == .finished else {

@@ -4,16 +4,17 @@
 /// dropping (its `pollDropReady` is driven to `.ready`; `poll` is never called again) and finished
 /// (the future has been released; the output, if any, waits for the join handle).
 // Stored properties are `@exclusivity(unchecked)`: see Driver (one thread, no overlapping access).
+@usableFromInline
 class TaskBase: WakeTarget {
-    enum Phase: UInt8 { case running, dropping, finished }
+    @usableFromInline enum Phase: UInt8 { case running, dropping, finished }
 
     unowned(unsafe) let executor: Executor
-    @exclusivity(unchecked) var phase: Phase = .running
+    @usableFromInline @exclusivity(unchecked) var phase: Phase = .running
     @exclusivity(unchecked) var cancelRequested = false
     /// The future completed with an output (as opposed to being cancelled before it did).
     @exclusivity(unchecked) var completed = false
     @exclusivity(unchecked) var queued = false
-    @exclusivity(unchecked) var joinWaker: Waker?
+    @usableFromInline @exclusivity(unchecked) var joinWaker: Waker?
     /// The waker of the scope this task belongs to, if any: woken when the task finishes.
     @exclusivity(unchecked) var scopeWaker: Waker?
     let id: UInt64
@@ -53,10 +54,15 @@ class TaskBase: WakeTarget {
 }
 
 /// A task whose output has type `Output`, so a join handle can take it without knowing the future.
+// Visible to inlinable code so that JoinHandle.poll is specialized where it is used: unspecialized,
+// each poll instantiated `Optional<Output>` and `Result<Output, Cancelled>` metadata (~670
+// instructions per join under callgrind).
+@usableFromInline
 class OutputTask<Output: ~Copyable>: TaskBase {
-    var output: Output?
+    @usableFromInline @exclusivity(unchecked) var output: Output?
 }
 
+@usableFromInline
 final class Task<F: Future & ~Copyable>: OutputTask<F.Output> {
     // The future lives in its own allocation behind a typed pointer. Tasks always run unspecialized
     // (through the vtable), and there every access to an `F?` stored property instantiated
@@ -65,6 +71,7 @@ final class Task<F: Future & ~Copyable>: OutputTask<F.Output> {
     private let storage: UnsafeMutablePointer<F>
     @exclusivity(unchecked) private var isLive = true
 
+    @usableFromInline
     init(_ future: consuming F, executor: Executor, id: UInt64, name: String?) {
         storage = .allocate(capacity: 1)
         storage.initialize(to: future)
@@ -96,7 +103,7 @@ final class Task<F: Future & ~Copyable>: OutputTask<F.Output> {
             if cancelRequested {
                 phase = .dropping
             } else {
-                guard storage.pointee._pollForExecutor(&cx, { self.output = consume $0 }) else { return }
+                guard storage.pointee._pollForExecutor(&cx, into: &output) else { return }
                 completed = true
                 // A finished future is still async-dropped before its output is delivered.
                 phase = .dropping

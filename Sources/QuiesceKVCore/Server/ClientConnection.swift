@@ -24,6 +24,7 @@ public struct ClientConnection: AsyncDroppable, ~Copyable {
     private var outputStart = 0
     private var held: [UInt8] = []
     private var heldSeq: UInt64 = 0
+    private var ackRegistration: UInt64 = 0
     private var sendOp: BufferOp?
     private var sendBuffer: IOBuffer?
     private var sendFrom = 0
@@ -48,7 +49,9 @@ public struct ClientConnection: AsyncDroppable, ~Copyable {
     }
 
     deinit {
-        if phase != .closed { Glibc.close(fd) }
+        // Once the ring's close is submitted the descriptor is no longer ours: closing it again
+        // could close an unrelated descriptor that reused the number.
+        if phase != .closed && closeOp == nil { Glibc.close(fd) }
     }
 
     /// Bytes of replies not yet sent (queued, held, or in a send).
@@ -77,7 +80,7 @@ public struct ClientConnection: AsyncDroppable, ~Copyable {
             return true
         }
         guard aof.isAcknowledged(heldSeq) else {
-            aof.waitForAcknowledgement(cx.waker)
+            aof.waitForAcknowledgement(cx.waker, registration: &ackRegistration)
             return false
         }
         output.append(contentsOf: held)
@@ -90,9 +93,10 @@ public struct ClientConnection: AsyncDroppable, ~Copyable {
         while true {
             if failed { return .failed }
             if sendOp != nil {
-                guard case .ready(var done) = sendOp!.poll(&cx) else { return .busy }
+                guard case .ready(let done) = sendOp!.poll(&cx) else { return .busy }
                 sendOp = nil
-                switch done.result {
+                let result = done.result
+                switch result {
                 case .failure:
                     failed = true
                     inFlightBytes = 0
@@ -100,12 +104,12 @@ public struct ClientConnection: AsyncDroppable, ~Copyable {
                 case .success(let n):
                     sendFrom += n
                     if n > 0 && sendFrom < done.buffer.count {
-                        sendOp = IO.send(fd, done.takeBuffer(), from: sendFrom)
+                        sendOp = IO.send(fd, done.intoBuffer(), from: sendFrom)
                         continue
                     }
                     inFlightBytes = 0
                     if n == 0 && sendFrom < done.buffer.count { failed = true; return .failed }
-                    sendBuffer = done.takeBuffer()
+                    sendBuffer = done.intoBuffer()
                 }
             }
             let queued = output.count - outputStart

@@ -45,11 +45,12 @@ struct ConnectionTask: Future, ~Copyable {
         let maxPending = server.config.maxPendingOutput
         while true {
             var progressed = false
+            var drained = false
             // Run every complete request already received, unless replies are backing up.
             while !closeAfterReply && connection.pendingBytes < maxPending {
                 switch parser.next() {
                 case .incomplete:
-                    break
+                    drained = true
                 case .protocolError(let message):
                     scratch.removeAll(keepingCapacity: true)
                     RESPEncoder.error("ERR Protocol error: \(message)", into: &scratch)
@@ -70,32 +71,39 @@ struct ConnectionTask: Future, ~Copyable {
                 }
                 break
             }
-            if closeAfterReply || connection.peerClosed || server.isShuttingDown { return .ready(()) }
+            if closeAfterReply || server.isShuttingDown { return .ready(()) }
+            // A client that half-closes after pipelining still gets every reply: finish its requests.
+            if connection.peerClosed && drained { return .ready(()) }
             // Replies held for the AOF go out once it acknowledges them (this also registers the wake).
             _ = connection.releaseHeld(&cx)
             if case .failed = connection.pumpSend(&cx) { return .ready(()) }
-            if recvOp == nil && connection.pendingBytes < maxPending {
+            // Sending made room while requests are still waiting in the parser: run them now.
+            if !drained && connection.pendingBytes < maxPending { continue }
+            if recvOp == nil && !connection.peerClosed && connection.pendingBytes < maxPending {
                 var buffer = recvBuffer.take() ?? IOBuffer(capacity: 16 * 1024)
                 buffer.clear()
                 recvOp = IO.recv(connection.fd, into: buffer)
             }
-            if recvOp != nil, case .ready(var done) = recvOp!.poll(&cx) {
+            if recvOp != nil, case .ready(let done) = recvOp!.poll(&cx) {
                 recvOp = nil
                 progressed = true
-                switch done.result {
+                let result = done.result
+                switch result {
                 case .failure:
                     return .ready(())  // reset by the peer: nothing more to read or deliver
                 case .success(0):
                     connection.peerClosed = true
+                    continue
                 case .success:
                     done.buffer.withUnsafeBytes { parser.feed($0) }
-                    recvBuffer = done.takeBuffer()
+                    server.noteBufferedInput(parser.bufferedCount)
+                    recvBuffer = done.intoBuffer()
                     lastActivity = cx.executor?.driver.now() ?? lastActivity
                 }
             }
             if server.config.idleTimeout > 0 {
                 if idleTimer == nil {
-                    let limit = UInt64(server.config.idleTimeout * 1_000_000_000)
+                    let limit = UInt64(Swift.min(server.config.idleTimeout, 1e9) * 1_000_000_000)
                     let idleFor = (cx.executor?.driver.now() ?? 0) &- lastActivity
                     if idleFor >= limit { return .ready(()) }  // idle: closed through the async drop
                     idleTimer = Sleep(nanoseconds: limit - idleFor)

@@ -39,6 +39,8 @@ public final class KVServer {
     public private(set) var clientCount = 0
     /// Connections refused for the client limit, since start.
     public private(set) var refusedCount = 0
+    /// The most request bytes any one connection has held unparsed (a bound the limits enforce).
+    public private(set) var peakBufferedInput = 0
     private var wakers: [UInt64: Waker] = [:]
     private var listenerClosed = false
     var mainWaker: Waker?
@@ -117,6 +119,10 @@ public final class KVServer {
         let local = (try? Sockets.localAddress(accepted.fd).description) ?? "?"
         let session = engine.newSession(peer: accepted.peer.description, local: local, fd: accepted.fd)
         executor.spawn(ConnectionTask(server: self, fd: accepted.fd, session: session), name: "kv-client").detach()
+    }
+
+    func noteBufferedInput(_ count: Int) {
+        if count > peakBufferedInput { peakBufferedInput = count }
     }
 
     func connectionOpened() {
