@@ -38,7 +38,7 @@ echo "== valgrind: test binary (XCTest suites, ${SEEDS} simulated seeds)"
 tests="$bin/QuiescePackageTests.xctest"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-if ! QUIESCE_SEEDS="$SEEDS" "${VALGRIND[@]}" "$tests" >"$log"; then
+if ! QUIESCE_UNDER_VALGRIND=1 QUIESCE_SEEDS="$SEEDS" "${VALGRIND[@]}" "$tests" >"$log"; then
   echo "leaks: the test binary has definite leaks, memory errors or failing tests" >&2
   status=1
 fi
