@@ -1,1 +1,19 @@
-print("Quiesce demos: see issue 3 (being built).")
+// `make demo`: narrated io_uring cancellation demos. Each prints what happened and what the kernel said.
+import Quiesce
+#if canImport(Glibc)
+import Glibc
+#endif
+
+print("Quiesce — io_uring operations whose cancellation is an awaited async drop.")
+do {
+    try timeoutDemo()
+    try cancelRaceDemo()
+    try flushingConnectionDemo()
+    try syncDropDemo()
+    try acceptRaceDemo()
+    try shutdownDemo()
+    print("\nAll six demos done.")
+} catch {
+    print("demo failed: \(error)")
+    exit(1)
+}

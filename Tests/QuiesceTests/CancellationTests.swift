@@ -15,7 +15,8 @@ final class CancellationTests: XCTestCase {
     }
 
     override func tearDownWithError() throws {
-        close(r); close(w)
+        if r >= 0 { close(r) }
+        close(w)
         XCTAssertTrue(executor.driver.isQuiescent)
         XCTAssertEqual(executor.driver.liveSlots, 0)
         XCTAssertEqual(executor.driver.orphanCount, 0)
@@ -128,6 +129,19 @@ final class CancellationTests: XCTestCase {
         XCTAssertEqual(timeout.cancelResult, 0)
     }
 
+    func testClosingTheDescriptorDoesNotCancelAPendingRead() throws {
+        var read = try armedRead()
+        close(r)  // the ring holds its own reference to the pipe: the read stays pending
+        r = -1
+        try executor.driver.turn(waitNanos: 0)
+        try executor.driver.turn(waitNanos: 0)
+        XCTAssertTrue(read.isInFlight)
+        XCTAssertEqual(executor.driver.operationsInFlight, 1, "close(2) is not a cancel")
+        put(w, "still")
+        let got = try drive(&read, on: executor)
+        XCTAssertEqual(got.buffer.string, "still")
+    }
+
     func testJoinHandleDropCancelsTheTaskAndItsRead() throws {
         let handle = executor.spawn(ReadOnce(fd: r))
         try executor.runUntilIdle()
@@ -188,6 +202,23 @@ final class CancellationOrderTests: XCTestCase {
         XCTAssertEqual(driver.cancelResult(token), 0)
         XCTAssertEqual(driver.take(token).result, -ECANCELED)
         XCTAssertTrue(driver.isQuiescent)
+    }
+
+    func testAnOperationInterruptedInTheRaceIsReportedCancelled() throws {
+        let executor = Executor(backend: backend)
+        var read = IO.read(4, into: IOBuffer(capacity: 8))
+        XCTAssertFalse(pollOnce(&read, on: executor))
+        try executor.driver.turn(waitNanos: 0)
+        var cx = Context(waker: .noop, executor: executor)
+        XCTAssertFalse(read.cancel(&cx).isReady)
+        try executor.driver.turn(waitNanos: 0)
+        let op = backend.operation(0)
+        backend.completions = [(op, -EINTR), (try XCTUnwrap(backend.cancel(of: op)), -EALREADY)]
+        try executor.driver.turn(waitNanos: 0)
+        guard case .ready(let done) = read.cancel(&cx) else { return XCTFail("both completions are in") }
+        XCTAssertEqual(errnoOf(done.result), ECANCELED, "EINTR did nothing: for the canceller that is a cancel")
+        XCTAssertEqual(done.buffer.capacity, 8)
+        XCTAssertEqual(read.cancelResult, -EALREADY)
     }
 
     func testStaleCompletionNeverReachesAReusedSlot() throws {

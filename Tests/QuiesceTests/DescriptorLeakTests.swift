@@ -70,7 +70,7 @@ final class DescriptorLeakTests: XCTestCase {
         }
         XCTAssertEqual(closed.count, 50, "each accept completed in the race and its descriptor was closed by the drop")
         for client in clients { close(client) }
-        XCTAssertEqual(openDescriptorCount(), before)
+        XCTAssertEqual(openDescriptorCount(), before, "\(openDescriptors())")
         for fd in closed { XCTAssertEqual(fcntl(fd, F_GETFD), -1) }
     }
 

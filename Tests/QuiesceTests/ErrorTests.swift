@@ -129,6 +129,44 @@ final class ErrorTests: XCTestCase {
         XCTAssertFalse(read.isInFlight)
     }
 
+    func testEINTRIsRetriedNotSurfaced() throws {
+        let backend = ScriptedBackend()
+        let executor = Executor(backend: backend)
+        var read = IO.read(5, into: IOBuffer(capacity: 8))
+        XCTAssertFalse(pollOnce(&read, on: executor))
+        try executor.driver.turn(waitNanos: 0)
+        backend.completions = [(backend.operation(0), -EINTR)]
+        try executor.driver.turn(waitNanos: 0)
+        XCTAssertFalse(pollOnce(&read, on: executor), "interrupted: submitted again, still pending")
+        try executor.driver.turn(waitNanos: 0)
+        XCTAssertEqual(backend.submitted.filter { $0.request == .read(fd: 5, offset: .max) }.count, 2)
+        backend.completions = [(backend.operation(1), 0)]
+        try executor.driver.turn(waitNanos: 0)
+        var cx = Context(waker: .noop, executor: executor)
+        guard case .ready(let done) = read.poll(&cx) else { return XCTFail("not done") }
+        XCTAssertEqual(value(done.result), 0)
+        XCTAssertEqual(read.core.retries, 1)
+    }
+
+    func testReadIntoAFullBufferIsENOBUFSNotEndOfFile() throws {
+        let (r, w) = try Sockets.pipe()
+        defer { close(r); close(w) }
+        put(w, "data")
+        var read = IO.read(r, into: IOBuffer(string: "full"))
+        let got = try drive(&read, on: executor)
+        XCTAssertEqual(errnoOf(got.result), ENOBUFS)
+        XCTAssertEqual(got.buffer.string, "full", "the buffer comes back untouched")
+        var recv = IO.recv(r, into: IOBuffer(capacity: 0))
+        XCTAssertEqual(errnoOf(try drive(&recv, on: executor).result), ENOBUFS)
+    }
+
+    func testOperationPolledOutsideAnExecutorIsAnErrorNotACrash() {
+        var nop = IO.nop()
+        var cx = Context()
+        guard case .ready(let result) = nop.poll(&cx) else { return XCTFail("should be ready at once") }
+        XCTAssertEqual(errnoOf(result), ENXIO)
+    }
+
     func testErrorTextNamesTheErrno() {
         let error = IOError(errno: ECANCELED, operation: "read")
         XCTAssertEqual(error.name, "ECANCELED")

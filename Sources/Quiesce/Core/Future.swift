@@ -33,4 +33,23 @@ public protocol Future: AsyncDroppable, ~Copyable {
     /// Makes progress. Returns `.ready` once, with the output. Never called again after that, nor
     /// after ``AsyncDroppable/pollDropReady(_:)`` has been called.
     mutating func poll(_ cx: inout Context) -> Poll<Output>
+
+    /// The executor's entry point; do not implement it. Polls once and hands a ready output to
+    /// `deliver`; returns whether it was ready. Tasks run unspecialized (through the vtable), where
+    /// calling ``poll(_:)`` directly instantiates `Poll<Output>` metadata at every poll; this
+    /// requirement's default implementation is specialized in the conforming module instead.
+    mutating func _pollForExecutor(_ cx: inout Context, _ deliver: (consuming Output) -> Void) -> Bool
+}
+
+extension Future where Self: ~Copyable {
+    /// Polls once; a ready output goes to `deliver`.
+    @inlinable
+    public mutating func _pollForExecutor(_ cx: inout Context, _ deliver: (consuming Output) -> Void) -> Bool {
+        switch poll(&cx) {
+        case .pending: return false
+        case .ready(let value):
+            deliver(value)
+            return true
+        }
+    }
 }

@@ -7,7 +7,17 @@ public struct Completion: ~Copyable {
     /// The buffer the operation owned, returned with the result.
     public var buffer: IOBuffer?
     /// The peer or target address kept for the operation (meaningful for accept).
-    public let storage: OpStorage
+    public var storage: OpStorage { storageBox?.value ?? OpStorage() }
+    /// Boxed, and only for accept and connect: completions are moved by value on every operation's
+    /// path, and an inline ~150-byte OpStorage made each move a memcpy call.
+    let storageBox: OpStorageBox?
+
+    init(result: Int32, flags: UInt32, buffer: consuming IOBuffer?, storage: OpStorageBox?) {
+        self.result = result
+        self.flags = flags
+        self.buffer = buffer
+        self.storageBox = storage
+    }
 
     /// `result` as a `Result`: the non-negative value, or the errno as an ``IOError``.
     public func checked(_ operation: String) -> Result<Int, IOError> {

@@ -17,12 +17,12 @@ public final class Executor {
     /// The I/O driver: operations submit through it.
     public let driver: Driver
 
-    var runQueue = RunQueue()
-    var live = TaskList()
-    var timers = TimerQueue()
-    private var nextTaskID: UInt64 = 0
+    @exclusivity(unchecked) var runQueue = RunQueue()  // see Driver: one thread, no overlapping access
+    @exclusivity(unchecked) var live = TaskList()
+    @exclusivity(unchecked) var timers = TimerQueue()
+    @exclusivity(unchecked) private var nextTaskID: UInt64 = 0
     /// `true` while a task is being polled: `blockOn` there would deadlock, so it is refused.
-    public private(set) var isPolling = false
+    @exclusivity(unchecked) public private(set) var isPolling = false
     private var isShutDown = false
 
     /// Where diagnostics of this executor go (drop errors, fusedness violations, orphans at a
@@ -44,7 +44,7 @@ public final class Executor {
     }
 
     /// Counters for tests, demos and benchmarks.
-    public private(set) var statistics = Statistics()
+    @exclusivity(unchecked) public private(set) var statistics = Statistics()
 
     /// An executor over an io_uring with `entries` submission entries.
     ///
@@ -221,6 +221,7 @@ public final class Executor {
             if now >= deadline { break }
             var budget = runQueue.count
             while budget > 0, let task = runQueue.pop() { budget -= 1; poll(task) }
+            // The last drops may have just finished: don't sleep in the driver until the deadline.
             if live.count == 0 && driver.isQuiescent { break }
             _ = timers.fire(now: now)
             let remaining = Int64(clamping: deadline - now)

@@ -3,24 +3,25 @@
 /// A task is polled only when woken; it moves through three phases: running (its `poll` is called),
 /// dropping (its `pollDropReady` is driven to `.ready`; `poll` is never called again) and finished
 /// (the future has been released; the output, if any, waits for the join handle).
+// Stored properties are `@exclusivity(unchecked)`: see Driver (one thread, no overlapping access).
 class TaskBase: WakeTarget {
     enum Phase: UInt8 { case running, dropping, finished }
 
     unowned(unsafe) let executor: Executor
-    var phase: Phase = .running
-    var cancelRequested = false
+    @exclusivity(unchecked) var phase: Phase = .running
+    @exclusivity(unchecked) var cancelRequested = false
     /// The future completed with an output (as opposed to being cancelled before it did).
-    var completed = false
-    var queued = false
-    var joinWaker: Waker?
+    @exclusivity(unchecked) var completed = false
+    @exclusivity(unchecked) var queued = false
+    @exclusivity(unchecked) var joinWaker: Waker?
     /// The waker of the scope this task belongs to, if any: woken when the task finishes.
-    var scopeWaker: Waker?
+    @exclusivity(unchecked) var scopeWaker: Waker?
     let id: UInt64
     let name: String?
 
     // Intrusive links: no allocation when a task is queued or listed.
-    var nextRunnable: TaskBase?
-    var nextLive: TaskBase?
+    @exclusivity(unchecked) var nextRunnable: TaskBase?
+    @exclusivity(unchecked) var nextLive: TaskBase?
     unowned(unsafe) var previousLive: TaskBase?
 
     init(executor: Executor, id: UInt64, name: String?) {
@@ -57,17 +58,35 @@ class OutputTask<Output: ~Copyable>: TaskBase {
 }
 
 final class Task<F: Future & ~Copyable>: OutputTask<F.Output> {
-    var future: F?
+    // The future lives in its own allocation behind a typed pointer. Tasks always run unspecialized
+    // (through the vtable), and there every access to an `F?` stored property instantiated
+    // `Optional<F>` metadata through the runtime's cache: about 900 instructions per poll under
+    // callgrind. Through the pointer only `F`'s metadata, already in hand, is needed.
+    private let storage: UnsafeMutablePointer<F>
+    @exclusivity(unchecked) private var isLive = true
 
     init(_ future: consuming F, executor: Executor, id: UInt64, name: String?) {
-        self.future = consume future
+        storage = .allocate(capacity: 1)
+        storage.initialize(to: future)
         super.init(executor: executor, id: id, name: name)
+    }
+
+    deinit {
+        releaseFuture()
+        storage.deallocate()
+    }
+
+    /// Runs the future's synchronous destructor, exactly once.
+    private func releaseFuture() {
+        guard isLive else { return }
+        isLive = false
+        storage.deinitialize(count: 1)
     }
 
     override var typeName: String { Quiesce.typeName(F.self) }
 
     override func releaseSynchronously() {
-        future = nil
+        releaseFuture()
         phase = .finished
         joinWaker = nil
     }
@@ -77,21 +96,16 @@ final class Task<F: Future & ~Copyable>: OutputTask<F.Output> {
             if cancelRequested {
                 phase = .dropping
             } else {
-                switch future!.poll(&cx) {
-                case .pending:
-                    return
-                case .ready(let value):
-                    output = consume value
-                    completed = true
-                    // A finished future is still async-dropped before its output is delivered.
-                    phase = .dropping
-                }
+                guard storage.pointee._pollForExecutor(&cx, { self.output = consume $0 }) else { return }
+                completed = true
+                // A finished future is still async-dropped before its output is delivered.
+                phase = .dropping
             }
         }
         guard phase == .dropping else { return }
-        guard future!.pollDropReady(&cx).isReady else { return }
-        checkFusedAfterReady(&future!, &cx)
-        future = nil  // the synchronous destructor runs here, exactly once
+        guard storage.pointee.pollDropReady(&cx).isReady else { return }
+        checkFusedAfterReady(&storage.pointee, &cx)
+        releaseFuture()  // the synchronous destructor runs here, exactly once
         phase = .finished
         executor.taskFinished(self)
         joinWaker?.wake()

@@ -56,6 +56,9 @@ public struct Operation<Kind: OperationKind>: Future, ~Copyable {
 }
 
 /// The outcome of an operation that moved a buffer in: the byte count (or the error) and the buffer.
+///
+/// Frozen so that code in other modules can move the buffer out (`let buffer = outcome.buffer`).
+@frozen
 public struct BufferResult: ~Copyable {
     /// Bytes transferred, or why none were.
     public var result: Result<Int, IOError>

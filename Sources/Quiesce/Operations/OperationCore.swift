@@ -7,7 +7,8 @@ import Glibc
 /// synchronous one.
 ///
 /// - `poll`: submits on the first call (the buffer moves into the driver's slot), then waits for the
-///   completion. -EINTR is retried; -EAGAIN (a non-blocking descriptor) waits for readiness through a
+///   completion. A read or recv into a buffer with no spare capacity is refused with ENOBUFS (a
+///   0-byte read would be indistinguishable from end of file). -EINTR is retried; -EAGAIN (a non-blocking descriptor) waits for readiness through a
 ///   poll in the ring, then retries — neither reaches the caller.
 /// - `pollDropReady`: submits IORING_OP_ASYNC_CANCEL and stays pending until the operation's own
 ///   completion (and the cancel's) has arrived, whatever it says; a descriptor created anyway (an
@@ -24,7 +25,12 @@ public struct OperationCore: ~Copyable {
     /// What the operation asks of the kernel.
     public let request: OpRequest
     var buffer: IOBuffer?
-    var storage: OpStorage
+    // Only connect reads its storage (the target address); accept and timeout fill the slot's own
+    // storage when prepared. So the ~150-byte OpStorage is boxed, and only for connect: operations are
+    // moved by value inside the futures that own them, and every byte is copied at each move (under
+    // callgrind, memcpy was the largest single cost of a NOP).
+    private var storageBox: OpStorageBox?
+    var storage: OpStorage { storageBox?.value ?? OpStorage() }
     var driver: Driver?
     var state: State = .idle
     /// The result of the cancel request sent by a drop or ``cancel(_:)``, once known:
@@ -37,7 +43,7 @@ public struct OperationCore: ~Copyable {
     public init(_ request: OpRequest, buffer: consuming IOBuffer? = nil, storage: OpStorage = OpStorage()) {
         self.request = request
         self.buffer = buffer
-        self.storage = storage
+        if case .connect = request { storageBox = OpStorageBox(storage) }
     }
 
     deinit {
@@ -71,11 +77,20 @@ public struct OperationCore: ~Copyable {
                 guard let driver = driver ?? cx.executor?.driver else {
                     state = .done
                     cx.report(Diagnostic(.misuse, "\(request.name) polled outside an executor: it needs a driver"))
-                    return .ready(Completion(result: -ENXIO, flags: 0, buffer: buffer.take(), storage: storage))
+                    return .ready(Completion(result: -ENXIO, flags: 0, buffer: buffer.take(), storage: storageBox))
                 }
                 self.driver = driver
-                let storage = self.storage
-                state = .inFlight(driver.submit(request, buffer: buffer.take(), waker: cx.waker) { $0 = storage })
+                if receivesIntoBuffer && (buffer?.spareCapacity ?? 0) == 0 {
+                    // The kernel would read 0 bytes and that would look like end of file: refuse instead.
+                    state = .done
+                    return .ready(Completion(result: -ENOBUFS, flags: 0, buffer: buffer.take(), storage: storageBox))
+                }
+                if let storageBox {
+                    let storage = storageBox.value
+                    state = .inFlight(driver.submit(request, buffer: buffer.take(), waker: cx.waker) { $0 = storage })
+                } else {
+                    state = .inFlight(driver.submit(request, buffer: buffer.take(), waker: cx.waker))
+                }
                 return .pending
             case .inFlight(let token):
                 guard driver!.poll(token, waker: cx.waker) else { return .pending }
@@ -99,7 +114,7 @@ public struct OperationCore: ~Copyable {
                 let readiness = driver!.take(token)
                 if readiness.result < 0 && readiness.result != -EINTR && readiness.result != -EAGAIN {
                     state = .done
-                    return .ready(Completion(result: readiness.result, flags: 0, buffer: buffer.take(), storage: storage))
+                    return .ready(Completion(result: readiness.result, flags: 0, buffer: buffer.take(), storage: storageBox))
                 }
                 state = .idle
             case .done:
@@ -115,7 +130,7 @@ public struct OperationCore: ~Copyable {
         switch state {
         case .idle, .done:
             state = .done
-            return .ready(Completion(result: -ECANCELED, flags: 0, buffer: buffer.take(), storage: storage))
+            return .ready(Completion(result: -ECANCELED, flags: 0, buffer: buffer.take(), storage: storageBox))
         case .inFlight(let token), .awaitingReadiness(let token):
             guard driver!.cancel(token, waker: cx.waker) else { return .pending }
             cancelResult = driver!.cancelResult(token)
@@ -123,10 +138,12 @@ public struct OperationCore: ~Copyable {
             let wasReadinessPoll = state != .inFlight(token)
             state = .done
             if wasReadinessPoll {
-                return .ready(Completion(result: -ECANCELED, flags: 0, buffer: buffer.take(), storage: storage))
+                return .ready(Completion(result: -ECANCELED, flags: 0, buffer: buffer.take(), storage: storageBox))
             }
-            return .ready(Completion(result: completion.result, flags: completion.flags,
-                                     buffer: completion.buffer.take(), storage: completion.storage))
+            // Interrupted or would-block in the race: it did nothing, which for the canceller is "cancelled".
+            let interrupted = completion.result == -EINTR || completion.result == -EAGAIN
+            return .ready(Completion(result: interrupted ? -ECANCELED : completion.result, flags: completion.flags,
+                                     buffer: completion.buffer.take(), storage: completion.storageBox))
         }
     }
 
@@ -151,6 +168,13 @@ public struct OperationCore: ~Copyable {
         }
     }
 
+    private var receivesIntoBuffer: Bool {
+        switch request {
+        case .read, .recv: return true
+        default: return false
+        }
+    }
+
     // Which readiness to wait for when a non-blocking descriptor answers -EAGAIN.
     private var readinessEvents: UInt32? {
         switch request {
@@ -159,4 +183,10 @@ public struct OperationCore: ~Copyable {
         default: return nil
         }
     }
+}
+
+/// The storage of a connect, boxed so that other operations do not carry it (see ``OperationCore``).
+final class OpStorageBox {
+    let value: OpStorage
+    init(_ value: OpStorage) { self.value = value }
 }

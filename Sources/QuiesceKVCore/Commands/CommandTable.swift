@@ -49,6 +49,11 @@ public enum CommandTable {
             RESPEncoder.error("ERR wrong number of arguments for '\(spec.name)' command", into: &reply)
             return .none
         }
+        if let failure = engine.aof?.failure, spec.flags.contains("write") {
+            // As Redis: once the AOF cannot be written, writes are refused rather than lost.
+            RESPEncoder.error("MISCONF Errors writing to the AOF file: \(failure)", into: &reply)
+            return .none
+        }
         return spec.run(engine, args, &session, &reply)
     }
 

@@ -29,23 +29,24 @@ public struct AOFWriter: Future, ~Copyable {
         aof.writerWaker = cx.waker
         while true {
             var progressed = false
-            if writeOp != nil, case .ready(var done) = writeOp!.poll(&cx) {
+            if writeOp != nil, case .ready(let done) = writeOp!.poll(&cx) {
                 writeOp = nil
                 progressed = true
-                switch done.result {
+                let result = done.result
+                switch result {
                 case .failure(let error):
                     return fail(error)
                 case .success(let n):
                     writeFrom += n
                     if n > 0 && writeFrom < done.buffer.count {
                         // A short write: the rest goes in a new write of the same buffer.
-                        writeOp = IO.write(aof.fd, done.takeBuffer(), from: writeFrom)
+                        writeOp = IO.write(aof.fd, done.intoBuffer(), from: writeFrom)
                         continue
                     }
                     if n == 0 && writeFrom < done.buffer.count {
                         return fail(IOError(errno: 28 /* ENOSPC */, operation: "write AOF"))
                     }
-                    spare = done.takeBuffer()
+                    spare = done.intoBuffer()
                     aof.writtenSeq = batchSeq
                     if aof.policy != .always { aof.wakeWaiters() }
                 }

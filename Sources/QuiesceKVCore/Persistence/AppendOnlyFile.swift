@@ -28,6 +28,8 @@ public final class AppendOnlyFile {
 
     var writerWaker: Waker?
     private var waiters: [Waker] = []
+    // Advances on every wake; starts at 1 so a fresh registration memo (0) never matches.
+    private var wakeRound: UInt64 = 1
 
     /// State over the open descriptor `fd`.
     public init(fd: Int32, policy: FsyncPolicy) {
@@ -50,8 +52,13 @@ public final class AppendOnlyFile {
     public func isAcknowledged(_ seq: UInt64) -> Bool { acknowledgedSeq >= seq }
 
     /// Wakes `waker` when the acknowledged record number advances (or the file fails).
-    public func waitForAcknowledgement(_ waker: Waker) {
-        if !waiters.contains(where: { $0.willWake(waker) }) { waiters.append(waker) }
+    ///
+    /// `registration` is the caller's memo of the wake round it last registered for: a waiter that
+    /// polls again before the next wake is not added twice, without searching the list.
+    public func waitForAcknowledgement(_ waker: Waker, registration: inout UInt64) {
+        guard registration != wakeRound else { return }
+        registration = wakeRound
+        waiters.append(waker)
     }
 
     /// Asks the writer to write and fsync everything appended, then finish.
@@ -61,6 +68,7 @@ public final class AppendOnlyFile {
     }
 
     func wakeWaiters() {
+        wakeRound &+= 1
         let woken = waiters
         waiters.removeAll(keepingCapacity: true)
         for waker in woken { waker.wake() }

@@ -107,7 +107,9 @@ public struct RESPParser {
                     requestBytes += length
                     bulkLength = length
                     start = line.next
-                    buffer.reserveCapacity(start + length + 2)
+                    // Reserve for what is announced only up to 1 MB: an announced length costs the
+                    // client nothing to send, so it must not make the server allocate up front.
+                    buffer.reserveCapacity(start + Swift.min(length, 1 << 20) + 2)
                 }
                 guard buffer.count - start >= bulkLength + 2 else { return .incomplete }
                 guard buffer[start + bulkLength] == 13, buffer[start + bulkLength + 1] == 10 else {

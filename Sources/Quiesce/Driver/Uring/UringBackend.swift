@@ -17,23 +17,42 @@ public final class UringBackend: IOBackend {
     /// Throws an ``IOError`` naming the cause and the remedy when io_uring is unavailable: disabled by
     /// `kernel.io_uring_disabled`, blocked by seccomp (a container's default profile), not built into
     /// the kernel, or out of locked memory.
+    ///
+    /// `setupOverride` injects a setup failure for tests: it receives `entries` and returns `-errno` to
+    /// fail as the kernel would, or a non-negative value to go on with the real setup.
     public init(entries: UInt32 = 256, setupOverride: ((UInt32) -> Int32)? = nil) throws(IOError) {
         self.entries = entries
         ring = UnsafeMutableRawPointer.allocate(byteCount: cqu_ring_size(), alignment: 64)
             .bindMemory(to: io_uring.self, capacity: 1)
         cqes = .allocate(capacity: cqeBatch)
-        let rc: Int32
-        if let setupOverride {
-            rc = setupOverride(entries)
-        } else {
-            rc = cqu_queue_init(entries, ring, 0)
-        }
+        var rc = setupOverride?(entries) ?? 0
+        if rc >= 0 { rc = cqu_queue_init(entries, ring, 0) }
         if rc < 0 {
             ring.deallocate()
             cqes.deallocate()
             isOpen = false
             throw UringBackend.setupError(-rc, entries: entries)
         }
+        // The driver relies on completions never being dropped on overflow (NODROP, Linux 5.5) and on
+        // waits with a timeout that take no submission entry (EXT_ARG, Linux 5.11).
+        let required = UInt32(IORING_FEAT_NODROP) | UInt32(IORING_FEAT_EXT_ARG)
+        let missing = required & ~cqu_features(ring)
+        if missing != 0 {
+            cqu_queue_exit(ring)
+            ring.deallocate()
+            cqes.deallocate()
+            isOpen = false
+            throw UringBackend.missingFeatures(missing)
+        }
+    }
+
+    /// The error for a kernel whose io_uring lacks features the driver relies on.
+    static func missingFeatures(_ missing: UInt32) -> IOError {
+        var names: [String] = []
+        if missing & UInt32(IORING_FEAT_NODROP) != 0 { names.append("IORING_FEAT_NODROP") }
+        if missing & UInt32(IORING_FEAT_EXT_ARG) != 0 { names.append("IORING_FEAT_EXT_ARG") }
+        return IOError(errno: ENOSYS, operation: "io_uring_setup",
+                       remedy: "this kernel's io_uring lacks \(names.joined(separator: " and ")): use Linux 5.11 or newer, or run the tests on the simulated driver")
     }
 
     deinit {

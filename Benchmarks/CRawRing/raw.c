@@ -1,2 +1,0 @@
-#include "CRawRing.h"
-int crr_version(void) { return 1; }

@@ -1,0 +1,24 @@
+/// How much work each benchmark does: full runs are long enough for stable medians; smoke runs
+/// (inside `make test`) do a few thousand iterations so the harness cannot rot.
+struct Config {
+    var smoke = false
+    var repetitions = 5
+    var spawnTasks = 200_000
+    var spawnBatch = 1_000
+    var handoffs = 200_000
+    var nopsAt1 = 300_000
+    var nopsBatched = 2_000_000
+    var cancelK = 1_024
+    var cancelIterations = 40
+    var pipeRoundTrips = 100_000
+    var echoMessages1 = 40_000
+    var echoMessagesPerConnection50 = 2_000
+    var allocOps = 20_000
+    /// Ring size used by both sides (the cancel benchmark uses 2×K so all 2K completions fit).
+    var entries: UInt32 = 256
+
+    static let smokeConfig = Config(
+        smoke: true, repetitions: 1, spawnTasks: 4_000, spawnBatch: 500, handoffs: 4_000, nopsAt1: 4_000,
+        nopsBatched: 8_000, cancelK: 1_024, cancelIterations: 2, pipeRoundTrips: 2_000, echoMessages1: 2_000,
+        echoMessagesPerConnection50: 40, allocOps: 2_000)
+}

@@ -1,0 +1,211 @@
+import Quiesce
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Why the server could not start.
+public struct ServerError: Error, CustomStringConvertible {
+    /// A readable account.
+    public var description: String
+}
+
+/// The RESP key-value server: an accept-loop task, one task per connection, an AOF writer task,
+/// all on one ``Executor``.
+///
+/// ```swift
+/// let server = try KVServer(config: config)   // replays the AOF, binds the port
+/// try server.run(on: try Executor())          // returns after a graceful shutdown
+/// ```
+///
+/// ``requestShutdown()`` (on the executor's thread; from elsewhere through a ``RemoteHandle``)
+/// stops accepting, lets each connection finish the requests it has received and flush their
+/// replies, then writes and fsyncs the AOF. Confined to the executor's thread.
+public final class KVServer {
+    /// The configuration.
+    public let config: ServerConfig
+    /// The keyspace and commands.
+    public let engine: KVEngine
+    /// The AOF, when persistence is on.
+    public let aof: AppendOnlyFile?
+    /// The listening socket.
+    public let listenFD: Int32
+    /// The port actually bound.
+    public let port: UInt16
+    /// What the AOF replay at start found.
+    public let replayed: AOFReplay.Outcome
+    /// `true` once a shutdown has been requested.
+    public private(set) var isShuttingDown = false
+    /// Connections served now.
+    public private(set) var clientCount = 0
+    /// Connections refused for the client limit, since start.
+    public private(set) var refusedCount = 0
+    /// The most request bytes any one connection has held unparsed (a bound the limits enforce).
+    public private(set) var peakBufferedInput = 0
+    private var wakers: [UInt64: Waker] = [:]
+    private var listenerClosed = false
+    var mainWaker: Waker?
+
+    /// Replays the AOF (if configured), opens it for appending, and listens.
+    public init(config: ServerConfig) throws(ServerError) {
+        self.config = config
+        let store = KeyValueStore()
+        engine = KVEngine(store: store)
+        if let path = config.aofPath {
+            do {
+                replayed = try AOFReplay.replay(path: path, into: engine)
+                let fd = try AOFReplay.openForAppend(path: path)
+                aof = AppendOnlyFile(fd: fd, policy: config.appendFsync)
+            } catch { throw ServerError(description: error.description) }
+        } else {
+            replayed = AOFReplay.Outcome(records: 0, truncatedBytes: 0)
+            aof = nil
+        }
+        engine.aof = aof
+        guard let address = SocketAddress(host: config.host, port: config.port) else {
+            throw ServerError(description: "--bind \(config.host) is not a numeric IPv4 or IPv6 address")
+        }
+        do {
+            listenFD = try Sockets.listen(on: address, backlog: 511)
+            port = try Sockets.localAddress(listenFD).port
+        } catch { throw ServerError(description: "cannot listen on \(address): \(error)") }
+        engine.settings = [
+            ("appendonly", aof == nil ? "no" : "yes"), ("appendfsync", config.appendFsync.rawValue),
+            ("bind", config.host), ("databases", "1"), ("maxclients", String(config.maxClients)),
+            ("port", String(port)), ("proto-max-bulk-len", String(config.limits.maxBulkLength)),
+            ("save", ""), ("timeout", String(Int(config.idleTimeout))),
+        ]
+    }
+
+    deinit {
+        if !listenerClosed { Glibc.close(listenFD) }
+        if let aof { Glibc.close(aof.fd) }
+    }
+
+    /// Serves until a shutdown completes. Then shuts the executor down (bounded by a deadline).
+    public func run(on executor: Executor) throws(ExecutorError) {
+        try executor.blockOn(serve())
+        executor.shutdown(deadline: config.flushTimeout + config.lingerTimeout)
+    }
+
+    /// The server as a future: ready once a requested shutdown has completed.
+    public func serve() -> ServeFuture { ServeFuture(server: self) }
+
+    /// Begins a graceful shutdown. Call on the executor's thread.
+    public func requestShutdown() {
+        guard !isShuttingDown else { return }
+        isShuttingDown = true
+        mainWaker?.wake()
+        for waker in wakers.values { waker.wake() }
+    }
+
+    /// Closes the listening socket once the accept loop has stopped: new clients are refused by
+    /// the kernel rather than left waiting in the backlog.
+    func closeListener() {
+        guard !listenerClosed else { return }
+        listenerClosed = true
+        Glibc.close(listenFD)
+    }
+
+    // MARK: Connections
+
+    func admit(_ accepted: Accepted, on executor: Executor) {
+        var one: Int32 = 1
+        _ = setsockopt(accepted.fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        if clientCount >= config.maxClients {
+            refusedCount += 1
+            executor.spawn(RefusedConnection(fd: accepted.fd, config: config), name: "kv-refused").detach()
+            return
+        }
+        let local = (try? Sockets.localAddress(accepted.fd).description) ?? "?"
+        let session = engine.newSession(peer: accepted.peer.description, local: local, fd: accepted.fd)
+        executor.spawn(ConnectionTask(server: self, fd: accepted.fd, session: session), name: "kv-client").detach()
+    }
+
+    func noteBufferedInput(_ count: Int) {
+        if count > peakBufferedInput { peakBufferedInput = count }
+    }
+
+    func connectionOpened() {
+        clientCount += 1
+        engine.connectedClients = clientCount
+    }
+
+    func register(_ id: UInt64, _ waker: Waker) {
+        wakers[id] = waker
+        if isShuttingDown { waker.wake() }
+    }
+
+    func connectionClosed(id: UInt64) {
+        clientCount -= 1
+        engine.connectedClients = clientCount
+        wakers.removeValue(forKey: id)
+        if isShuttingDown { mainWaker?.wake() }
+    }
+}
+
+/// The server's lifetime as a future: starts the AOF writer and the accept loop, sweeps expired keys,
+/// and on shutdown stops accepting, waits for the connections to finish (bounded by
+/// ``ServerConfig/shutdownTimeout``), then lets the AOF writer write and fsync everything.
+public struct ServeFuture: Future, ~Copyable {
+    enum Phase { case start, running, stoppingAccept, draining, syncing, done }
+    let server: KVServer
+    private var phase = Phase.start
+    private var acceptor: JoinHandle<Void>?
+    private var writer: JoinHandle<Void>?
+    private var sweep: Sleep?
+    private var drainDeadline: Sleep?
+    private var drainExpired = false
+
+    init(server: KVServer) { self.server = server }
+
+    /// Runs the phases; `.ready` when the shutdown is complete.
+    public mutating func poll(_ cx: inout Context) -> Poll<Void> {
+        server.mainWaker = cx.waker
+        while true {
+            switch phase {
+            case .start:
+                guard let executor = cx.executor else { return .ready(()) }
+                if let aof = server.aof { writer = executor.spawn(AOFWriter(aof), name: "kv-aof") }
+                acceptor = executor.spawn(AcceptLoop(server: server), name: "kv-accept")
+                phase = .running
+            case .running:
+                if server.isShuttingDown {
+                    phase = .stoppingAccept
+                    continue
+                }
+                if sweep == nil { sweep = Sleep(nanoseconds: 100_000_000) }
+                guard case .ready = sweep!.poll(&cx) else { return .pending }
+                sweep = nil
+                server.engine.store.sweepExpired(now: server.engine.store.clock(), limit: 1000)
+            case .stoppingAccept:
+                guard DropGlue.join(&cx, &acceptor, &sweep).isReady else { return .pending }
+                acceptor = nil
+                sweep = nil
+                server.closeListener()
+                phase = .draining
+                drainDeadline = Sleep(nanoseconds: server.config.shutdownTimeout)
+            case .draining:
+                if !drainExpired, case .ready = drainDeadline!.poll(&cx) { drainExpired = true }
+                guard server.clientCount == 0 || drainExpired else { return .pending }
+                guard drainDeadline.pollDropReady(&cx).isReady else { return .pending }
+                drainDeadline = nil
+                server.aof?.finish()
+                phase = .syncing
+            case .syncing:
+                if writer != nil {
+                    guard case .ready = writer!.poll(&cx) else { return .pending }
+                    writer = nil
+                }
+                phase = .done
+                return .ready(())
+            case .done:
+                return .ready(())
+            }
+        }
+    }
+
+    /// Cancels the accept loop, the AOF writer and the timers, and waits for their drops.
+    public mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> {
+        DropGlue.join(&cx, &acceptor, &writer, &sweep, &drainDeadline)
+    }
+}

@@ -1,0 +1,30 @@
+/// How a ``KVServer`` listens, bounds its clients and persists.
+public struct ServerConfig: Sendable {
+    /// Numeric address to bind (default 127.0.0.1).
+    public var host = "127.0.0.1"
+    /// Port to listen on; 0 picks a free one (``KVServer/port`` tells which).
+    public var port: UInt16 = 6379
+    /// Connections served at once; the next one gets `-ERR max number of clients reached`.
+    public var maxClients = 10_000
+    /// Seconds without a request before a client is closed (0: never), like Redis' `timeout`.
+    public var idleTimeout: Double = 0
+    /// The append-only file, or `nil` for no persistence.
+    public var aofPath: String?
+    /// When the AOF is fsynced.
+    public var appendFsync: FsyncPolicy = .everysec
+    /// Bounds on requests.
+    public var limits = RESPLimits.standard
+    /// Replies waiting to be sent beyond which a connection stops reading requests (backpressure:
+    /// a client that never reads its replies holds a bounded amount of memory).
+    public var maxPendingOutput = 256 * 1024
+    /// Longest a closing connection may spend flushing its replies (nanoseconds).
+    public var flushTimeout: UInt64 = 2_000_000_000
+    /// After flushing, how long a closing connection reads and discards what the client still sends,
+    /// so that closing does not reset the connection before the client has read the last reply.
+    public var lingerTimeout: UInt64 = 250_000_000
+    /// Longest a graceful shutdown waits for connections to finish before the AOF is closed anyway.
+    public var shutdownTimeout: UInt64 = 5_000_000_000
+
+    /// The defaults.
+    public init() {}
+}

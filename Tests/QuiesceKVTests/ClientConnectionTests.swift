@@ -1,0 +1,95 @@
+import XCTest
+import Quiesce
+#if canImport(Glibc)
+import Glibc
+#endif
+@testable import QuiesceKVCore
+
+/// The seed tutorial's wrapper: a connection whose async drop flushes its pending replies (waiting
+/// for the AOF where they depend on it), then closes.
+final class ClientConnectionTests: XCTestCase {
+    private func drain(_ fd: Int32) -> (bytes: String, closed: Bool) {
+        var all: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+            if n > 0 { all += chunk[0..<n]; continue }
+            return (String(decoding: all, as: UTF8.self), n == 0)
+        }
+    }
+
+    func testAsyncDropFlushesThenCloses() throws {
+        let executor = try Executor()
+        let (mine, peer) = try Sockets.socketPair()
+        defer { close(peer) }
+        var connection = ClientConnection(fd: mine, aof: nil, flushTimeout: 1_000_000_000, lingerTimeout: 0)
+        connection.enqueue(Array("+first\r\n".utf8), dependsOn: 0)
+        connection.enqueue(Array("+second\r\n".utf8), dependsOn: 0)
+        try executor.blockOn(AsyncDrop(connection))
+        XCTAssertEqual(drain(peer).bytes, "+first\r\n+second\r\n")
+        XCTAssertTrue(drain(peer).closed)
+        XCTAssertTrue(executor.driver.isQuiescent)
+    }
+
+    func testHeldRepliesWaitForTheAOFAcknowledgement() throws {
+        let executor = try Executor()
+        let (mine, peer) = try Sockets.socketPair()
+        defer { close(peer) }
+        let aof = AppendOnlyFile(fd: -1, policy: .always)
+        var connection = ClientConnection(fd: mine, aof: aof, flushTimeout: 5_000_000_000, lingerTimeout: 0)
+        connection.enqueue(Array("+read\r\n".utf8), dependsOn: 0)
+        connection.enqueue(Array("+written\r\n".utf8), dependsOn: aof.append([Array("SET".utf8), [1], [2]]))
+        connection.enqueue(Array("+after\r\n".utf8), dependsOn: 0)  // ordered behind the held one
+        let drop = executor.spawn(AsyncDrop(connection))
+        for _ in 0..<20 { try executor.runUntilIdle() }
+        XCTAssertEqual(drain(peer).bytes, "+read\r\n", "a reply was sent before its write was durable")
+        XCTAssertFalse(drop.isFinished)
+        aof.writtenSeq = 1
+        aof.wakeWaiters()
+        for _ in 0..<20 { try executor.runUntilIdle() }
+        XCTAssertEqual(drain(peer).bytes, "", "with appendfsync always, written is not enough")
+        aof.durableSeq = 1
+        aof.wakeWaiters()
+        _ = try executor.blockOn(drop)
+        let rest = drain(peer)
+        XCTAssertEqual(rest.bytes, "+written\r\n+after\r\n")
+        XCTAssertTrue(rest.closed)
+    }
+
+    func testAFailedAOFNeverAcknowledges() throws {
+        let executor = try Executor()
+        let (mine, peer) = try Sockets.socketPair()
+        defer { close(peer) }
+        let aof = AppendOnlyFile(fd: -1, policy: .everysec)
+        var connection = ClientConnection(fd: mine, aof: aof, flushTimeout: 5_000_000_000, lingerTimeout: 0)
+        connection.enqueue(Array("+OK\r\n".utf8), dependsOn: aof.append([Array("SET".utf8), [1], [2]]))
+        let drop = executor.spawn(AsyncDrop(connection))
+        try executor.runUntilIdle()
+        aof.failure = IOError(errno: EIO, operation: "write AOF")
+        aof.wakeWaiters()
+        _ = try executor.blockOn(drop)
+        let received = drain(peer)
+        XCTAssertEqual(received.bytes, "")
+        XCTAssertTrue(received.closed)
+    }
+
+    func testAPeerThatNeverReadsIsCutOffAtTheFlushDeadline() throws {
+        let executor = try Executor()
+        let (mine, peer) = try Sockets.socketPair()
+        defer { close(peer) }
+        var connection = ClientConnection(fd: mine, aof: nil, flushTimeout: 100_000_000, lingerTimeout: 0)
+        connection.enqueue([UInt8](repeating: 65, count: 8 << 20), dependsOn: 0)  // far beyond the socket buffers
+        try executor.blockOn(AsyncDrop(connection))
+        XCTAssertTrue(executor.driver.isQuiescent, "the send was cancelled and awaited")
+        var total = 0
+        var closed = false
+        while !closed {
+            let (bytes, isClosed) = drain(peer)
+            total += bytes.utf8.count
+            closed = isClosed
+            if bytes.isEmpty && !isClosed { break }
+        }
+        XCTAssertTrue(closed)
+        XCTAssertLessThan(total, 8 << 20)
+    }
+}

@@ -1,0 +1,101 @@
+import XCTest
+import Glibc
+import CQuiesceUring
+@testable import Quiesce
+
+/// Ring setup failures are thrown as errors that name the cause and the remedy.
+final class RingSetupTests: XCTestCase {
+    func setupError(_ body: () throws -> Void, file: StaticString = #filePath, line: UInt = #line) -> IOError? {
+        do {
+            try body()
+            XCTFail("setup succeeded", file: file, line: line)
+            return nil
+        } catch {
+            XCTAssertTrue(error is IOError, "\(error)", file: file, line: line)
+            return error as? IOError
+        }
+    }
+
+    func testZeroEntriesIsRejectedWithTheValidRange() {
+        let error = setupError { _ = try UringBackend(entries: 0) }
+        XCTAssertEqual(error?.errno, EINVAL)
+        XCTAssertEqual(error?.operation, "io_uring_setup")
+        XCTAssertTrue(error?.description.contains("0 entries is not a valid size (1…32768)") ?? false, "\(String(describing: error))")
+    }
+
+    func testAbsurdEntryCountIsRejected() {
+        let error = setupError { _ = try UringBackend(entries: 100_000) }
+        XCTAssertEqual(error?.errno, EINVAL)
+        XCTAssertTrue(error?.description.contains("100000 entries") ?? false, "\(String(describing: error))")
+    }
+
+    func testExecutorPassesTheSetupErrorOn() {
+        let error = setupError { _ = try Executor(entries: 0) }
+        XCTAssertEqual(error?.errno, EINVAL)
+    }
+
+    func testNotInTheKernel() {
+        let error = setupError { _ = try UringBackend(setupOverride: { _ in -ENOSYS }) }
+        XCTAssertEqual(error?.errno, ENOSYS)
+        let text = error?.description ?? ""
+        XCTAssertTrue(text.hasPrefix("io_uring_setup: ENOSYS (Function not implemented)"), text)
+        XCTAssertTrue(text.contains("CONFIG_IO_URING"), "names the cause: \(text)")
+        XCTAssertTrue(text.contains("simulated driver"), "and a way forward: \(text)")
+    }
+
+    func testForbiddenBySysctlOrSeccomp() {
+        let error = setupError { _ = try UringBackend(setupOverride: { _ in -EPERM }) }
+        XCTAssertEqual(error?.errno, EPERM)
+        let text = error?.description ?? ""
+        XCTAssertTrue(text.contains("kernel.io_uring_disabled"), "the sysctl: \(text)")
+        XCTAssertTrue(text.contains("seccomp"), "the container profile: \(text)")
+        XCTAssertTrue(text.contains("seccomp=unconfined"), "the remedy: \(text)")
+    }
+
+    func testOutOfMemory() {
+        let error = setupError { _ = try UringBackend(entries: 4096, setupOverride: { _ in -ENOMEM }) }
+        XCTAssertEqual(error?.errno, ENOMEM)
+        let text = error?.description ?? ""
+        XCTAssertTrue(text.contains("fewer entries"), text)
+        XCTAssertTrue(text.contains("ulimit -l"), text)
+    }
+
+    func testOutOfDescriptors() {
+        let error = setupError { _ = try UringBackend(setupOverride: { _ in -EMFILE }) }
+        XCTAssertTrue(error?.description.contains("ulimit -n") ?? false)
+    }
+
+    func testUnknownFailureStillExplains() {
+        let error = setupError { _ = try UringBackend(setupOverride: { _ in -EIO }) }
+        XCTAssertEqual(error?.errno, EIO)
+        XCTAssertTrue(error?.description.contains("check that io_uring is enabled") ?? false)
+    }
+
+    func testAKernelWithoutTheNeededFeaturesIsNamed() {
+        let error = UringBackend.missingFeatures(UInt32(IORING_FEAT_EXT_ARG))
+        XCTAssertEqual(error.errno, ENOSYS)
+        XCTAssertTrue(error.description.contains("IORING_FEAT_EXT_ARG"), error.description)
+        XCTAssertTrue(error.description.contains("Linux 5.11"), error.description)
+    }
+
+    func testTheOverrideSeesTheRequestedEntries() {
+        var seen: UInt32 = 0
+        _ = setupError { _ = try UringBackend(entries: 77, setupOverride: { seen = $0; return -ENOMEM }) }
+        XCTAssertEqual(seen, 77)
+    }
+
+    func testAnOverrideThatAllowsSetupGetsARealRing() throws {
+        let backend = try UringBackend(entries: 4, setupOverride: { _ in 0 })
+        XCTAssertGreaterThanOrEqual(backend.ringFD, 0)
+        backend.close()
+    }
+
+    func testSmallestRingWorksAndItsCompletionQueueOverflowsSafely() throws {
+        let executor = try Executor(entries: 1)  // completion queue: 2 entries
+        var nops: [OpBox<StatusKind>] = (0..<100).map { _ in OpBox(IO.nop()) }
+        for box in nops { pollOnce(&box.op!, on: executor) }
+        for box in nops { XCTAssertNotNil(value(try drive(&box.op!, on: executor))) }
+        nops.removeAll()
+        XCTAssertTrue(executor.driver.isQuiescent)
+    }
+}
