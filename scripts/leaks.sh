@@ -29,7 +29,7 @@ VALGRIND=(valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite --
 status=0
 
 echo "== valgrind: QuiesceDemo"
-if ! "${VALGRIND[@]}" "$bin/QuiesceDemo" >/dev/null; then
+if ! timeout 600 "${VALGRIND[@]}" "$bin/QuiesceDemo" >/dev/null; then
   echo "leaks: QuiesceDemo has definite leaks or memory errors" >&2
   status=1
 fi
@@ -38,7 +38,14 @@ echo "== valgrind: test binary (XCTest suites, ${SEEDS} simulated seeds)"
 tests="$bin/QuiescePackageTests.xctest"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-if ! QUIESCE_SEEDS="$SEEDS" "${VALGRIND[@]}" "$tests" >"$log"; then
+# The library's tests (io_uring and simulated), but not the ones with other threads talking to the
+# loop (the remote handle, a concurrent reader, the KV server's client threads): valgrind runs one thread at a time
+# and starves the others while one waits in io_uring_enter, so those never finish under it.
+# ThreadSanitizer checks the remote handle in scripts/sanitize.sh.
+threaded='Remote|ConcurrentReader'
+suites=$("$tests" --list-tests 2>/dev/null | grep -E '^(QuiesceTests|QuiesceSimTests)\.[A-Za-z0-9_]+/' \
+  | grep -vE "$threaded" | paste -sd, -)
+if ! QUIESCE_UNDER_VALGRIND=1 QUIESCE_SEEDS="$SEEDS" timeout 1200 "${VALGRIND[@]}" "$tests" "$suites" >"$log"; then
   echo "leaks: the test binary has definite leaks, memory errors or failing tests" >&2
   status=1
 fi

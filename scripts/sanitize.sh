@@ -22,10 +22,19 @@ if ! ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 QUIESCE_SEEDS="$SEEDS" \
 fi
 
 echo "== ThreadSanitizer: remote-handle tests"
-"$SWIFT" build --build-tests --sanitize=thread --scratch-path .build-tsan
-if "$SWIFT" test list --skip-build --sanitize=thread --scratch-path .build-tsan 2>/dev/null | grep -q 'Remote'; then
-  if ! TSAN_OPTIONS=halt_on_error=1 "$SWIFT" test --skip-build --disable-swift-testing --sanitize=thread \
-      --scratch-path .build-tsan --filter 'Remote'; then
+TSAN_FLAGS=()
+if ! "$SWIFT" build --build-tests --sanitize=thread --scratch-path .build-tsan; then
+  # Swift 6.3.1's ThreadSanitizer pass emits an invalid `bitcast i64 to ptr` for some inlined
+  # noncopyable operation code and the LLVM verifier aborts the compiler. Retry without the verifier
+  # (the bitcast is a same-size reinterpretation on x86-64) and say so.
+  echo "sanitize: the compiler crashed building for ThreadSanitizer; retrying with -disable-llvm-verify" >&2
+  TSAN_FLAGS=(-Xswiftc -Xfrontend -Xswiftc -disable-llvm-verify)
+  "$SWIFT" build --build-tests --sanitize=thread --scratch-path .build-tsan "${TSAN_FLAGS[@]}"
+fi
+tests=$("$SWIFT" test list --skip-build --sanitize=thread --scratch-path .build-tsan "${TSAN_FLAGS[@]}" 2>/dev/null || true)
+if grep -q 'Remote' <<<"$tests"; then
+  if ! TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/scripts/tsan.supp" "$SWIFT" test --skip-build --disable-swift-testing --sanitize=thread \
+      --scratch-path .build-tsan "${TSAN_FLAGS[@]}" --filter 'Remote'; then
     echo "sanitize: ThreadSanitizer run FAILED" >&2
     status=1
   fi
