@@ -156,7 +156,7 @@ final class ScriptedBackend: IOBackend {
 }
 
 /// Drives `op.cancel(&cx)` by hand until the operation's own completion is in; returns its output.
-func driveCancel<K: OperationKind>(_ op: inout Quiesce.Operation<K>, on executor: Executor, maxTurns: Int = 10_000,
+func driveCancel<K: OperationKind>(_ op: inout IOOperation<K>, on executor: Executor, maxTurns: Int = 10_000,
                                    file: StaticString = #filePath, line: UInt = #line) throws -> K.Output {
     let target = CountingWakeTarget()
     for _ in 0..<maxTurns {
@@ -170,8 +170,8 @@ func driveCancel<K: OperationKind>(_ op: inout Quiesce.Operation<K>, on executor
 
 /// A box for one noncopyable operation, so tests can keep many of them in an array.
 final class OpBox<K: OperationKind> {
-    var op: Quiesce.Operation<K>?
-    init(_ op: consuming Quiesce.Operation<K>) { self.op = consume op }
+    var op: IOOperation<K>?
+    init(_ op: consuming IOOperation<K>) { self.op = consume op }
 }
 
 /// What the recording futures below saw, shared between tasks and the test.

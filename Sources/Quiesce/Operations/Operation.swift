@@ -10,13 +10,14 @@ public protocol OperationKind {
     static func output(_ completion: consuming Completion, of request: OpRequest) -> Output
 }
 
-/// An io_uring operation as a future: submitted on first poll, ready when its completion arrives.
+/// An I/O operation as a future: submitted on first poll, ready when its completion arrives.
 ///
 /// Its async drop cancels it and waits for the kernel to be done with it; its synchronous drop leaves
-/// its buffer with the driver until then. See ``OperationCore`` for the whole lifecycle. The concrete
-/// operations are ``ReadOp``, ``WriteOp``, ``RecvOp``, ``SendOp``, ``AcceptOp``, ``ConnectOp``,
-/// ``OpenOp``, ``CloseOp``, ``FsyncOp``, ``NopOp``, ``TimeoutOp``, ``PollOp`` and ``CancelOp``.
-public struct Operation<Kind: OperationKind>: Future, ~Copyable {
+/// its buffer with the driver until then. See ``OperationCore`` for the whole lifecycle. Made by the
+/// constructors of ``IO`` (read, write, recv, send, accept, connect, open, close, fsync, nop, timeout,
+/// poll, cancel), as ``BufferOp``, ``StatusOp``, ``ValueOp`` or ``AcceptOp``. (Named `IOOperation`
+/// so that it never clashes with Foundation's `Operation`.)
+public struct IOOperation<Kind: OperationKind>: Future, ~Copyable {
     /// The shared lifecycle: submission, completion, cancellation, orphaning.
     public var core: OperationCore
 

@@ -3,13 +3,13 @@ import Glibc
 #endif
 
 /// An operation whose success carries nothing: nop, fsync, close, connect, timeout.
-public typealias StatusOp = Operation<StatusKind>
+public typealias StatusOp = IOOperation<StatusKind>
 /// An operation that moves a buffer in and hands it back: read, write, recv, send.
-public typealias BufferOp = Operation<BufferKind>
+public typealias BufferOp = IOOperation<BufferKind>
 /// An operation whose success is a number: open (a descriptor), poll (events), cancel (a count).
-public typealias ValueOp = Operation<ValueKind>
+public typealias ValueOp = IOOperation<ValueKind>
 /// An accept: a new connection's descriptor and its peer's address.
-public typealias AcceptOp = Operation<AcceptKind>
+public typealias AcceptOp = IOOperation<AcceptKind>
 
 /// The operations, as futures. Each submits on first poll and is ready when its completion arrives.
 ///
