@@ -23,7 +23,6 @@ struct WaitForFlag: Future {
 /// Other threads reach the executor only through its remote handle; the loop wakes from the ring.
 final class RemoteHandleTests: XCTestCase {
     func testJobFromAnotherThreadWakesTheSleepingLoopAndRunsOnIt() throws {
-        try skipIfUnderValgrind()
         let executor = try Executor(entries: 8)
         let handle = try executor.remoteHandle()
         let flag = RemoteFlag()
@@ -47,7 +46,6 @@ final class RemoteHandleTests: XCTestCase {
     }
 
     func testJobsRunInSubmissionOrder() throws {
-        try skipIfUnderValgrind()
         let executor = try Executor(entries: 8)
         let handle = try executor.remoteHandle()
         let flag = RemoteFlag()
@@ -62,7 +60,6 @@ final class RemoteHandleTests: XCTestCase {
     }
 
     func testAJobCanSpawnIOOnTheLoop() throws {
-        try skipIfUnderValgrind()
         let executor = try Executor(entries: 8)
         let handle = try executor.remoteHandle()
         let (r, w) = try Sockets.pipe()
@@ -94,7 +91,6 @@ final class RemoteHandleTests: XCTestCase {
     }
 
     func testManyThreadsManyJobs() throws {
-        try skipIfUnderValgrind()
         let executor = try Executor(entries: 8)
         let handle = try executor.remoteHandle()
         final class Counter: @unchecked Sendable { var n = 0; var waker: Waker? }

@@ -216,12 +216,3 @@ func runUntilNoTasks(_ executor: Executor, maxTurns: Int = 100_000) throws -> In
     return turns
 }
 
-/// Skips a test that needs another thread to run while the loop blocks in `io_uring_enter`: valgrind
-/// 3.19 holds its global lock across that system call (it is not marked as blocking there), so the
-/// other thread never runs and the test would hang. Everything else runs under valgrind as usual.
-func skipIfUnderValgrind() throws {
-    let preload = getenv("LD_PRELOAD").map { String(cString: $0) } ?? ""
-    if preload.contains("vgpreload") {
-        throw XCTSkip("valgrind serializes threads across io_uring_enter; cross-thread wake-ups cannot be tested under it")
-    }
-}
