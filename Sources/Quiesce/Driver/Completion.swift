@@ -20,7 +20,8 @@ public struct Completion: ~Copyable {
     }
 
     /// `result` as a `Result`: the non-negative value, or the errno as an ``IOError``.
-    public func checked(_ operation: String) -> Result<Int, IOError> {
-        result >= 0 ? .success(Int(result)) : .failure(IOError(result: result, operation: operation))
+    /// `operation` is evaluated only for a failure: successes never build a string.
+    public func checked(_ operation: @autoclosure () -> String) -> Result<Int, IOError> {
+        result >= 0 ? .success(Int(result)) : .failure(IOError(result: result, operation: operation()))
     }
 }
