@@ -166,8 +166,9 @@ public final class Executor {
     }
 
     /// One turn: poll the tasks runnable at its start, fire timers, then visit the driver (sleeping
-    /// there if nothing is runnable). Returns `false` when nothing at all can happen any more.
-    func turn(mayBlock: Bool, unless done: () -> Bool = { false }) throws(ExecutorError) -> Bool {
+    /// there if nothing is runnable, at most `maxWait` nanoseconds when given). Returns `false` when
+    /// nothing at all can happen any more.
+    func turn(mayBlock: Bool, unless done: () -> Bool = { false }, maxWait: Int64? = nil) throws(ExecutorError) -> Bool {
         statistics.turns += 1
         var budget = runQueue.count
         while budget > 0, let task = runQueue.pop() {
@@ -182,7 +183,7 @@ public final class Executor {
             now = driver.now()
             _ = timers.fire(now: now)
         }
-        let wait: Int64?
+        var wait: Int64?
         if !runQueue.isEmpty || !mayBlock {
             wait = 0
         } else if let deadline = timers.nextDeadline() {
@@ -192,6 +193,7 @@ public final class Executor {
         } else {
             wait = nil
         }
+        if let maxWait { wait = min(wait ?? maxWait, maxWait) }
         if wait != 0 { statistics.parks += 1 }
         do { try driver.turn(waitNanos: wait) } catch { throw .driver(error) }
         if !timers.isEmpty {
@@ -234,19 +236,13 @@ public final class Executor {
         let deadline = driver.now() &+ nanoseconds
         for task in live.snapshot() { task.requestCancel() }
         stopRemote()
-        while live.count > 0 || !driver.isQuiescent {
+        let everythingDropped = { self.live.count == 0 && self.driver.isQuiescent }
+        while !everythingDropped() {
             let now = driver.now()
             if now >= deadline { break }
-            var budget = runQueue.count
-            while budget > 0, let task = runQueue.pop() { budget -= 1; poll(task) }
-            // The last drops may have just finished: don't sleep in the driver until the deadline.
-            if live.count == 0 && driver.isQuiescent { break }
-            _ = timers.fire(now: now)
-            let remaining = Int64(clamping: deadline - now)
-            let next = timers.nextDeadline().map { Int64(clamping: $0 > now ? $0 - now : 0) }
-            let wait = runQueue.isEmpty ? min(remaining, next ?? remaining) : 0
-            if runQueue.isEmpty && driver.isQuiescent && next == nil && live.count > 0 { break }  // stuck drops
-            do { try driver.turn(waitNanos: wait) } catch { break }
+            // `false`: no task runnable, no timer, nothing in flight, yet drops remain: they are stuck.
+            guard (try? turn(mayBlock: true, unless: everythingDropped, maxWait: Int64(clamping: deadline - now))) == true
+            else { break }
         }
         let report = ShutdownReport(tasksLeft: live.count, operationsLeft: driver.operationsInFlight + driver.cancelsInFlight)
         if !report.isClean {
