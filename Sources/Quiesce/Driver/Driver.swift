@@ -146,7 +146,7 @@ public final class Driver {
         let s = slot(token.index)
         let region: UnsafeMutableRawBufferPointer?
         switch s.pointee.request {
-        case .read, .recv: region = s.pointee.buffer?.spareRegion
+        case _ where s.pointee.request.readsIntoBuffer: region = s.pointee.buffer?.spareRegion
         case .write(_, _, let from), .send(_, _, let from): region = s.pointee.buffer?.validRegion(from: from)
         case .openat: region = s.pointee.buffer?.validRegion(from: 0)
         default: region = nil
@@ -172,10 +172,7 @@ public final class Driver {
         }
         var buffer = s.pointee.buffer.take()
         let result = s.pointee.result
-        switch s.pointee.request {
-        case .read, .recv: if result > 0 { buffer?.commitAppended(Int(result)) }
-        default: break
-        }
+        if result > 0 && s.pointee.request.readsIntoBuffer { buffer?.commitAppended(Int(result)) }
         // Only an accept hands storage back (the peer's address); the rest skip the ~150-byte copy.
         var box: OpStorageBox? = nil
         if case .accept = s.pointee.request { box = OpStorageBox(storage(token.index).pointee) }

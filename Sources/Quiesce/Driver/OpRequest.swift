@@ -1,4 +1,7 @@
 import CQuiesceUring
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What one operation asks the kernel (or the simulated kernel) to do.
 ///
@@ -37,6 +40,36 @@ public enum OpRequest: Sendable, Equatable {
         switch self {
         case .accept, .openat: return true
         default: return false
+        }
+    }
+
+    /// The descriptor the request works on, if any. (`cancelFD` names one but works on the
+    /// operations pending on it, not on the descriptor itself.)
+    public var descriptor: Int32? {
+        switch self {
+        case .read(let fd, _), .write(let fd, _, _), .recv(let fd, _), .send(let fd, _, _),
+             .accept(let fd, _), .connect(let fd), .close(let fd), .fsync(let fd, _), .poll(let fd, _):
+            return fd
+        case .nop, .openat, .timeout, .cancelFD:
+            return nil
+        }
+    }
+
+    /// `true` for requests that read into the buffer's spare capacity (read, recv).
+    public var readsIntoBuffer: Bool {
+        switch self {
+        case .read, .recv: return true
+        default: return false
+        }
+    }
+
+    /// The readiness to wait for (through a poll in the ring) before retrying a request that a
+    /// non-blocking descriptor answered with -EAGAIN; `nil` for requests that are not retried so.
+    public var readinessForRetry: UInt32? {
+        switch self {
+        case .read, .recv, .accept: return UInt32(POLLIN)
+        case .write, .send, .connect: return UInt32(POLLOUT)
+        default: return nil
         }
     }
 

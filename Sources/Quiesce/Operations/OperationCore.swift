@@ -80,7 +80,7 @@ public struct OperationCore: ~Copyable {
                     return .ready(Completion(result: -ENXIO, flags: 0, buffer: buffer.take(), storage: storageBox))
                 }
                 self.driver = driver
-                if receivesIntoBuffer && (buffer?.spareCapacity ?? 0) == 0 {
+                if request.readsIntoBuffer && (buffer?.spareCapacity ?? 0) == 0 {
                     // The kernel would read 0 bytes and that would look like end of file: refuse instead.
                     state = .done
                     return .ready(Completion(result: -ENOBUFS, flags: 0, buffer: buffer.take(), storage: storageBox))
@@ -96,13 +96,14 @@ public struct OperationCore: ~Copyable {
                 guard driver!.poll(token, waker: cx.waker) else { return .pending }
                 var completion = driver!.take(token)
                 let result = completion.result
-                if result == -EINTR || (result == -EAGAIN && readinessEvents != nil) {
+                if result == -EINTR || (result == -EAGAIN && request.readinessForRetry != nil) {
                     retries += 1
                     buffer = completion.buffer.take()
                     if result == -EINTR {
                         state = .idle
                     } else {
-                        state = .awaitingReadiness(driver!.submit(.poll(fd: fd, events: readinessEvents!), buffer: nil, waker: cx.waker))
+                        let events = request.readinessForRetry!
+                        state = .awaitingReadiness(driver!.submit(.poll(fd: request.descriptor!, events: events), buffer: nil, waker: cx.waker))
                         return .pending
                     }
                     continue
@@ -155,33 +156,6 @@ public struct OperationCore: ~Copyable {
         guard case .ready(let completion) = cancel(&cx) else { return .pending }
         if wasMain { driver?.releaseResult(request, completion.result) }
         return .ready(())
-    }
-
-    private var fd: Int32 {
-        switch request {
-        case .read(let fd, _), .write(let fd, _, _), .recv(let fd, _), .send(let fd, _, _),
-             .accept(let fd, _), .connect(let fd), .poll(let fd, _), .fsync(let fd, _), .close(let fd),
-             .cancelFD(let fd):
-            return fd
-        case .nop, .openat, .timeout:
-            return -1
-        }
-    }
-
-    private var receivesIntoBuffer: Bool {
-        switch request {
-        case .read, .recv: return true
-        default: return false
-        }
-    }
-
-    // Which readiness to wait for when a non-blocking descriptor answers -EAGAIN.
-    private var readinessEvents: UInt32? {
-        switch request {
-        case .read, .recv, .accept: return UInt32(POLLIN)
-        case .write, .send, .connect: return UInt32(POLLOUT)
-        default: return nil
-        }
     }
 }
 

@@ -309,16 +309,3 @@ public final class SimBackend: IOBackend {
         }
     }
 }
-
-extension OpRequest {
-    /// The descriptor the request works on, if any (resolved when the kernel takes the submission).
-    var descriptor: Int32? {
-        switch self {
-        case .read(let fd, _), .write(let fd, _, _), .recv(let fd, _), .send(let fd, _, _),
-             .accept(let fd, _), .connect(let fd), .close(let fd), .fsync(let fd, _), .poll(let fd, _):
-            return fd
-        case .nop, .openat, .timeout, .cancelFD:
-            return nil
-        }
-    }
-}
