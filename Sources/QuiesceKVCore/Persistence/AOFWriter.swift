@@ -40,13 +40,13 @@ public struct AOFWriter: Future, ~Copyable {
                     writeFrom += n
                     if n > 0 && writeFrom < done.buffer.count {
                         // A short write: the rest goes in a new write of the same buffer.
-                        writeOp = IO.write(aof.fd, done.intoBuffer(), from: writeFrom)
+                        writeOp = IO.write(aof.fd, done.buffer, from: writeFrom)
                         continue
                     }
                     if n == 0 && writeFrom < done.buffer.count {
                         return fail(IOError(errno: 28 /* ENOSPC */, operation: "write AOF"))
                     }
-                    spare = done.intoBuffer()
+                    spare = consume done.buffer
                     aof.writtenSeq = batchSeq
                     if aof.policy != .always { aof.wakeWaiters() }
                 }

@@ -104,12 +104,12 @@ public struct ClientConnection: AsyncDroppable, ~Copyable {
                 case .success(let n):
                     sendFrom += n
                     if n > 0 && sendFrom < done.buffer.count {
-                        sendOp = IO.send(fd, done.intoBuffer(), from: sendFrom)
+                        sendOp = IO.send(fd, done.buffer, from: sendFrom)
                         continue
                     }
                     inFlightBytes = 0
                     if n == 0 && sendFrom < done.buffer.count { failed = true; return .failed }
-                    sendBuffer = done.intoBuffer()
+                    sendBuffer = consume done.buffer
                 }
             }
             let queued = output.count - outputStart

@@ -97,7 +97,7 @@ struct ConnectionTask: Future, ~Copyable {
                 case .success:
                     done.buffer.withUnsafeBytes { parser.feed($0) }
                     server.noteBufferedInput(parser.bufferedCount)
-                    recvBuffer = done.intoBuffer()
+                    recvBuffer = consume done.buffer
                     lastActivity = cx.executor?.driver.now() ?? lastActivity
                 }
             }
