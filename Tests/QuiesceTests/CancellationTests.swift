@@ -4,23 +4,12 @@ import Glibc
 
 /// Cancellation through the real ring: each outcome of IORING_OP_ASYNC_CANCEL, with the operation's own
 /// completion always awaited before its buffer and slot are released.
-final class CancellationTests: XCTestCase {
-    var executor: Executor!
-    var r: Int32 = -1
-    var w: Int32 = -1
-
-    override func setUpWithError() throws {
-        executor = try Executor(entries: 32)
-        (r, w) = try Sockets.pipe()
-    }
-
+final class CancellationTests: RingPipeTestCase {
     override func tearDownWithError() throws {
-        if r >= 0 { close(r) }
-        close(w)
         XCTAssertTrue(executor.driver.isQuiescent)
         XCTAssertEqual(executor.driver.liveSlots, 0)
         XCTAssertEqual(executor.driver.orphanCount, 0)
-        executor = nil
+        try super.tearDownWithError()
     }
 
     /// A read submitted and armed in the kernel (its first attempt found no data).

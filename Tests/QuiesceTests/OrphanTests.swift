@@ -4,20 +4,7 @@ import Glibc
 
 /// Synchronous drop of an in-flight operation: the driver keeps its buffer in the orphan table, sends
 /// the cancel, and frees the buffer only when the kernel's completion has arrived.
-final class OrphanTests: XCTestCase {
-    var executor: Executor!
-    var r: Int32 = -1
-    var w: Int32 = -1
-
-    override func setUpWithError() throws {
-        executor = try Executor(entries: 32)
-        (r, w) = try Sockets.pipe()
-    }
-
-    override func tearDownWithError() throws {
-        close(r); close(w)
-        executor = nil
-    }
+final class OrphanTests: RingPipeTestCase {
 
     /// Submits a read on the pipe and drops it synchronously while the kernel holds it.
     func dropInFlightRead(turning: Bool = true) throws {

@@ -13,18 +13,8 @@ struct Countdown: Future {
     }
 }
 
-/// Reads one pipe and gives back what came, through the ring.
-struct ReadOnce: Future, ~Copyable {
-    var op: BufferOp
-    init(fd: Int32) { op = IO.read(fd, into: IOBuffer(capacity: 64)) }
-    mutating func poll(_ cx: inout Context) -> Poll<String> {
-        switch op.poll(&cx) {
-        case .pending: return .pending
-        case .ready(let r): return .ready(r.buffer.string)
-        }
-    }
-    mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> { op.pollDropReady(&cx) }
-}
+/// Reads one pipe and gives back what came, through the ring: the README's example future.
+typealias ReadOnce = ReadGreeting
 
 final class SmokeTests: XCTestCase {
     func testBlockOnRunsAHandWrittenFuture() throws {

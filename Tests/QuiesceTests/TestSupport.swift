@@ -216,3 +216,21 @@ func runUntilNoTasks(_ executor: Executor, maxTurns: Int = 100_000) throws -> In
     return turns
 }
 
+/// A real ring (32 entries) and a fresh pipe for each test; both ends are closed afterwards unless the
+/// test closed them first (and set them to -1).
+class RingPipeTestCase: XCTestCase {
+    var executor: Executor!
+    var r: Int32 = -1
+    var w: Int32 = -1
+
+    override func setUpWithError() throws {
+        executor = try Executor(entries: 32)
+        (r, w) = try Sockets.pipe()
+    }
+
+    override func tearDownWithError() throws {
+        if r >= 0 { close(r) }
+        if w >= 0 { close(w) }
+        executor = nil
+    }
+}
