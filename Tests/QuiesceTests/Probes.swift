@@ -39,20 +39,20 @@ struct Part: AsyncDroppable, ~Copyable {
 
 /// A future that completes after `steps` polls (waking itself), with async cleanup of `dropSteps`,
 /// recording every call; it records a contract violation if polled after its drop began.
+/// Its cleanup (and its deinit line) is a `Part` of the same name.
 struct Probe: Future, ~Copyable {
     let name: String
     let log: Log
     var steps: Int
-    var dropSteps: Int
+    var cleanup: Part
     var dropBegan = false
-    var dropped = false
     var value: Int
 
     init(_ name: String, _ log: Log, steps: Int = 0, dropSteps: Int = 0, value: Int = 0) {
         self.name = name
         self.log = log
         self.steps = steps
-        self.dropSteps = dropSteps
+        self.cleanup = Part(name, log, dropSteps: dropSteps)
         self.value = value
     }
 
@@ -67,42 +67,29 @@ struct Probe: Future, ~Copyable {
 
     mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> {
         dropBegan = true
-        if dropped { return .ready(()) }
-        if dropSteps > 0 {
-            dropSteps -= 1
-            log("\(name).dropping")
-            cx.waker.wake()
-            return .pending
-        }
-        dropped = true
-        log("\(name).dropped")
-        return .ready(())
+        return cleanup.pollDropReady(&cx)
     }
-
-    deinit { log("\(name).deinit") }
 }
 
-/// A future that never completes on its own and is never woken: pending until cancelled.
+/// A future that never completes on its own and is never woken: pending until cancelled. Its cleanup
+/// (and its deinit line) is a `Part` of the same name.
 struct Forever: Future, ~Copyable {
     let name: String
     let log: Log
-    var dropSteps: Int = 0
-    var dropped = false
+    var cleanup: Part
+
+    init(name: String, log: Log, dropSteps: Int = 0) {
+        self.name = name
+        self.log = log
+        self.cleanup = Part(name, log, dropSteps: dropSteps)
+    }
 
     mutating func poll(_ cx: inout Context) -> Poll<Int> {
         log("\(name).poll")
         return .pending
     }
 
-    mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> {
-        if dropped { return .ready(()) }
-        if dropSteps > 0 { dropSteps -= 1; log("\(name).dropping"); cx.waker.wake(); return .pending }
-        dropped = true
-        log("\(name).dropped")
-        return .ready(())
-    }
-
-    deinit { log("\(name).deinit") }
+    mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> { cleanup.pollDropReady(&cx) }
 }
 
 /// A wake target that counts its wakes, for polling by hand.
