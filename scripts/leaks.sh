@@ -8,17 +8,7 @@ cd "$(dirname "$0")/.."
 SWIFT=${SWIFT:-swift}
 SEEDS=${SEEDS:-200}
 
-if ! command -v valgrind >/dev/null 2>&1; then
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "valgrind is missing. Install it as root, then run make leaks again:" >&2
-    echo "  sudo sh -c 'apt-get update && apt-get install -y valgrind'" >&2
-    exit 1
-  fi
-  echo "Installing valgrind…" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq valgrind >/dev/null
-fi
+command -v valgrind >/dev/null 2>&1 || ./scripts/apt-install.sh valgrind "needed by make leaks"
 
 "$SWIFT" build --build-tests
 bin=$("$SWIFT" build --show-bin-path)

@@ -11,14 +11,7 @@ SWIFT="${SWIFT:-swift}"
 REQUESTS="${REQUESTS:-100000}"
 
 if ! command -v redis-cli >/dev/null || ! command -v redis-benchmark >/dev/null; then
-    if [ "$(id -u)" = 0 ]; then
-        echo "service-check: installing redis-tools"
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-tools >/dev/null \
-            || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-tools >/dev/null; }
-    else
-        echo "service-check: redis-tools is missing; install it with: sudo apt-get install -y redis-tools" >&2
-        exit 1
-    fi
+    ./scripts/apt-install.sh redis-tools "redis-cli and redis-benchmark, for make service-check"
 fi
 
 echo "service-check: building QuiesceKV (release)"
