@@ -93,23 +93,14 @@ final class RemoteHandleTests: XCTestCase {
     func testManyThreadsManyJobs() throws {
         let executor = try Executor(entries: 8)
         let handle = try executor.remoteHandle()
-        final class Counter: @unchecked Sendable { var n = 0; var waker: Waker? }
-        let counter = Counter()
-        struct WaitForCount: Future {
-            let counter: Counter
-            let target: Int
-            mutating func poll(_ cx: inout Context) -> Poll<Void> {
-                if counter.n >= target { return .ready(()) }
-                counter.waker = cx.waker
-                return .pending
-            }
-        }
+        let tally = JobTally()
+        let box = UncheckedTally(tally: tally)
         for _ in 0..<4 {
             Thread {
-                for _ in 0..<250 { handle.execute { _ in counter.n += 1; counter.waker?.wake() } }
+                for _ in 0..<250 { handle.execute { _ in box.tally.count += 1; box.tally.waker?.wake() } }
             }.start()
         }
-        try executor.blockOn(WaitForCount(counter: counter, target: 1000))
-        XCTAssertEqual(counter.n, 1000)
+        try executor.blockOn(AwaitJobs(tally: tally, target: 1000))
+        XCTAssertEqual(tally.count, 1000)
     }
 }

@@ -3,22 +3,6 @@ import Glibc
 import Synchronization
 @testable import Quiesce
 
-/// Waits (on the executor's thread) until `target` jobs have run; the jobs wake it.
-final class JobTally {
-    var count = 0
-    var waker: Waker?
-}
-
-struct AwaitJobs: Future {
-    let tally: JobTally
-    let target: Int
-    mutating func poll(_ cx: inout Context) -> Poll<Void> {
-        if tally.count >= target { return .ready(()) }
-        tally.waker = cx.waker
-        return .pending
-    }
-}
-
 /// The remote handle from several threads at once (run under ThreadSanitizer by scripts/sanitize.sh).
 final class RemoteHandleThreadTests: XCTestCase {
     func testJobsFromManyThreadsAllRunOnTheExecutorThread() throws {
@@ -53,6 +37,3 @@ final class RemoteHandleThreadTests: XCTestCase {
         XCTAssertFalse(handle.execute { _ in }, "a shut-down executor accepts no more jobs")
     }
 }
-
-/// The tally is only touched on the executor's thread (inside jobs); the box lets jobs capture it.
-struct UncheckedTally: @unchecked Sendable { let tally: JobTally }

@@ -234,3 +234,22 @@ class RingPipeTestCase: XCTestCase {
         executor = nil
     }
 }
+
+/// Waits (on the executor's thread) until `target` jobs have run; the jobs wake it.
+final class JobTally {
+    var count = 0
+    var waker: Waker?
+}
+
+struct AwaitJobs: Future {
+    let tally: JobTally
+    let target: Int
+    mutating func poll(_ cx: inout Context) -> Poll<Void> {
+        if tally.count >= target { return .ready(()) }
+        tally.waker = cx.waker
+        return .pending
+    }
+}
+
+/// The tally is only touched on the executor's thread (inside jobs); the box lets jobs capture it.
+struct UncheckedTally: @unchecked Sendable { let tally: JobTally }
