@@ -1,4 +1,7 @@
 import Quiesce
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The task that moves appended AOF records to disk through the ring: one write of everything
 /// pending, then (with `always`) one fsync that acknowledges every record in that write — group
@@ -44,7 +47,7 @@ public struct AOFWriter: Future, ~Copyable {
                         continue
                     }
                     if n == 0 && writeFrom < done.buffer.count {
-                        return fail(IOError(errno: 28 /* ENOSPC */, operation: "write AOF"))
+                        return fail(IOError(errno: ENOSPC, operation: "write AOF"))
                     }
                     spare = consume done.buffer
                     aof.writtenSeq = batchSeq
