@@ -92,13 +92,13 @@ public final class Executor {
     /// `Task<F>` metadata through the runtime's cache (~430 instructions under callgrind).
     @inlinable
     public func spawn<F: Future & ~Copyable>(_ future: consuming F, name: String? = nil) -> JoinHandle<F.Output> {
-        let task = Task(future, executor: self, id: takeTaskID(), name: name)
-        register(task)
-        return JoinHandle(task)
+        JoinHandle(makeTask(future, name: name))
     }
 
+    /// Creates, lists and schedules a task (inlinable for the same reason as ``spawn(_:name:)``).
+    @inlinable
     func makeTask<F: Future & ~Copyable>(_ future: consuming F, name: String?) -> Task<F> {
-        let task = Task(future, executor: self, id: takeTaskID(), name: name)
+        let task = Task(consume future, executor: self, id: takeTaskID(), name: name)
         register(task)
         return task
     }
