@@ -97,6 +97,22 @@ final class CombinatorTests: XCTestCase {
         XCTAssertEqual(executor.timers.count, 0, "the timer is removed once the timeout is done")
     }
 
+    func testOneDeadlineSharedBySleepAndTimeout() throws {
+        let backend = IdleBackend()
+        let executor = Executor(backend: backend)
+        let deadline = executor.deadline(after: .seconds(5))
+        try executor.blockOn(sleep(until: deadline))
+        XCTAssertEqual(executor.now, deadline, "woke exactly at the deadline (virtual clock)")
+        try executor.blockOn(sleep(until: deadline))  // a deadline already passed: ready at once
+        XCTAssertEqual(executor.now, deadline, "and did not sleep")
+
+        let later = executor.deadline(after: .milliseconds(10))
+        let outcome = try executor.blockOn(timeout(until: later, Forever(name: "f", log: log, dropSteps: 1)))
+        XCTAssertEqual(outcome.failureValue, TimedOut())
+        XCTAssertEqual(executor.now, later)
+        XCTAssertEqual(log.count("f.dropped"), 1, "the inner future was async-dropped before TimedOut")
+    }
+
     func testYieldLetsTheOthersRunFirst() throws {
         struct YieldThenLog: Future {
             let log: Log

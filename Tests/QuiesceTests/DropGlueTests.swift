@@ -260,6 +260,30 @@ final class DropGlueTests: XCTestCase {
         XCTAssertEqual(log.events, ["p.poll", "p.poll", "p.dropping", "p.dropped", "p.deinit"])
     }
 
+    func testAFutureThatAsyncDropsAnotherBeforeGoingOn() throws {
+        /// Owns an inner future; halfway through its own work it async-drops the inner one, then finishes.
+        struct Outer: Future, ~Copyable {
+            var inner: AsyncDrop<Probe>?
+            let log: Log
+            mutating func poll(_ cx: inout Context) -> Poll<Int> {
+                if inner != nil {
+                    guard inner!.poll(&cx).isReady else { return .pending }
+                    inner = nil
+                    log("outer.continues")
+                }
+                return .ready(1)
+            }
+            mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> { inner.pollDropReady(&cx) }
+        }
+        let log = Log()
+        let executor = Executor(backend: IdleBackend())
+        let outer = Outer(inner: asyncDrop(Probe("inner", log, steps: 3, dropSteps: 2)), log: log)
+        let value = try executor.blockOn(outer)
+        XCTAssertEqual(value, 1)
+        XCTAssertEqual(log.events, ["inner.dropping", "inner.dropping", "inner.dropped", "inner.deinit", "outer.continues"],
+                       "never polled, dropped in full, released once, before the outer future went on")
+    }
+
     func testSynchronousDropRunsDeinitExactlyOnce() {
         let log = Log()
         do { _ = Part("p", log, dropSteps: 3) }

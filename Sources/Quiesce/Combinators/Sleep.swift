@@ -15,6 +15,12 @@ public struct Sleep: Future, ~Copyable {
     /// Sleeps for `duration` from the first poll (negative durations are zero).
     public init(for duration: Duration) { self.duration = duration.nanoseconds }
 
+    /// Sleeps until `deadline` on the executor's clock (ready at once if it has passed).
+    public init(until deadline: Deadline) {
+        duration = 0
+        self.deadline = deadline.nanoseconds
+    }
+
     deinit {
         if let timer, let executor { executor.timers.remove(timer) }
     }
@@ -25,10 +31,8 @@ public struct Sleep: Future, ~Copyable {
             preconditionFailure("Sleep polled outside an executor: it needs the executor's clock and timers")
         }
         let now = executor.driver.now()
-        if deadline == nil {
-            self.executor = executor
-            deadline = now &+ duration
-        }
+        self.executor = executor
+        if deadline == nil { deadline = now &+ duration }
         if now >= deadline! {
             cancelTimer()
             return .ready(())

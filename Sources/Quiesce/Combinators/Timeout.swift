@@ -22,6 +22,12 @@ public struct Timeout<Inner: Future & ~Copyable>: Future, ~Copyable {
         self.timer = Sleep(nanoseconds: nanoseconds)
     }
 
+    /// Runs `inner` until `deadline` on the executor's clock.
+    public init(until deadline: Deadline, _ inner: consuming Inner) {
+        self.inner = inner
+        self.timer = Sleep(until: deadline)
+    }
+
     /// The inner output, or `TimedOut` once the inner future has been dropped after the deadline.
     public mutating func poll(_ cx: inout Context) -> Poll<Result<Inner.Output, TimedOut>> {
         if phase == .running {
