@@ -65,8 +65,12 @@ public final class Executor {
         // drop (§2.5), so their operations become orphans and the driver keeps their buffers until
         // completion. Released explicitly: a task waiting on I/O is also referenced by the driver's
         // slot (its waker), so dropping the list alone would keep it, and its buffers, alive.
-        for task in live.snapshot() { live.remove(task); task.releaseSynchronously() }
-        while runQueue.pop() != nil {}
+        for task in live.snapshot() {
+            let listed = live.remove(task)
+            task.releaseSynchronously()
+            releaseListReference(listed)
+        }
+        while let task = runQueue.pop() { releaseQueueReference(task) }
         // Never tear the ring down under the kernel: with operations still in flight, keep it forever.
         if driver.isQuiescent { driver.backend.close() } else { Executor.abandon(driver) }
     }
@@ -115,16 +119,39 @@ public final class Executor {
     func register(_ task: TaskBase) {
         live.insert(task)
         statistics.spawned += 1
-        schedule(task)
+        schedule(Unmanaged.passUnretained(task))
     }
 
-    func schedule(_ task: TaskBase) {
+    func schedule(_ task: Unmanaged<TaskBase>) {
         runQueue.push(task)
     }
 
+    /// Unlists a task that has just finished, inside its last poll. The list's reference is released
+    /// by ``poll(_:)`` once that poll has returned (it is what keeps the task alive while it runs),
+    /// or by the run queue if the task is queued.
     func taskFinished(_ task: TaskBase) {
-        live.remove(task)
+        _ = live.remove(task)
+        if task.queued { task.heldByQueue = true }
         statistics.finished += 1
+    }
+
+    /// Releases the reference the live list held on an unlisted task, or hands it to the run queue
+    /// when the task is queued (the queue's links hold none of their own).
+    private func releaseListReference(_ task: Unmanaged<TaskBase>) {
+        let queued = task._withUnsafeGuaranteedRef { t in
+            if t.queued { t.heldByQueue = true }
+            return t.queued
+        }
+        if !queued { task.release() }
+    }
+
+    /// Releases the reference a popped task held through the queue, if it had one.
+    private func releaseQueueReference(_ task: Unmanaged<TaskBase>) {
+        let held = task._withUnsafeGuaranteedRef { t in
+            defer { t.heldByQueue = false }
+            return t.heldByQueue
+        }
+        if held { task.release() }
     }
 
     /// Tasks that have not finished (running or dropping).
@@ -204,14 +231,26 @@ public final class Executor {
         return true
     }
 
+    /// Polls a popped task. No reference is taken: an unfinished task is kept alive by the live list
+    /// (whose reference is released only after the poll returns), a finished one by the queue.
     @inline(__always)
-    private func poll(_ task: TaskBase) {
-        guard task.phase != .finished else { return }
-        statistics.polls += 1
-        isPolling = true
-        var cx = Context(waker: Waker(task), executor: self)
-        task.run(&cx)
-        isPolling = false
+    private func poll(_ task: Unmanaged<TaskBase>) {
+        let release = task._withUnsafeGuaranteedRef { t -> Bool in
+            guard t.phase != .finished else {
+                // Finished while it was queued: the queue held the list's reference until now.
+                defer { t.heldByQueue = false }
+                return t.heldByQueue
+            }
+            statistics.polls += 1
+            isPolling = true
+            var cx = Context(borrowing: t, executor: self)
+            t.run(&cx)
+            isPolling = false
+            // Finished in this poll: `taskFinished` unlisted it; the list's reference goes now,
+            // unless the task was queued again and the queue took it over.
+            return t.phase == .finished && !t.heldByQueue
+        }
+        if release { task.release() }
     }
 
     // MARK: Shutdown

@@ -14,16 +14,20 @@ class TaskBase: WakeTarget {
     /// The future completed with an output (as opposed to being cancelled before it did).
     @exclusivity(unchecked) var completed = false
     @exclusivity(unchecked) var queued = false
+    /// The task left the live list while queued, and the run queue holds the list's reference
+    /// (released when the task is popped): see ``RunQueue``.
+    @exclusivity(unchecked) var heldByQueue = false
     @usableFromInline @exclusivity(unchecked) var joinWaker: Waker?
     /// The waker of the scope this task belongs to, if any: woken when the task finishes.
     @exclusivity(unchecked) var scopeWaker: Waker?
     let id: UInt64
     let name: String?
 
-    // Intrusive links: no allocation when a task is queued or listed.
-    @exclusivity(unchecked) var nextRunnable: TaskBase?
-    @exclusivity(unchecked) var nextLive: TaskBase?
-    unowned(unsafe) var previousLive: TaskBase?
+    // Intrusive links: no allocation when a task is queued or listed, and no reference counting
+    // (see RunQueue and TaskList for who keeps a linked task alive).
+    @exclusivity(unchecked) var nextRunnable: Unmanaged<TaskBase>?
+    @exclusivity(unchecked) var nextLive: Unmanaged<TaskBase>?
+    @exclusivity(unchecked) var previousLive: Unmanaged<TaskBase>?
 
     init(executor: Executor, id: UInt64, name: String?) {
         self.executor = executor
@@ -33,7 +37,7 @@ class TaskBase: WakeTarget {
 
     override final func wake() {
         guard phase != .finished, !queued else { return }
-        executor.schedule(self)
+        executor.schedule(Unmanaged.passUnretained(self))
     }
 
     /// Moves a task that has not finished to dropping. A drop already begun is unaffected.
