@@ -8,7 +8,10 @@
 class TaskBase: WakeTarget {
     @usableFromInline enum Phase: UInt8 { case running, dropping, finished }
 
-    unowned(unsafe) let executor: Executor
+    /// The executor, without a reference (tasks never use it once it is gone). Unmanaged, so that a
+    /// call through it costs no retain/release pair (an `unowned(unsafe)` load is retained).
+    let executorRef: Unmanaged<Executor>
+    var executor: Executor { executorRef.takeUnretainedValue() }
     @usableFromInline @exclusivity(unchecked) var phase: Phase = .running
     @exclusivity(unchecked) var cancelRequested = false
     /// The future completed with an output (as opposed to being cancelled before it did).
@@ -30,14 +33,14 @@ class TaskBase: WakeTarget {
     @exclusivity(unchecked) var previousLive: Unmanaged<TaskBase>?
 
     init(executor: Executor, id: UInt64, name: String?) {
-        self.executor = executor
+        self.executorRef = Unmanaged.passUnretained(executor)
         self.id = id
         self.name = name
     }
 
     override final func wake() {
         guard phase != .finished, !queued else { return }
-        executor.schedule(Unmanaged.passUnretained(self))
+        executorRef._withUnsafeGuaranteedRef { $0.schedule(Unmanaged.passUnretained(self)) }
     }
 
     /// Moves a task that has not finished to dropping. A drop already begun is unaffected.
@@ -118,7 +121,7 @@ final class Task<F: Future & ~Copyable>: OutputTask<F.Output> {
         checkFusedAfterReady(&storage.pointee, &cx)
         releaseFuture()  // the synchronous destructor runs here, exactly once
         phase = .finished
-        executor.taskFinished(self)
+        executorRef._withUnsafeGuaranteedRef { $0.taskFinished(self) }
         joinWaker?.wake()
         joinWaker = nil
         scopeWaker?.wake()
