@@ -3,13 +3,14 @@ import Glibc
 #endif
 
 // QuiesceBench: Quiesce side by side with raw liburing (C, same package) and Swift concurrency.
-//   QuiesceBench [--smoke] [--out DIR] [--reps N] [--swift-version TEXT] [--only NAME]
+//   QuiesceBench [--smoke] [--out DIR] [--reps N] [--swift-version TEXT] [--only NAME] [--pair NAME]
 // Full runs print the table and write DIR/latest.{json,md,svg}; --smoke runs a few thousand
 // iterations of everything, judges nothing and writes only when --out is given.
 
 var config = Config()
 var outDir: String? = nil
 var swiftVersion: String? = nil
+var pairName: String? = nil  // development: one figure, both sides, --reps times, ratio printed (nop1, nop32, nop256, cancel, pipe, spawn, handoff, echo1, echo50)
 var only: String? = nil  // profiling: run one Quiesce side alone (spawn, handoff, nop1, nop32, cancel, pipe, echo1, echo50)
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
@@ -21,7 +22,8 @@ while let argument = arguments.popFirst() {
         config.repetitions = n
     case "--swift-version": swiftVersion = arguments.popFirst()
     case "--only": only = arguments.popFirst()
-    default: fail("unknown argument \(argument); usage: QuiesceBench [--smoke] [--out DIR] [--reps N] [--swift-version TEXT] [--only NAME]")
+    case "--pair": pairName = arguments.popFirst()
+    default: fail("unknown argument \(argument); usage: QuiesceBench [--smoke] [--out DIR] [--reps N] [--swift-version TEXT] [--only NAME] [--pair NAME]")
     }
 }
 
@@ -61,6 +63,34 @@ func pair(_ rep: Int, _ quiesce: () -> Void, _ reference: () -> Void) {
 func log(_ text: String) {
     let line = text + "\n"
     _ = write(2, line, line.utf8.count)
+}
+
+if let pairName {
+    // Both sides of one figure, back to back, --reps times: for checking a change without the whole run.
+    let measure: (() -> Double, () -> Double, Bool)  // (quiesce, reference, higher is better)
+    switch pairName {
+    case "nop1": measure = ({ NopBench.quiesce(config, inFlight: 1, total: config.nopsAt1) }, { NopBench.raw(config, inFlight: 1, total: config.nopsAt1) }, true)
+    case "nop32": measure = ({ NopBench.quiesce(config, inFlight: 32, total: config.nopsBatched) }, { NopBench.raw(config, inFlight: 32, total: config.nopsBatched) }, true)
+    case "nop256": measure = ({ NopBench.quiesce(config, inFlight: 256, total: config.nopsBatched) }, { NopBench.raw(config, inFlight: 256, total: config.nopsBatched) }, true)
+    case "cancel": measure = ({ CancelBench.quiesce(config) }, { CancelBench.raw(config) }, false)
+    case "pipe": measure = ({ PipeLatencyBench.quiesce(config).p50 }, { PipeLatencyBench.raw(config).p50 }, false)
+    case "spawn": measure = ({ SpawnBench.quiesce(config) }, { SpawnBench.swiftConcurrency(config) }, false)
+    case "handoff": measure = ({ HandoffBench.quiesce(config) }, { HandoffBench.swiftConcurrency(config) }, false)
+    case "echo1", "echo50":
+        let connections = pairName == "echo1" ? 1 : 50
+        let messages = connections == 1 ? config.echoMessages1 : config.echoMessagesPerConnection50
+        let path = EchoBench.examplePath() ?? "QuiesceEcho"
+        measure = ({ EchoBench.example(path, connections: connections, messages: messages).messagesPerSecond },
+                   { EchoBench.raw(config, connections: connections, messages: messages).messagesPerSecond }, true)
+    default: fail("unknown --pair \(pairName)")
+    }
+    var ours: [Double] = [], theirs: [Double] = [], ratios: [Double] = []
+    for _ in 0..<config.repetitions {
+        let q = measure.0(), r = measure.1()
+        ours.append(q); theirs.append(r); ratios.append(measure.2 ? q / r : r / q)
+    }
+    print("\(pairName): quiesce \(Format.human(Stats.median(ours))), reference \(Format.human(Stats.median(theirs))), ratio \(Format.ratio(Stats.median(ratios))) (median of \(config.repetitions))")
+    exit(0)
 }
 
 if let only {

@@ -4,19 +4,13 @@ public struct Completion: ~Copyable {
     public let result: Int32
     /// The completion's flags (IORING_CQE_F_*).
     public let flags: UInt32
-    /// The buffer the operation owned, returned with the result.
+    /// The buffer the operation owned, returned with the result. For an accept that succeeded: the
+    /// peer's address (a `sockaddr`), which the kernel wrote into the slot's storage.
     public var buffer: IOBuffer?
-    /// The peer or target address kept for the operation (meaningful for accept).
-    public var storage: OpStorage { storageBox?.value ?? OpStorage() }
-    /// Boxed, and only for accept and connect: completions are moved by value on every operation's
-    /// path, and an inline ~150-byte OpStorage made each move a memcpy call.
-    let storageBox: OpStorageBox?
-
-    init(result: Int32, flags: UInt32, buffer: consuming IOBuffer?, storage: OpStorageBox?) {
+    init(result: Int32, flags: UInt32, buffer: consuming IOBuffer?) {
         self.result = result
         self.flags = flags
         self.buffer = buffer
-        self.storageBox = storage
     }
 
     /// `result` as a `Result`: the non-negative value, or the errno as an ``IOError``.

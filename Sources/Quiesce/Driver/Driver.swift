@@ -6,7 +6,7 @@ import Glibc
 /// cancellation protocol, the orphan table and the submission backlog.
 ///
 /// An operation future talks to the driver through its ``OpToken``:
-/// ``submit(_:buffer:waker:configure:)`` on first poll, ``poll(_:waker:)`` until the completion
+/// ``submit(_:buffer:waker:)`` on first poll, ``poll(_:waker:)`` until the completion
 /// arrives, then ``take(_:)`` to get its result and buffer back. Its async drop calls
 /// ``cancel(_:waker:)``, which submits IORING_OP_ASYNC_CANCEL and stays pending until the
 /// operation's *own* completion arrives. Its synchronous drop calls ``orphan(_:)``: the slot keeps
@@ -14,13 +14,22 @@ import Glibc
 public final class Driver {
     /// The kernel side: the real ring or the simulation.
     public let backend: any IOBackend
+    /// The same backend when it is the real ring: the per-operation calls go to it directly, so
+    /// they inline (through the existential, each was an indirect call).
+    /// Unretained (``backend`` holds it) and used through `_withUnsafeGuaranteedRef`, which spares a
+    /// retain and a release per call.
+    private let uring: Unmanaged<UringBackend>?
 
     // `@exclusivity(unchecked)` on the hot stored properties of the driver, executor and tasks: they are
     // touched only on the executor's thread and never through overlapping inout accesses, so the
     // runtime's dynamic exclusivity check (swift_beginAccess, ~18% of a NOP's instructions under
     // callgrind) buys nothing here.
-    @exclusivity(unchecked) private var slots: [UnsafeMutablePointer<Slot>] = []
-    @exclusivity(unchecked) private var storages: [UnsafeMutablePointer<OpStorage>] = []
+    // Chunk tables, grown by hand: an Array here cost a bounds check and a retain of its buffer on
+    // every slot access.
+    @exclusivity(unchecked) private var slots = UnsafeMutablePointer<UnsafeMutablePointer<Slot>>.allocate(capacity: 1)
+    @exclusivity(unchecked) private var storages = UnsafeMutablePointer<UnsafeMutablePointer<OpStorage>>.allocate(capacity: 1)
+    @exclusivity(unchecked) private var chunkCount = 0
+    @exclusivity(unchecked) private var chunkCapacity = 1
     @exclusivity(unchecked) private var freeHead: UInt32 = Slot.none
     @exclusivity(unchecked) private var slotCount: UInt32 = 0
     @exclusivity(unchecked) private var backlog = RingBuffer<UInt64>(capacity: 64)
@@ -48,14 +57,17 @@ public final class Driver {
     /// A driver over `backend`.
     public init(backend: any IOBackend) {
         self.backend = backend
+        self.uring = (backend as? UringBackend).map { Unmanaged.passUnretained($0) }
     }
 
     deinit {
-        for chunk in slots {
-            chunk.deinitialize(count: Int(Driver.chunkSize))
-            chunk.deallocate()
+        for i in 0..<chunkCount {
+            slots[i].deinitialize(count: Int(Driver.chunkSize))
+            slots[i].deallocate()
+            storages[i].deallocate()
         }
-        for chunk in storages { chunk.deallocate() }
+        slots.deallocate()
+        storages.deallocate()
     }
 
     /// `true` when no operation, cancel or queued submission is outstanding.
@@ -91,8 +103,21 @@ public final class Driver {
             let next = i + 1 < Driver.chunkSize ? first + i + 1 : Slot.none
             (chunk + Int(i)).initialize(to: Slot(nextFree: next))
         }
-        slots.append(chunk)
-        storages.append(store)
+        if chunkCount == chunkCapacity {
+            let newCapacity = chunkCapacity * 2
+            let newSlots = UnsafeMutablePointer<UnsafeMutablePointer<Slot>>.allocate(capacity: newCapacity)
+            let newStorages = UnsafeMutablePointer<UnsafeMutablePointer<OpStorage>>.allocate(capacity: newCapacity)
+            newSlots.moveInitialize(from: slots, count: chunkCount)
+            newStorages.moveInitialize(from: storages, count: chunkCount)
+            slots.deallocate()
+            storages.deallocate()
+            slots = newSlots
+            storages = newStorages
+            chunkCapacity = newCapacity
+        }
+        (slots + chunkCount).initialize(to: chunk)
+        (storages + chunkCount).initialize(to: store)
+        chunkCount += 1
         slotCount += Driver.chunkSize
         freeHead = first
     }
@@ -111,7 +136,7 @@ public final class Driver {
     }
 
     private func lookup(_ token: OpToken) -> UnsafeMutablePointer<Slot>? {
-        guard token.index < slotCount else { return nil }
+        guard token.index < slotCount else { return nil }  // a token from another driver
         let s = slot(token.index)
         guard s.pointee.generation == token.generation, s.pointee.state != .free else { return nil }
         return s
@@ -119,10 +144,10 @@ public final class Driver {
 
     // MARK: Operation lifecycle
 
-    /// Starts an operation: takes `buffer` into a slot, lets `configure` fill the slot's storage,
-    /// and queues the submission (or parks it in the backlog when the queue is full).
-    public func submit(_ request: OpRequest, buffer: consuming IOBuffer?, waker: Waker,
-                       configure: (inout OpStorage) -> Void = { _ in }) -> OpToken {
+    /// Starts an operation: takes `buffer` into a slot and queues the submission (or parks it in the
+    /// backlog when the queue is full). A connect's buffer holds its target address (a `sockaddr`):
+    /// it is copied into the slot's storage, where the kernel reads it.
+    public func submit(_ request: OpRequest, buffer: consuming IOBuffer?, waker: Waker) -> OpToken {
         let index = allocateSlot()
         let s = slot(index)
         s.pointee.request = request
@@ -130,7 +155,7 @@ public final class Driver {
         s.pointee.waker = waker
         s.pointee.result = 0
         s.pointee.flags = 0
-        configure(&storage(index).pointee)
+        if case .connect = request { storeConnectAddress(index) }
         let token = OpToken(index: index, generation: s.pointee.generation)
         if backlog.isEmpty, push(token) {
             s.pointee.state = .inFlight
@@ -142,6 +167,16 @@ public final class Driver {
         return token
     }
 
+    private func storeConnectAddress(_ index: UInt32) {
+        let store = storage(index)
+        let bytes = slot(index).pointee.buffer?.validRegion(from: 0) ?? UnsafeMutableRawBufferPointer(start: nil, count: 0)
+        let length = Swift.min(bytes.count, MemoryLayout<sockaddr_storage>.size)
+        withUnsafeMutableBytes(of: &store.pointee.address) { address in
+            address.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[0..<length]))
+        }
+        store.pointee.addressLength = socklen_t(length)
+    }
+
     private func push(_ token: OpToken) -> Bool {
         let s = slot(token.index)
         let region: UnsafeMutableRawBufferPointer?
@@ -151,6 +186,10 @@ public final class Driver {
         case .openat: region = s.pointee.buffer?.validRegion(from: 0)
         default: region = nil
         }
+        if let uring {
+            let request = s.pointee.request, store = storage(token.index)
+            return uring._withUnsafeGuaranteedRef { $0.prepare(request, userData: token.userData, region: region, storage: store) }
+        }
         return backend.prepare(s.pointee.request, userData: token.userData, region: region,
                                storage: storage(token.index))
     }
@@ -158,10 +197,23 @@ public final class Driver {
     /// `true` once the operation's completion has arrived (then call ``take(_:)``); otherwise
     /// remembers `waker` to be woken when it arrives.
     public func poll(_ token: OpToken, waker: Waker) -> Bool {
-        guard let s = lookup(token) else { return true }
-        if s.pointee.state == .completed && s.pointee.cancel != .submitted { return true }
-        if s.pointee.waker.map({ !$0.willWake(waker) }) ?? true { s.pointee.waker = waker }
+        if isSettled(token) { return true }
+        register(token, waker: waker)
         return false
+    }
+
+    /// `true` once the operation's completion has arrived (and the cancel's, if one was sent).
+    /// Apart from ``poll(_:waker:)`` so that the common case, a poll after the wake-up, copies no waker.
+    @inline(__always)
+    func isSettled(_ token: OpToken) -> Bool {
+        guard let s = lookup(token) else { return true }
+        return s.pointee.state == .completed && s.pointee.cancel != .submitted
+    }
+
+    /// Remembers `waker` to be woken when the operation's completion arrives.
+    func register(_ token: OpToken, waker: Waker) {
+        guard let s = lookup(token) else { return }
+        if s.pointee.waker.map({ !$0.willWake(waker) }) ?? true { s.pointee.waker = waker }
     }
 
     /// Takes a completed operation's result and buffer back and frees its slot.
@@ -173,10 +225,14 @@ public final class Driver {
         var buffer = s.pointee.buffer.take()
         let result = s.pointee.result
         if result > 0 && s.pointee.request.readsIntoBuffer { buffer?.commitAppended(Int(result)) }
-        // Only an accept hands storage back (the peer's address); the rest skip the ~150-byte copy.
-        var box: OpStorageBox? = nil
-        if case .accept = s.pointee.request { box = OpStorageBox(storage(token.index).pointee) }
-        let completion = Completion(result: result, flags: s.pointee.flags, buffer: buffer, storage: box)
+        // An accept hands the peer's address back in a buffer: completions stay small, and the
+        // others never carry (or destroy) an address.
+        if case .accept = s.pointee.request, result >= 0 {
+            let store = storage(token.index)
+            let length = Int(Swift.min(store.pointee.addressLength, socklen_t(MemoryLayout<sockaddr_storage>.size)))
+            buffer = withUnsafeBytes(of: &store.pointee.address) { IOBuffer(bytes: $0.prefix(length)) }
+        }
+        let completion = Completion(result: result, flags: s.pointee.flags, buffer: buffer)
         releaseSlot(token.index)
         return completion
     }
@@ -272,7 +328,12 @@ public final class Driver {
         try backend.submit(waitNanos: mustNotBlock && waitNanos == nil ? 0 : waitNanos)
         var arrived = 0
         while true {
-            let n = backend.reap { userData, result, flags in self.dispatch(userData, result, flags) }
+            let n: Int
+            if let uring {
+                n = uring._withUnsafeGuaranteedRef { $0.reap { userData, result, flags in self.dispatch(userData, result, flags) } }
+            } else {
+                n = backend.reap { userData, result, flags in self.dispatch(userData, result, flags) }
+            }
             arrived += n
             // Completions free submission room: move the backlog on before waiting again.
             if n == 0 || backlog.isEmpty { break }
@@ -336,7 +397,8 @@ public final class Driver {
             orphanCount -= 1
             releaseResult(s.pointee.request, s.pointee.result)
             releaseSlot(token.index)
-        } else if let waker = s.pointee.waker {
+        } else if let waker = s.pointee.waker.take() {
+            // Moved out, not copied: the owner polls a settled slot without registering again.
             waker.wake()
         }
     }

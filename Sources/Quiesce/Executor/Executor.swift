@@ -16,6 +16,9 @@ import Synchronization
 public final class Executor {
     /// The I/O driver: operations submit through it.
     public let driver: Driver
+    /// The same driver, unretained, for the operations' hot path: reading a strong reference
+    /// retained and released it on every submission. This executor keeps the driver alive.
+    let driverRef: Unmanaged<Driver>
 
     @exclusivity(unchecked) var runQueue = RunQueue()  // see Driver: one thread, no overlapping access
     @exclusivity(unchecked) var live = TaskList()
@@ -56,6 +59,7 @@ public final class Executor {
     /// An executor over any backend (the simulated one in tests).
     public init(backend: any IOBackend) {
         driver = Driver(backend: backend)
+        driverRef = Unmanaged.passUnretained(driver)
     }
 
     deinit {
@@ -73,6 +77,9 @@ public final class Executor {
         while let task = runQueue.pop() { releaseQueueReference(task) }
         // Never tear the ring down under the kernel: with operations still in flight, keep it forever.
         if driver.isQuiescent { driver.backend.close() } else { Executor.abandon(driver) }
+        // Operations hold their driver unretained: one that outlives this executor with a slot
+        // (say, a completion it has not taken yet) still finds the driver, kept here.
+        if driver.isQuiescent && driver.liveSlots > 0 { Executor.abandon(driver) }
     }
 
     /// Keeps a driver (its ring and the buffers of its orphans) alive forever: the kernel may still

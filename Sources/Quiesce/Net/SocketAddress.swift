@@ -72,6 +72,24 @@ public struct SocketAddress: Sendable, Equatable, CustomStringConvertible {
         opStorage.addressLength = length
     }
 
+    /// An address from `sockaddr` bytes (at most `sockaddr_storage`'s size of them are used).
+    init(bytes buffer: borrowing IOBuffer) {
+        var storage = sockaddr_storage()
+        let length = buffer.withUnsafeBytes { raw in
+            withUnsafeMutableBytes(of: &storage) { dst in
+                let n = Swift.min(raw.count, dst.count)
+                dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[0..<n]))
+                return n
+            }
+        }
+        self.init(storage: storage, length: socklen_t(length))
+    }
+
+    /// The `sockaddr` bytes (`length` of them), as a connect carries them to the driver.
+    var bytes: IOBuffer {
+        withUnsafeBytes(of: storage) { IOBuffer(bytes: $0.prefix(Int(length))) }
+    }
+
     /// Calls `body` with the address as a `sockaddr` pointer and its length.
     public func withSockAddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
         var copy = storage

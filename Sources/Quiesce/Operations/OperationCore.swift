@@ -24,14 +24,28 @@ public struct OperationCore: ~Copyable {
 
     /// What the operation asks of the kernel.
     public let request: OpRequest
+    /// The buffer, until it moves into the driver's slot (a connect's buffer holds its target address).
     var buffer: IOBuffer?
-    // Only connect reads its storage (the target address); accept and timeout fill the slot's own
-    // storage when prepared. So the ~150-byte OpStorage is boxed, and only for connect: operations are
-    // moved by value inside the futures that own them, and every byte is copied at each move (under
-    // callgrind, memcpy was the largest single cost of a NOP).
-    private var storageBox: OpStorageBox?
-    var storage: OpStorage { storageBox?.value ?? OpStorage() }
-    var driver: Driver?
+    // Not retained: a retain and a release on every poll were a large share of a NOP's cost. The
+    // driver outlives every slot: an executor released while any slot is live (in flight, queued or
+    // completed but not taken) abandons its driver instead of freeing it (see `Executor.deinit`), and
+    // the driver is read only while this operation holds a token.
+    // Held as `Unmanaged` and used through `_withUnsafeGuaranteedRef`: an `unowned(unsafe)`
+    // reference was still retained and released around every call.
+    var driverRef: Unmanaged<Driver>?
+
+    /// Runs `body` with the driver this operation submitted to (precondition: it did).
+    @inline(__always)
+    private func withDriver<R>(_ body: (Driver) -> R) -> R { driverRef.unsafelyUnwrapped._withUnsafeGuaranteedRef(body) }
+
+    /// Takes the completion of `token` from the driver.
+    @inline(__always)
+    private func take(_ token: OpToken) -> Completion {
+        var taken: Completion? = nil
+        withDriver { taken = $0.take(token) }
+        return taken.take()!
+    }
+
     var state: State = .idle
     /// The result of the cancel request sent by a drop or ``cancel(_:)``, once known:
     /// 0, -ENOENT or -EALREADY.
@@ -39,16 +53,15 @@ public struct OperationCore: ~Copyable {
     /// Times -EINTR or -EAGAIN made the operation go round again.
     public private(set) var retries = 0
 
-    /// An operation that will submit `request`, owning `buffer` and `storage` while in flight.
-    public init(_ request: OpRequest, buffer: consuming IOBuffer? = nil, storage: OpStorage = OpStorage()) {
+    /// An operation that will submit `request`, owning `buffer` while in flight.
+    public init(_ request: OpRequest, buffer: consuming IOBuffer? = nil) {
         self.request = request
         self.buffer = buffer
-        if case .connect = request { storageBox = OpStorageBox(storage) }
     }
 
     deinit {
         switch state {
-        case .inFlight(let token), .awaitingReadiness(let token): driver?.orphan(token)
+        case .inFlight(let token), .awaitingReadiness(let token): withDriver { $0.orphan(token) }
         case .idle, .done: break
         }
     }
@@ -74,27 +87,31 @@ public struct OperationCore: ~Copyable {
         while true {
             switch state {
             case .idle:
-                guard let driver = driver ?? cx.executor?.driver else {
+                // The driver of the executor polling now: after a retry, the one that ran the first
+                // attempt may belong to an executor that is gone.
+                guard let executor = cx.executor else {
                     state = .done
                     cx.report(Diagnostic(.misuse, "\(request.name) polled outside an executor: it needs a driver"))
-                    return .ready(Completion(result: -ENXIO, flags: 0, buffer: buffer.take(), storage: storageBox))
+                    return .ready(Completion(result: -ENXIO, flags: 0, buffer: buffer.take()))
                 }
-                self.driver = driver
+                let driver = executor.driverRef
+                driverRef = driver
                 if request.readsIntoBuffer && (buffer?.spareCapacity ?? 0) == 0 {
                     // The kernel would read 0 bytes and that would look like end of file: refuse instead.
                     state = .done
-                    return .ready(Completion(result: -ENOBUFS, flags: 0, buffer: buffer.take(), storage: storageBox))
+                    return .ready(Completion(result: -ENOBUFS, flags: 0, buffer: buffer.take()))
                 }
-                if let storageBox {
-                    let storage = storageBox.value
-                    state = .inFlight(driver.submit(request, buffer: buffer.take(), waker: cx.waker) { $0 = storage })
-                } else {
-                    state = .inFlight(driver.submit(request, buffer: buffer.take(), waker: cx.waker))
-                }
+                var buffer = self.buffer.take()
+                let token = driver._withUnsafeGuaranteedRef { $0.submit(request, buffer: buffer.take(), waker: cx.waker) }
+                state = .inFlight(token)
                 return .pending
             case .inFlight(let token):
-                guard driver!.poll(token, waker: cx.waker) else { return .pending }
-                var completion = driver!.take(token)
+                guard withDriver({ $0.isSettled(token) }) else {
+                    let waker = cx.waker
+                    withDriver { $0.register(token, waker: waker) }
+                    return .pending
+                }
+                var completion = take(token)
                 let result = completion.result
                 if result == -EINTR || (result == -EAGAIN && request.readinessForRetry != nil) {
                     retries += 1
@@ -103,7 +120,8 @@ public struct OperationCore: ~Copyable {
                         state = .idle
                     } else {
                         let events = request.readinessForRetry!
-                        state = .awaitingReadiness(driver!.submit(.poll(fd: request.descriptor!, events: events), buffer: nil, waker: cx.waker))
+                        let fd = request.descriptor!
+                        state = .awaitingReadiness(withDriver { $0.submit(.poll(fd: fd, events: events), buffer: nil, waker: cx.waker) })
                         return .pending
                     }
                     continue
@@ -111,11 +129,11 @@ public struct OperationCore: ~Copyable {
                 state = .done
                 return .ready(completion)
             case .awaitingReadiness(let token):
-                guard driver!.poll(token, waker: cx.waker) else { return .pending }
-                let readiness = driver!.take(token)
+                guard withDriver({ $0.poll(token, waker: cx.waker) }) else { return .pending }
+                let readiness = take(token)
                 if readiness.result < 0 && readiness.result != -EINTR && readiness.result != -EAGAIN {
                     state = .done
-                    return .ready(Completion(result: readiness.result, flags: 0, buffer: buffer.take(), storage: storageBox))
+                    return .ready(Completion(result: readiness.result, flags: 0, buffer: buffer.take()))
                 }
                 state = .idle
             case .done:
@@ -131,20 +149,20 @@ public struct OperationCore: ~Copyable {
         switch state {
         case .idle, .done:
             state = .done
-            return .ready(Completion(result: -ECANCELED, flags: 0, buffer: buffer.take(), storage: storageBox))
+            return .ready(Completion(result: -ECANCELED, flags: 0, buffer: buffer.take()))
         case .inFlight(let token), .awaitingReadiness(let token):
-            guard driver!.cancel(token, waker: cx.waker) else { return .pending }
-            cancelResult = driver!.cancelResult(token)
-            var completion = driver!.take(token)
+            guard withDriver({ $0.cancel(token, waker: cx.waker) }) else { return .pending }
+            cancelResult = withDriver { $0.cancelResult(token) }
+            var completion = take(token)
             let wasReadinessPoll = state != .inFlight(token)
             state = .done
             if wasReadinessPoll {
-                return .ready(Completion(result: -ECANCELED, flags: 0, buffer: buffer.take(), storage: storageBox))
+                return .ready(Completion(result: -ECANCELED, flags: 0, buffer: buffer.take()))
             }
             // Interrupted or would-block in the race: it did nothing, which for the canceller is "cancelled".
             let interrupted = completion.result == -EINTR || completion.result == -EAGAIN
             return .ready(Completion(result: interrupted ? -ECANCELED : completion.result, flags: completion.flags,
-                                     buffer: completion.buffer.take(), storage: completion.storageBox))
+                                     buffer: completion.buffer.take()))
         }
     }
 
@@ -154,13 +172,10 @@ public struct OperationCore: ~Copyable {
         let wasMain: Bool
         if case .inFlight = state { wasMain = true } else { wasMain = false }
         guard case .ready(let completion) = cancel(&cx) else { return .pending }
-        if wasMain { driver?.releaseResult(request, completion.result) }
+        if wasMain, let driverRef {
+            let request = request
+            driverRef._withUnsafeGuaranteedRef { $0.releaseResult(request, completion.result) }
+        }
         return .ready(())
     }
-}
-
-/// The storage of a connect, boxed so that other operations do not carry it (see ``OperationCore``).
-final class OpStorageBox {
-    let value: OpStorage
-    init(_ value: OpStorage) { self.value = value }
 }

@@ -32,9 +32,7 @@ public enum IO {
 
     /// Connects socket `fd` to `address`.
     public static func connect(_ fd: Int32, to address: SocketAddress) -> StatusOp {
-        var storage = OpStorage()
-        address.store(into: &storage)
-        return StatusOp(core: OperationCore(.connect(fd: fd), storage: storage))
+        StatusOp(core: OperationCore(.connect(fd: fd), buffer: address.bytes))
     }
 
     /// Completes after `nanoseconds` on the ring's own timer. Expiry is success.
@@ -102,9 +100,8 @@ public struct Accepted: Sendable, Equatable {
 public enum AcceptKind: OperationKind {
     /// The new descriptor and its peer, or the errno as an ``IOError``.
     public static func output(_ completion: consuming Completion, of request: OpRequest) -> Result<Accepted, IOError> {
-        let storage = completion.storage
-        return completion.checked(request.name).map { fd in
-            Accepted(fd: Int32(fd), peer: SocketAddress(storage: storage.address, length: storage.addressLength))
-        }
+        var peer = SocketAddress(storage: sockaddr_storage(), length: 0)
+        if let buffer = completion.buffer.take() { peer = SocketAddress(bytes: buffer) }
+        return completion.checked(request.name).map { fd in Accepted(fd: Int32(fd), peer: peer) }
     }
 }

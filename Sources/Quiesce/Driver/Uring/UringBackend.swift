@@ -7,7 +7,7 @@ import Glibc
 public final class UringBackend: IOBackend {
     private let ring: UnsafeMutablePointer<io_uring>
     private var isOpen = true
-    private var cqes: UnsafeMutablePointer<UnsafeMutablePointer<io_uring_cqe>?>
+    private let cqes: UnsafeMutablePointer<UnsafeMutablePointer<io_uring_cqe>?>
     private let cqeBatch = 256
     /// The number of submission queue entries the ring was created with.
     public let entries: UInt32
