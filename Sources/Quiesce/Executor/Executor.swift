@@ -23,7 +23,10 @@ public final class Executor {
     @exclusivity(unchecked) var runQueue = RunQueue()  // see Driver: one thread, no overlapping access
     @exclusivity(unchecked) var live = TaskList()
     @exclusivity(unchecked) var timers = TimerQueue()
+    @exclusivity(unchecked) var pool = TaskPool()
     @exclusivity(unchecked) private var nextTaskID: UInt64 = 0
+    /// Set by `deinit`: finished tasks are released, not pooled.
+    private var isTornDown = false
     /// `true` while a task is being polled: `blockOn` there would deadlock, so it is refused.
     @exclusivity(unchecked) public private(set) var isPolling = false
     private var isShutDown = false
@@ -69,12 +72,14 @@ public final class Executor {
         // drop (§2.5), so their operations become orphans and the driver keeps their buffers until
         // completion. Released explicitly: a task waiting on I/O is also referenced by the driver's
         // slot (its waker), so dropping the list alone would keep it, and its buffers, alive.
+        isTornDown = true
         for task in live.snapshot() {
             let listed = live.remove(task)
             task.releaseSynchronously()
             releaseListReference(listed)
         }
         while let task = runQueue.pop() { releaseQueueReference(task) }
+        pool.removeAll()
         // Never tear the ring down under the kernel: with operations still in flight, keep it forever.
         if driver.isQuiescent { driver.backend.close() } else { Executor.abandon(driver) }
         // Operations hold their driver unretained: one that outlives this executor with a slot
@@ -99,26 +104,34 @@ public final class Executor {
 
     /// Spawns `future` as a task and returns its handle. The task is polled on the next turn.
     ///
-    /// Inlinable so the task is created where `F` is known: in generic code, every spawn looked up
-    /// `Task<F>` metadata through the runtime's cache (~430 instructions under callgrind).
+    /// Inlinable so the task is created where `F` is known: the future's layout is then a constant
+    /// and its type's operations are found without a runtime lookup.
     @inlinable
     public func spawn<F: Future & ~Copyable>(_ future: consuming F, name: String? = nil) -> JoinHandle<F.Output> {
         JoinHandle(makeTask(future, name: name))
     }
 
-    /// Creates, lists and schedules a task (inlinable for the same reason as ``spawn(_:name:)``).
+    /// Creates (or recycles), lists and schedules a task (inlinable for the same reason as
+    /// ``spawn(_:name:)``).
     @inlinable
-    func makeTask<F: Future & ~Copyable>(_ future: consuming F, name: String?) -> Task<F> {
-        let task = Task(consume future, executor: self, id: takeTaskID(), name: name)
+    func makeTask<F: Future & ~Copyable>(_ future: consuming F, name: String?) -> TaskBase {
+        let task = obtainTask(TaskLayout(F.self), ops: TaskOpsFor<F, F.Output>.self, name: name)
+        task.block.assumingMemoryBound(to: F.self).initialize(to: future)
+        task.outputSlot(F.Output.self).initialize(to: nil)
         register(task)
         return task
     }
 
-    /// The next task id.
+    /// A task with room for a future of `layout`: a pooled one nobody references any more, or a new
+    /// one. Its future and output slot are left for the caller to initialize.
     @usableFromInline
-    func takeTaskID() -> UInt64 {
+    func obtainTask(_ layout: TaskLayout, ops: any TaskOps.Type, name: String?) -> TaskBase {
         nextTaskID += 1
-        return nextTaskID
+        if let task = pool.take() {
+            task.reuse(id: nextTaskID, name: name, ops: ops, layout: layout)
+            return task
+        }
+        return TaskBase(executor: self, id: nextTaskID, name: name, ops: ops, layout: layout)
     }
 
     /// Lists a new task and schedules its first poll.
@@ -127,6 +140,20 @@ public final class Executor {
         live.insert(task)
         statistics.spawned += 1
         schedule(Unmanaged.passUnretained(task))
+    }
+
+    /// Takes over the reference the live list (or the run queue) held on a finished task: into the
+    /// pool for reuse, or released while the executor is being torn down.
+    private func retire(_ task: Unmanaged<TaskBase>) {
+        guard !isTornDown else { task.release(); return }
+        if task._withUnsafeGuaranteedRef({ $0.hasOutput }) {
+            // Nobody can take the output any more (no handle): release it now, not at reuse.
+            var strong = task.takeRetainedValue()
+            if isKnownUniquelyReferenced(&strong) { strong.releaseOutput() }
+            pool.put(Unmanaged.passRetained(strong))
+        } else {
+            pool.put(task)
+        }
     }
 
     func schedule(_ task: Unmanaged<TaskBase>) {
@@ -142,23 +169,23 @@ public final class Executor {
         statistics.finished += 1
     }
 
-    /// Releases the reference the live list held on an unlisted task, or hands it to the run queue
+    /// Gives up the reference the live list held on an unlisted task, or hands it to the run queue
     /// when the task is queued (the queue's links hold none of their own).
     private func releaseListReference(_ task: Unmanaged<TaskBase>) {
         let queued = task._withUnsafeGuaranteedRef { t in
             if t.queued { t.heldByQueue = true }
             return t.queued
         }
-        if !queued { task.release() }
+        if !queued { retire(task) }
     }
 
-    /// Releases the reference a popped task held through the queue, if it had one.
+    /// Gives up the reference a popped task held through the queue, if it had one.
     private func releaseQueueReference(_ task: Unmanaged<TaskBase>) {
         let held = task._withUnsafeGuaranteedRef { t in
             defer { t.heldByQueue = false }
             return t.heldByQueue
         }
-        if held { task.release() }
+        if held { retire(task) }
     }
 
     /// Tasks that have not finished (running or dropping).
@@ -179,16 +206,21 @@ public final class Executor {
             throw .reentrantBlockOn
         }
         let task = makeTask(future, name: "blockOn")
-        try run(until: { task.phase == .finished }, name: task.typeName)
-        guard let output = task.output.take() else { throw .cancelled }
+        // `task` keeps it alive; the condition, checked at every turn, reads it unretained.
+        let unretained = Unmanaged.passUnretained(task)
+        try withExtendedLifetime(task) { () throws(ExecutorError) in
+            try run(until: { unretained._withUnsafeGuaranteedRef { $0.phase == .finished } }, name: { task.typeName })
+        }
+        guard let output = task.takeOutput(F.Output.self) else { throw .cancelled }
         return output
     }
 
-    /// Runs the loop until `condition` holds; throws `stalled` when nothing can make it hold.
-    func run(until condition: () -> Bool, name: String) throws(ExecutorError) {
+    /// Runs the loop until `condition` holds; throws `stalled` when nothing can make it hold
+    /// (naming what waited with `name`, only then evaluated).
+    func run(until condition: () -> Bool, name: () -> String) throws(ExecutorError) {
         while !condition() {
             let progressed = try turn(mayBlock: true, unless: condition)
-            if !progressed && !condition() { throw .stalled(task: name) }
+            if !progressed && !condition() { throw .stalled(task: name()) }
         }
     }
 
@@ -246,7 +278,7 @@ public final class Executor {
     /// (whose reference is released only after the poll returns), a finished one by the queue.
     @inline(__always)
     private func poll(_ task: Unmanaged<TaskBase>) {
-        let release = task._withUnsafeGuaranteedRef { t -> Bool in
+        let retire = task._withUnsafeGuaranteedRef { t -> Bool in
             guard t.phase != .finished else {
                 // Finished while it was queued: the queue held the list's reference until now.
                 defer { t.heldByQueue = false }
@@ -261,7 +293,7 @@ public final class Executor {
             // unless the task was queued again and the queue took it over.
             return t.phase == .finished && !t.heldByQueue
         }
-        if release { task.release() }
+        if retire { self.retire(task) }
     }
 
     // MARK: Shutdown
@@ -284,6 +316,7 @@ public final class Executor {
     public func shutdown(deadline nanoseconds: UInt64 = 5_000_000_000) -> ShutdownReport {
         precondition(!isPolling, "shutdown() called from inside a poll")
         let deadline = driver.now() &+ nanoseconds
+        isTornDown = true
         for task in live.snapshot() { task.requestCancel() }
         stopRemote()
         let everythingDropped = { self.live.count == 0 && self.driver.isQuiescent }

@@ -13,12 +13,18 @@ public struct Cancelled: Error, Equatable, Sendable, CustomStringConvertible {
 /// and the executor finishes the task's async drop in the background. To let a task run on without
 /// its handle, ``detach()`` it explicitly.
 public struct JoinHandle<Output: ~Copyable>: Future, ~Copyable {
-    @usableFromInline var task: OutputTask<Output>?
+    @usableFromInline var task: TaskBase?
 
-    @usableFromInline init(_ task: OutputTask<Output>) { self.task = task }
+    @usableFromInline init(_ task: TaskBase) { self.task = task }
 
     deinit {
-        if let task, task.phase != .finished { task.requestCancel() }
+        guard let task else { return }
+        if task.phase != .finished {
+            task.requestCancel()
+        } else {
+            // Nobody else can take the output: release it now rather than when the task is recycled.
+            task.releaseOutput()
+        }
     }
 
     /// Waits for the task: its output once it has completed *and* its async drop has finished, or
@@ -30,7 +36,7 @@ public struct JoinHandle<Output: ~Copyable>: Future, ~Copyable {
             task.joinWaker = cx.waker
             return .pending
         }
-        if let output = task.output.take() { return .ready(.success(output)) }
+        if let output = task.takeOutput(Output.self) { return .ready(.success(output)) }
         return .ready(.failure(Cancelled()))
     }
 

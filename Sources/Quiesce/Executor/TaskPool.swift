@@ -1,0 +1,71 @@
+/// Finished tasks kept for reuse, so that spawning allocates nothing in steady state.
+///
+/// The pool holds one reference to each pooled task (the live list's, handed over when the task
+/// finished). A pooled task is reused only when that is the *only* reference left: no join handle,
+/// no stored waker, no scope can observe it any more, so recycling it is invisible (a waker of the
+/// old task can never wake the new one).
+///
+/// A task still referenced when its turn comes (its handle not yet joined, say) goes to the back for
+/// a second chance; still referenced at that one, it is let go (freed when its last owner lets go).
+/// So a spawn checks at most two tasks, and tasks referenced for long do not clog the pool.
+///
+/// Bounded by ``limit`` tasks; their blocks (the memory their futures lived in) are kept with them.
+struct TaskPool {
+    /// Enough for bursts of a thousand short tasks; a pooled task takes about 200 bytes plus its block.
+    static let limit = 1024
+
+    // A FIFO linked through `nextLive` (a pooled task is not listed).
+    private var head: Unmanaged<TaskBase>?
+    private var tail: Unmanaged<TaskBase>?
+    private(set) var count = 0
+
+    /// Adopts the caller's reference to a finished, unqueued task, or releases it when full.
+    mutating func put(_ task: Unmanaged<TaskBase>) {
+        guard count < TaskPool.limit else { task.release(); return }
+        task._withUnsafeGuaranteedRef { t in
+            t.name = nil
+            t.secondChance = false
+        }
+        append(task)
+    }
+
+    /// A pooled task nobody else references, with the pool's reference; `nil` when there is none.
+    mutating func take() -> TaskBase? {
+        for _ in 0..<min(2, count) {  // never the same task twice
+            guard let top = head else { return nil }
+            head = top._withUnsafeGuaranteedRef { t in
+                defer { t.nextLive = nil }
+                return t.nextLive
+            }
+            if head == nil { tail = nil }
+            count -= 1
+            var task = top.takeRetainedValue()
+            if isKnownUniquelyReferenced(&task) { return task }
+            if !task.secondChance {
+                task.secondChance = true
+                append(Unmanaged.passRetained(task))
+            }
+            // Otherwise released here (the pool's reference): referenced elsewhere for too long.
+        }
+        return nil
+    }
+
+    private mutating func append(_ task: Unmanaged<TaskBase>) {
+        if let tail { tail._withUnsafeGuaranteedRef { $0.nextLive = task } } else { head = task }
+        tail = task
+        count += 1
+    }
+
+    /// Releases every pooled task (the executor is going away).
+    mutating func removeAll() {
+        while let top = head {
+            head = top._withUnsafeGuaranteedRef { t in
+                defer { t.nextLive = nil }
+                return t.nextLive
+            }
+            top.release()
+        }
+        tail = nil
+        count = 0
+    }
+}
