@@ -86,10 +86,10 @@ final class TaskRecyclingTests: XCTestCase {
         XCTAssertEqual(try executor.blockOn(Countdown(steps: 0)), 42)  // warm up: blockOn's own task
         let first = executor.spawn(Countdown(steps: 1))
         try executor.runUntilIdle()
-        let firstTask = ObjectIdentifier(first.task!)
+        let firstTask = ObjectIdentifier(first.task!.takeUnretainedValue())
         _ = consume first
         let second = executor.spawn(Countdown(steps: 0))
-        XCTAssertEqual(ObjectIdentifier(second.task!), firstTask)
+        XCTAssertEqual(ObjectIdentifier(second.task!.takeUnretainedValue()), firstTask)
         let result = try executor.blockOn(second)
         XCTAssertEqual(result, .success(42))
     }
@@ -97,11 +97,11 @@ final class TaskRecyclingTests: XCTestCase {
     func testATaskJoinedAfterTheNextSpawnIsStillReusedLater() throws {
         let first = executor.spawn(Countdown(steps: 0))
         try executor.runUntilIdle()
-        let firstTask = ObjectIdentifier(first.task!)
+        let firstTask = ObjectIdentifier(first.task!.takeUnretainedValue())
         var seen: Set<ObjectIdentifier> = []
         for _ in 0..<1 {
             let next = executor.spawn(Countdown(steps: 0))  // `first` is pooled but still referenced
-            seen.insert(ObjectIdentifier(next.task!))
+            seen.insert(ObjectIdentifier(next.task!.takeUnretainedValue()))
             try executor.runUntilIdle()
         }
         XCTAssertFalse(seen.contains(firstTask))
@@ -109,7 +109,7 @@ final class TaskRecyclingTests: XCTestCase {
         var reused = false
         for _ in 0..<4 {
             let next = executor.spawn(Countdown(steps: 0))
-            reused = reused || ObjectIdentifier(next.task!) == firstTask
+            reused = reused || ObjectIdentifier(next.task!.takeUnretainedValue()) == firstTask
             try executor.runUntilIdle()
         }
         XCTAssertTrue(reused)

@@ -146,14 +146,11 @@ public final class Executor {
     /// pool for reuse, or released while the executor is being torn down.
     private func retire(_ task: Unmanaged<TaskBase>) {
         guard !isTornDown else { task.release(); return }
-        if task._withUnsafeGuaranteedRef({ $0.hasOutput }) {
-            // Nobody can take the output any more (no handle): release it now, not at reuse.
-            var strong = task.takeRetainedValue()
-            if isKnownUniquelyReferenced(&strong) { strong.releaseOutput() }
-            pool.put(Unmanaged.passRetained(strong))
-        } else {
-            pool.put(task)
+        task._withUnsafeGuaranteedRef { t in
+            // Nobody can take the output (a detached task): release it now, not at reuse.
+            if !t.hasTaker { t.releaseOutput() }
         }
+        pool.put(task)
     }
 
     func schedule(_ task: Unmanaged<TaskBase>) {
@@ -206,11 +203,13 @@ public final class Executor {
             throw .reentrantBlockOn
         }
         let task = makeTask(future, name: "blockOn")
+        task.hasTaker = true
         // `task` keeps it alive; the condition, checked at every turn, reads it unretained.
         let unretained = Unmanaged.passUnretained(task)
         try withExtendedLifetime(task) { () throws(ExecutorError) in
             try run(until: { unretained._withUnsafeGuaranteedRef { $0.phase == .finished } }, name: { task.typeName })
         }
+        task.hasTaker = false
         guard let output = task.takeOutput(F.Output.self) else { throw .cancelled }
         return output
     }

@@ -31,6 +31,9 @@ final class TaskBase: WakeTarget {
     @exclusivity(unchecked) var futureIsLive = false
     /// The output slot holds an output nobody has taken yet (otherwise it holds `nil`).
     @usableFromInline @exclusivity(unchecked) var hasOutput = false
+    /// A join handle (or `blockOn`) may still take the output; without one, an output is released
+    /// as soon as the task finishes.
+    @usableFromInline @exclusivity(unchecked) var hasTaker = false
     @usableFromInline @exclusivity(unchecked) var joinWaker: Waker?
     /// The waker of the scope this task belongs to, if any: woken when the task finishes.
     @exclusivity(unchecked) var scopeWaker: Waker?
@@ -91,6 +94,7 @@ final class TaskBase: WakeTarget {
         self.ops = ops
         self.layout = layout
         phase = .running
+        hasTaker = false
         cancelRequested = false
         completed = false
         futureIsLive = true
@@ -105,14 +109,34 @@ final class TaskBase: WakeTarget {
     /// Takes the output, once (`nil` when the task was cancelled before completing).
     @inlinable
     func takeOutput<Output: ~Copyable>(_: Output.Type) -> Output? {
-        guard hasOutput else { return nil }
-        hasOutput = false
+        guard claimOutput() else { return nil }
         return outputSlot(Output.self).pointee.take()
+    }
+
+    /// `true`, once, when there is an output to take; the caller takes it from ``outputSlot(_:)``.
+    @inlinable
+    func claimOutput() -> Bool {
+        guard hasOutput else { return false }
+        hasOutput = false
+        return true
     }
 
     override func wake() {
         guard phase != .finished, !queued else { return }
         executorRef._withUnsafeGuaranteedRef { $0.schedule(Unmanaged.passUnretained(self)) }
+    }
+
+    /// The join handle went away without detaching: cancels the task, or releases an output nobody
+    /// can take any more.
+    func handleGone() {
+        hasTaker = false
+        if phase != .finished { requestCancel() } else { releaseOutput() }
+    }
+
+    /// The join handle was detached: the task runs on; its output will have no taker.
+    func detached() {
+        hasTaker = false
+        if phase == .finished { releaseOutput() }
     }
 
     /// Moves a task that has not finished to dropping. A drop already begun is unaffected.
