@@ -61,7 +61,7 @@ final class TaskBase: WakeTarget {
     init(executor: Executor, id: UInt64, name: String?, ops: any TaskOps.Type, layout: TaskLayout) {
         self.executorRef = Unmanaged.passUnretained(executor)
         self.id = id
-        self.name = name
+        if name != nil || self.name != nil { self.name = name }  // usually both nil: no release call
         self.ops = ops
         self.layout = layout
         (blockCapacity, blockAlignment) = TaskBase.blockSize(for: layout)
@@ -90,7 +90,7 @@ final class TaskBase: WakeTarget {
             block = .allocate(byteCount: blockCapacity, alignment: blockAlignment)
         }
         self.id = id
-        self.name = name
+        if name != nil || self.name != nil { self.name = name }  // usually both nil: no release call
         self.ops = ops
         self.layout = layout
         phase = .running
@@ -154,10 +154,15 @@ final class TaskBase: WakeTarget {
     func finish() {
         phase = .finished
         executorRef._withUnsafeGuaranteedRef { $0.taskFinished(self) }
-        joinWaker?.wake()
-        joinWaker = nil
-        scopeWaker?.wake()
-        scopeWaker = nil
+        // Emptied only when set: storing `nil` over `nil` still calls swift_release.
+        if let waker = joinWaker {
+            joinWaker = nil
+            waker.wake()
+        }
+        if let waker = scopeWaker {
+            scopeWaker = nil
+            waker.wake()
+        }
     }
 
     /// Runs the future's synchronous destructor, exactly once.

@@ -40,11 +40,15 @@ enum TaskOpsFor<F: Future & ~Copyable, Output: ~Copyable>: TaskOps where F.Outpu
         guard task.phase == .dropping else { return }
         guard future.pointee.pollDropReady(&cx).isReady else { return }
         checkFusedAfterReady(&future.pointee, &cx)
-        task.releaseFuture()  // the synchronous destructor runs here, exactly once
+        // The synchronous destructor runs here, exactly once (called directly: `releaseFuture`
+        // would dispatch through `ops` again).
+        task.futureIsLive = false
+        destroyFuture(task.block)
         task.finish()
     }
 
-    @usableFromInline
+    // Out of line: inlined, its stack temporary for `F` made every poll's prologue longer.
+    @usableFromInline @inline(never)
     static func destroyFuture(_ block: UnsafeMutableRawPointer) {
         _ = block.assumingMemoryBound(to: F.self).move()  // inlined: `deinitialize(count:)` went through swift_arrayDestroy
     }

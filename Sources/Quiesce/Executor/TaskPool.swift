@@ -23,7 +23,7 @@ struct TaskPool {
     mutating func put(_ task: Unmanaged<TaskBase>) {
         guard count < TaskPool.limit else { task.release(); return }
         task._withUnsafeGuaranteedRef { t in
-            t.name = nil
+            if t.name != nil { t.name = nil }
             t.secondChance = false
         }
         append(task)
