@@ -115,31 +115,30 @@ public final class Executor {
     /// ``spawn(_:name:)``).
     @inlinable
     func makeTask<F: Future & ~Copyable>(_ future: consuming F, name: String?) -> TaskBase {
+        // Listed and scheduled before its future is in place: nothing polls it before this returns.
         let task = obtainTask(TaskLayout(F.self), ops: TaskOpsFor<F, F.Output>.self, name: name)
         task.block.assumingMemoryBound(to: F.self).initialize(to: future)
         task.outputSlot(F.Output.self).initialize(to: nil)
-        register(task)
         return task
     }
 
-    /// A task with room for a future of `layout`: a pooled one nobody references any more, or a new
-    /// one. Its future and output slot are left for the caller to initialize.
+    /// A listed and scheduled task with room for a future of `layout`: a pooled one nobody
+    /// references any more, or a new one. Its future and output slot are left for the caller to
+    /// initialize at once. (One call from the spawn site for all of it.)
     @usableFromInline
     func obtainTask(_ layout: TaskLayout, ops: any TaskOps.Type, name: String?) -> TaskBase {
         nextTaskID += 1
-        if let task = pool.take() {
-            task.reuse(id: nextTaskID, name: name, ops: ops, layout: layout)
-            return task
+        let task: TaskBase
+        if let pooled = pool.take() {
+            pooled.reuse(id: nextTaskID, name: name, ops: ops, layout: layout)
+            task = pooled
+        } else {
+            task = TaskBase(executor: self, id: nextTaskID, name: name, ops: ops, layout: layout)
         }
-        return TaskBase(executor: self, id: nextTaskID, name: name, ops: ops, layout: layout)
-    }
-
-    /// Lists a new task and schedules its first poll.
-    @usableFromInline
-    func register(_ task: TaskBase) {
         live.insert(task)
         statistics.spawned += 1
         schedule(Unmanaged.passUnretained(task))
+        return task
     }
 
     /// Takes over the reference the live list (or the run queue) held on a finished task: into the

@@ -169,14 +169,14 @@ final class TaskBase: WakeTarget {
     func releaseFuture() {
         guard futureIsLive else { return }
         futureIsLive = false
-        ops.destroyFuture(block)
+        if !layout.futureIsTrivial { ops.destroyFuture(block) }
     }
 
     /// Destroys an output nobody will take (the slot is left holding `nil`).
     func releaseOutput() {
         guard hasOutput else { return }
         hasOutput = false
-        ops.destroyOutput(block + layout.outputOffset)
+        if !layout.outputIsTrivial { ops.destroyOutput(block + layout.outputOffset) }
     }
 
     /// Releases the future without its async drop (the executor is going away): its operations
@@ -197,6 +197,10 @@ struct TaskLayout {
     @usableFromInline let size: Int
     @usableFromInline let alignment: Int
     @usableFromInline let outputOffset: Int
+    /// Releasing the future is a no-op (plain data, no deinit): the call is skipped.
+    @usableFromInline let futureIsTrivial: Bool
+    /// Releasing an output is a no-op.
+    @usableFromInline let outputIsTrivial: Bool
 
     /// Computed where `F` is known (inlined into the spawn site), so every figure is a constant.
     @inlinable
@@ -205,5 +209,7 @@ struct TaskLayout {
         outputOffset = (MemoryLayout<F>.size + outputAlignment - 1) & ~(outputAlignment - 1)
         size = outputOffset + MemoryLayout<F.Output?>.size
         alignment = max(MemoryLayout<F>.alignment, outputAlignment)
+        futureIsTrivial = _isPOD(F.self)
+        outputIsTrivial = _isPOD(F.Output.self)
     }
 }

@@ -8,6 +8,7 @@ struct TaskList {
     private(set) var count = 0
 
     /// Lists `task`, taking one reference to it.
+    @inline(__always)
     mutating func insert(_ task: TaskBase) {
         let new = Unmanaged.passRetained(task)
         task.nextLive = head
@@ -18,6 +19,7 @@ struct TaskList {
     }
 
     /// Unlists `task` and returns the list's reference to it, which the caller must release.
+    @inline(__always)
     mutating func remove(_ task: TaskBase) -> Unmanaged<TaskBase> {
         let next = task.nextLive
         let previous = task.previousLive

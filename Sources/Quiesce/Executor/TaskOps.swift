@@ -43,7 +43,7 @@ enum TaskOpsFor<F: Future & ~Copyable, Output: ~Copyable>: TaskOps where F.Outpu
         // The synchronous destructor runs here, exactly once (called directly: `releaseFuture`
         // would dispatch through `ops` again).
         task.futureIsLive = false
-        destroyFuture(task.block)
+        if !task.layout.futureIsTrivial { destroyFuture(task.block) }
         task.finish()
     }
 

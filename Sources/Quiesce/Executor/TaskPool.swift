@@ -20,6 +20,7 @@ struct TaskPool {
     private(set) var count = 0
 
     /// Adopts the caller's reference to a finished, unqueued task, or releases it when full.
+    @inline(__always)
     mutating func put(_ task: Unmanaged<TaskBase>) {
         guard count < TaskPool.limit else { task.release(); return }
         task._withUnsafeGuaranteedRef { t in
@@ -30,6 +31,7 @@ struct TaskPool {
     }
 
     /// A pooled task nobody else references, with the pool's reference; `nil` when there is none.
+    @inline(__always)
     mutating func take() -> TaskBase? {
         for _ in 0..<min(2, count) {  // never the same task twice
             guard let top = head else { return nil }
