@@ -200,3 +200,35 @@ final class UncheckedHandle {
     let handle: JoinHandle<Void>
     init(_ handle: consuming JoinHandle<Void>) { self.handle = handle }
 }
+
+/// A future of 2 KiB, complete at once.
+struct WideFuture: Future {
+    var a = SIMD64<UInt64>(repeating: 1), b = SIMD64<UInt64>(repeating: 2)
+    var c = SIMD64<UInt64>(repeating: 3), d = SIMD64<UInt64>(repeating: 4)
+    mutating func poll(_ cx: inout Context) -> Poll<UInt64> { .ready(a[0] + b[1] + c[2] + d[63]) }
+}
+
+extension TaskRecyclingTests {
+    func testThePoolKeepsABoundedAmountOfMemory() throws {
+        var handles: [UncheckedHandle] = []
+        for _ in 0..<(TaskPool.limit + 100) { handles.append(UncheckedHandle(executor.spawn(CountsPolls(counter: Counter())))) }
+        try executor.runUntilIdle()
+        for handle in handles { handle.handle.cancel() }
+        try executor.runUntilIdle()
+        handles.removeAll()
+        XCTAssertEqual(executor.liveTaskCount, 0)
+        XCTAssertEqual(executor.pool.count, TaskPool.limit)
+        XCTAssertLessThanOrEqual(executor.pool.blockBytes, TaskPool.blockBudget)
+    }
+
+    func testThePoolKeepsABoundedAmountOfFutureMemory() throws {
+        for _ in 0..<TaskPool.limit { executor.spawn(WideFuture()).detach() }
+        try executor.runUntilIdle()
+        XCTAssertEqual(executor.statistics.finished, TaskPool.limit)
+        XCTAssertLessThan(executor.pool.count, TaskPool.limit)
+        XCTAssertGreaterThan(executor.pool.count, 0)
+        XCTAssertLessThanOrEqual(executor.pool.blockBytes, TaskPool.blockBudget)
+        let result = try executor.blockOn(executor.spawn(WideFuture()))
+        XCTAssertEqual(result, .success(10))
+    }
+}

@@ -9,20 +9,29 @@
 /// a second chance; still referenced at that one, it is let go (freed when its last owner lets go).
 /// So a spawn checks at most two tasks, and tasks referenced for long do not clog the pool.
 ///
-/// Bounded by ``limit`` tasks; their blocks (the memory their futures lived in) are kept with them.
+/// Bounded by ``limit`` tasks and ``blockBudget`` bytes of blocks (the memory their futures lived
+/// in, kept with them): beyond either, finished tasks are freed as before.
 struct TaskPool {
     /// Enough for bursts of a thousand short tasks; a pooled task takes about 200 bytes plus its block.
     static let limit = 1024
+    /// At most 1 MiB of future memory kept idle (a thousand futures of up to 1 KiB).
+    static let blockBudget = 1 << 20
 
     // A FIFO linked through `nextLive` (a pooled task is not listed).
     private var head: Unmanaged<TaskBase>?
     private var tail: Unmanaged<TaskBase>?
     private(set) var count = 0
+    /// Bytes of the pooled tasks' blocks.
+    private(set) var blockBytes = 0
 
     /// Adopts the caller's reference to a finished, unqueued task, or releases it when full.
     @inline(__always)
     mutating func put(_ task: Unmanaged<TaskBase>) {
-        guard count < TaskPool.limit else { task.release(); return }
+        let capacity = task._withUnsafeGuaranteedRef { $0.blockCapacity }
+        guard count < TaskPool.limit, blockBytes + capacity <= TaskPool.blockBudget else {
+            task.release()
+            return
+        }
         task._withUnsafeGuaranteedRef { t in
             if t.name != nil { t.name = nil }
             t.secondChance = false
@@ -42,6 +51,7 @@ struct TaskPool {
             if head == nil { tail = nil }
             count -= 1
             var task = top.takeRetainedValue()
+            blockBytes -= task.blockCapacity
             if isKnownUniquelyReferenced(&task) { return task }
             if !task.secondChance {
                 task.secondChance = true
@@ -56,6 +66,7 @@ struct TaskPool {
         if let tail { tail._withUnsafeGuaranteedRef { $0.nextLive = task } } else { head = task }
         tail = task
         count += 1
+        blockBytes += task._withUnsafeGuaranteedRef { $0.blockCapacity }
     }
 
     /// Releases every pooled task (the executor is going away).
@@ -69,5 +80,6 @@ struct TaskPool {
         }
         tail = nil
         count = 0
+        blockBytes = 0
     }
 }
