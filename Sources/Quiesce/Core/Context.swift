@@ -1,6 +1,9 @@
 /// What a poll receives: the waker of the task being polled, and the executor running it.
 ///
 /// Futures that start I/O reach the driver through ``executor``; pure futures only need ``waker``.
+///
+/// A context the executor passes is lent for the length of that one poll (like Rust's
+/// `&mut Context`): keep its ``waker`` (a copy is an ordinary, owning waker), never the context.
 public struct Context {
     /// Whom ``waker`` wakes. Not a reference of its own when the executor builds the context (it lends
     /// the task for the length of one poll, like Rust's `&Waker`): the task is alive throughout.
