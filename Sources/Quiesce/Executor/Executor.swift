@@ -239,6 +239,9 @@ public final class Executor {
             budget -= 1
             poll(task)
         }
+        // Tasks are runnable and there is nothing else to look at (no timer, nothing in flight, no
+        // remote inbox): the rest of the turn would do nothing, so skip it (hand-offs between tasks).
+        if !runQueue.isEmpty && timers.isEmpty && remote == nil && driver.isQuiescent { return true }
         // What the caller waits for may have happened in these polls: then look at the driver, never sleep.
         let mayBlock = mayBlock && !done()
         // The clock is read only when a timer is set: an executor without timers never pays for it.
