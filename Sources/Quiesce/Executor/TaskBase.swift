@@ -128,6 +128,7 @@ final class TaskBase: WakeTarget {
 
     /// The join handle went away without detaching: cancels the task, or releases an output nobody
     /// can take any more.
+    @inline(__always)
     func handleGone() {
         hasTaker = false
         if phase != .finished { requestCancel() } else { releaseOutput() }

@@ -39,7 +39,9 @@ enum TaskOpsFor<F: Future & ~Copyable, Output: ~Copyable>: TaskOps where F.Outpu
         }
         guard task.phase == .dropping else { return }
         guard future.pointee.pollDropReady(&cx).isReady else { return }
+        #if DEBUG  // the check is empty in release builds; unspecialized here, its call was not
         checkFusedAfterReady(&future.pointee, &cx)
+        #endif
         // The synchronous destructor runs here, exactly once (called directly: `releaseFuture`
         // would dispatch through `ops` again).
         task.futureIsLive = false
