@@ -320,7 +320,6 @@ public final class Executor {
     public func shutdown(deadline nanoseconds: UInt64 = 5_000_000_000) -> ShutdownReport {
         precondition(!isPolling, "shutdown() called from inside a poll")
         let deadline = driver.now() &+ nanoseconds
-        isTornDown = true
         for task in live.snapshot() { task.requestCancel() }
         stopRemote()
         let everythingDropped = { self.live.count == 0 && self.driver.isQuiescent }

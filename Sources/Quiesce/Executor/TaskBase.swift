@@ -29,7 +29,8 @@ final class TaskBase: WakeTarget {
     @exclusivity(unchecked) var secondChance = false
     /// The future in `block` is initialized (not yet released).
     @exclusivity(unchecked) var futureIsLive = false
-    /// The output slot holds an output nobody has taken yet (otherwise it holds `nil`).
+    /// The output slot holds an output nobody has taken yet. Otherwise the slot is never read: it
+    /// holds `nil`, or nothing once an untaken output was released.
     @usableFromInline @exclusivity(unchecked) var hasOutput = false
     /// A join handle (or `blockOn`) may still take the output; without one, an output is released
     /// as soon as the task finishes.
@@ -61,7 +62,7 @@ final class TaskBase: WakeTarget {
     init(executor: Executor, id: UInt64, name: String?, ops: any TaskOps.Type, layout: TaskLayout) {
         self.executorRef = Unmanaged.passUnretained(executor)
         self.id = id
-        if name != nil || self.name != nil { self.name = name }  // usually both nil: no release call
+        self.name = name
         self.ops = ops
         self.layout = layout
         (blockCapacity, blockAlignment) = TaskBase.blockSize(for: layout)
@@ -173,7 +174,8 @@ final class TaskBase: WakeTarget {
         if !layout.futureIsTrivial { ops.destroyFuture(block) }
     }
 
-    /// Destroys an output nobody will take (the slot is left holding `nil`).
+    /// Destroys an output nobody will take (the slot is left uninitialized; a reused task
+    /// initializes it again).
     func releaseOutput() {
         guard hasOutput else { return }
         hasOutput = false
