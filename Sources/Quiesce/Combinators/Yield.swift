@@ -12,7 +12,7 @@ public struct Yield: Future {
     public mutating func poll(_ cx: inout Context) -> Poll<Void> {
         if yielded { return .ready(()) }
         yielded = true
-        cx.waker.wake()
+        cx.wake()  // no waker copy (a retain/release pair)
         return .pending
     }
 }
