@@ -49,7 +49,7 @@ public final class Driver {
     @exclusivity(unchecked) public private(set) var staleCompletions = 0
     /// Called with the result of an orphaned accept/open that succeeded after all, just before the
     /// driver closes that descriptor. For demos and tests.
-    public var onOrphanedDescriptorClosed: ((Int32) -> Void)?
+    @exclusivity(unchecked) public var onOrphanedDescriptorClosed: ((Int32) -> Void)?
 
     static let chunkShift: UInt32 = 8
     static let chunkSize: UInt32 = 1 << chunkShift
@@ -276,8 +276,8 @@ public final class Driver {
     /// The result of the cancel request sent for this operation, when its completion has arrived:
     /// 0 (found and cancelled), -ENOENT (already done), -EALREADY (running; it will complete soon).
     public func cancelResult(_ token: OpToken) -> Int32? {
-        guard let s = lookup(token), case .done(let result) = s.pointee.cancel else { return nil }
-        return result
+        guard let s = lookup(token), s.pointee.cancel == .done else { return nil }
+        return s.pointee.cancelResult
     }
 
     /// The operation's owner was dropped synchronously. A completed or never-submitted operation is
@@ -329,7 +329,7 @@ public final class Driver {
         // Nothing submitted, queued or outstanding: no completion can arrive, so a turn that must not
         // wait has nothing to do. Skipping the ring check keeps task-to-task hand-offs cheap.
         if waitNanos == 0 && isQuiescent { return 0 }
-        retryBacklog()
+        if !backlog.isEmpty { retryBacklog() }
         if !backlog.isEmpty {
             // Handing the queued entries to the kernel makes room: move the backlog on before waiting.
             try submitToBackend(waitNanos: 0)
@@ -403,7 +403,8 @@ public final class Driver {
         if isCancel {
             cancelsInFlight -= 1
             guard let s = lookup(token), s.pointee.cancel == .submitted else { staleCompletions += 1; return }
-            s.pointee.cancel = .done(result)
+            s.pointee.cancel = .done
+            s.pointee.cancelResult = result
             if s.pointee.state == .completed { settle(token, s) }  // the operation's own completion came first
             return
         }
@@ -442,12 +443,14 @@ struct Slot: ~Copyable {
     static let none = UInt32.max
 
     enum State: UInt8 { case free, backlog, inFlight, completed }
-    enum CancelState: Equatable { case none, queued, submitted, done(Int32) }
+    // A plain byte (the cancel's result has its own field): compared on every completion.
+    enum CancelState: UInt8 { case none, queued, submitted, done }
 
     var generation: UInt32 = 0
     var state: State = .free
     var orphaned = false
     var cancel: CancelState = .none
+    var cancelResult: Int32 = 0
     var request: OpRequest = .nop
     var result: Int32 = 0
     var flags: UInt32 = 0
