@@ -1,24 +1,54 @@
 /// What a poll receives: the waker of the task being polled, and the executor running it.
 ///
 /// Futures that start I/O reach the driver through ``executor``; pure futures only need ``waker``.
+///
+/// A context the executor passes is lent for the length of that one poll (like Rust's
+/// `&mut Context`): keep its ``waker`` (a copy is an ordinary, owning waker), never the context.
 public struct Context {
-    /// The waker of the task being polled. Register it (copy it) before answering `.pending`.
-    public var waker: Waker
+    /// Whom ``waker`` wakes. Not a reference of its own when the executor builds the context (it lends
+    /// the task for the length of one poll, like Rust's `&Waker`): the task is alive throughout.
+    @usableFromInline unowned(unsafe) var wakeTarget: WakeTarget
+    /// Keeps `wakeTarget` alive when the context was given a waker by its creator (polling by hand).
+    @usableFromInline var ownedWaker: Waker?
+
+    /// The waker of the task being polled. Register it (copy it) before answering `.pending`: the
+    /// copy is an ordinary waker, safe to keep and wake at any time, even after the task finished.
+    public var waker: Waker {
+        @inlinable get { Waker(wakeTarget) }
+        set {
+            ownedWaker = newValue
+            wakeTarget = newValue.target
+        }
+    }
 
     /// The executor polling this future, or `nil` when a future is polled by hand.
     public unowned(unsafe) let executor: Executor?
 
     /// A context for polling a future by hand, outside any executor (tests, custom loops).
     public init(waker: Waker = .noop) {
-        self.waker = waker
+        self.wakeTarget = waker.target
+        self.ownedWaker = waker
         self.executor = nil
     }
 
     /// A context for polling on behalf of `executor` (custom combinators that run their own tasks).
     public init(waker: Waker, executor: Executor) {
-        self.waker = waker
+        self.wakeTarget = waker.target
+        self.ownedWaker = waker
         self.executor = executor
     }
+
+    /// The executor's context for one poll of `task`, which it keeps alive for that poll: no
+    /// reference is taken.
+    init(borrowing task: WakeTarget, executor: Executor) {
+        self.wakeTarget = task
+        self.ownedWaker = nil
+        self.executor = executor
+    }
+
+    /// Wakes the task being polled (to be polled again soon), without copying its waker.
+    @inlinable
+    public func wake() { wakeTarget.wake() }
 
     /// Reports a diagnostic to the executor's handler, or the process-wide one outside an executor.
     public func report(_ diagnostic: Diagnostic) {

@@ -23,7 +23,10 @@ public final class Executor {
     @exclusivity(unchecked) var runQueue = RunQueue()  // see Driver: one thread, no overlapping access
     @exclusivity(unchecked) var live = TaskList()
     @exclusivity(unchecked) var timers = TimerQueue()
+    @exclusivity(unchecked) var pool = TaskPool()
     @exclusivity(unchecked) private var nextTaskID: UInt64 = 0
+    /// Set by `deinit`: finished tasks are released, not pooled.
+    private var isTornDown = false
     /// `true` while a task is being polled: `blockOn` there would deadlock, so it is refused.
     @exclusivity(unchecked) public private(set) var isPolling = false
     private var isShutDown = false
@@ -69,8 +72,14 @@ public final class Executor {
         // drop (§2.5), so their operations become orphans and the driver keeps their buffers until
         // completion. Released explicitly: a task waiting on I/O is also referenced by the driver's
         // slot (its waker), so dropping the list alone would keep it, and its buffers, alive.
-        for task in live.snapshot() { live.remove(task); task.releaseSynchronously() }
-        while runQueue.pop() != nil {}
+        isTornDown = true
+        for task in live.snapshot() {
+            let listed = live.remove(task)
+            task.releaseSynchronously()
+            releaseListReference(listed)
+        }
+        while let task = runQueue.pop() { releaseQueueReference(task) }
+        pool.removeAll()
         // Never tear the ring down under the kernel: with operations still in flight, keep it forever.
         if driver.isQuiescent { driver.backend.close() } else { Executor.abandon(driver) }
         // Operations hold their driver unretained: one that outlives this executor with a slot
@@ -95,43 +104,84 @@ public final class Executor {
 
     /// Spawns `future` as a task and returns its handle. The task is polled on the next turn.
     ///
-    /// Inlinable so the task is created where `F` is known: in generic code, every spawn looked up
-    /// `Task<F>` metadata through the runtime's cache (~430 instructions under callgrind).
+    /// Inlinable so the task is created where `F` is known: the future's layout is then a constant
+    /// and its type's operations are found without a runtime lookup.
     @inlinable
     public func spawn<F: Future & ~Copyable>(_ future: consuming F, name: String? = nil) -> JoinHandle<F.Output> {
         JoinHandle(makeTask(future, name: name))
     }
 
-    /// Creates, lists and schedules a task (inlinable for the same reason as ``spawn(_:name:)``).
+    /// Creates (or recycles), lists and schedules a task (inlinable for the same reason as
+    /// ``spawn(_:name:)``).
     @inlinable
-    func makeTask<F: Future & ~Copyable>(_ future: consuming F, name: String?) -> Task<F> {
-        let task = Task(consume future, executor: self, id: takeTaskID(), name: name)
-        register(task)
+    func makeTask<F: Future & ~Copyable>(_ future: consuming F, name: String?) -> TaskBase {
+        // Listed and scheduled before its future is in place: nothing polls it before this returns.
+        let task = obtainTask(TaskLayout(F.self), ops: TaskOpsFor<F, F.Output>.self, name: name)
+        task.block.assumingMemoryBound(to: F.self).initialize(to: future)
+        task.outputSlot(F.Output.self).initialize(to: nil)
         return task
     }
 
-    /// The next task id.
+    /// A listed and scheduled task with room for a future of `layout`: a pooled one nobody
+    /// references any more, or a new one. Its future and output slot are left for the caller to
+    /// initialize at once. (One call from the spawn site for all of it.)
     @usableFromInline
-    func takeTaskID() -> UInt64 {
+    func obtainTask(_ layout: TaskLayout, ops: any TaskOps.Type, name: String?) -> TaskBase {
         nextTaskID += 1
-        return nextTaskID
-    }
-
-    /// Lists a new task and schedules its first poll.
-    @usableFromInline
-    func register(_ task: TaskBase) {
+        let task: TaskBase
+        if let pooled = pool.take() {
+            pooled.reuse(id: nextTaskID, name: name, ops: ops, layout: layout)
+            task = pooled
+        } else {
+            task = TaskBase(executor: self, id: nextTaskID, name: name, ops: ops, layout: layout)
+        }
         live.insert(task)
         statistics.spawned += 1
-        schedule(task)
+        schedule(Unmanaged.passUnretained(task))
+        return task
     }
 
-    func schedule(_ task: TaskBase) {
+    /// Takes over the reference the live list (or the run queue) held on a finished task: into the
+    /// pool for reuse, or released while the executor is being torn down.
+    private func retire(_ task: Unmanaged<TaskBase>) {
+        guard !isTornDown else { task.release(); return }
+        task._withUnsafeGuaranteedRef { t in
+            // Nobody can take the output (a detached task): release it now, not at reuse.
+            if !t.hasTaker { t.releaseOutput() }
+        }
+        pool.put(task)
+    }
+
+    func schedule(_ task: Unmanaged<TaskBase>) {
         runQueue.push(task)
     }
 
+    /// Unlists a task that has just finished, inside its last poll. The list's reference is released
+    /// by ``poll(_:)`` once that poll has returned (it is what keeps the task alive while it runs),
+    /// or by the run queue if the task is queued.
     func taskFinished(_ task: TaskBase) {
-        live.remove(task)
+        _ = live.remove(task)
+        if task.queued { task.heldByQueue = true }
         statistics.finished += 1
+    }
+
+    /// Gives up the reference the live list held on an unlisted task, or hands it to the run queue
+    /// when the task is queued (the queue's links hold none of their own).
+    private func releaseListReference(_ task: Unmanaged<TaskBase>) {
+        let queued = task._withUnsafeGuaranteedRef { t in
+            if t.queued { t.heldByQueue = true }
+            return t.queued
+        }
+        if !queued { retire(task) }
+    }
+
+    /// Gives up the reference a popped task held through the queue, if it had one.
+    private func releaseQueueReference(_ task: Unmanaged<TaskBase>) {
+        let held = task._withUnsafeGuaranteedRef { t in
+            defer { t.heldByQueue = false }
+            return t.heldByQueue
+        }
+        if held { retire(task) }
     }
 
     /// Tasks that have not finished (running or dropping).
@@ -152,16 +202,23 @@ public final class Executor {
             throw .reentrantBlockOn
         }
         let task = makeTask(future, name: "blockOn")
-        try run(until: { task.phase == .finished }, name: task.typeName)
-        guard let output = task.output.take() else { throw .cancelled }
+        task.hasTaker = true
+        // `task` keeps it alive; the condition, checked at every turn, reads it unretained.
+        let unretained = Unmanaged.passUnretained(task)
+        try withExtendedLifetime(task) { () throws(ExecutorError) in
+            try run(until: { unretained._withUnsafeGuaranteedRef { $0.phase == .finished } }, name: { task.typeName })
+        }
+        task.hasTaker = false
+        guard let output = task.takeOutput(F.Output.self) else { throw .cancelled }
         return output
     }
 
-    /// Runs the loop until `condition` holds; throws `stalled` when nothing can make it hold.
-    func run(until condition: () -> Bool, name: String) throws(ExecutorError) {
+    /// Runs the loop until `condition` holds; throws `stalled` when nothing can make it hold
+    /// (naming what waited with `name`, only then evaluated).
+    func run(until condition: () -> Bool, name: () -> String) throws(ExecutorError) {
         while !condition() {
             let progressed = try turn(mayBlock: true, unless: condition)
-            if !progressed && !condition() { throw .stalled(task: name) }
+            if !progressed && !condition() { throw .stalled(task: name()) }
         }
     }
 
@@ -182,6 +239,9 @@ public final class Executor {
             budget -= 1
             poll(task)
         }
+        // Tasks are runnable and there is nothing else to look at (no timer, nothing in flight, no
+        // remote inbox): the rest of the turn would do nothing, so skip it (hand-offs between tasks).
+        if !runQueue.isEmpty && timers.isEmpty && remote == nil && driver.isQuiescent { return true }
         // What the caller waits for may have happened in these polls: then look at the driver, never sleep.
         let mayBlock = mayBlock && !done()
         // The clock is read only when a timer is set: an executor without timers never pays for it.
@@ -202,7 +262,11 @@ public final class Executor {
         }
         if let maxWait { wait = min(wait ?? maxWait, maxWait) }
         if wait != 0 { statistics.parks += 1 }
-        do { try driver.turn(waitNanos: wait) } catch { throw .driver(error) }
+        // A turn that must not wait has nothing to do in a quiescent driver (no completion can
+        // arrive): skipping the call keeps task-to-task hand-offs cheap.
+        if wait != 0 || !driver.isQuiescent {
+            do { try driver.turn(waitNanos: wait) } catch { throw .driver(error) }
+        }
         if !timers.isEmpty {
             now = driver.now()
             _ = timers.fire(now: now)
@@ -211,14 +275,29 @@ public final class Executor {
         return true
     }
 
+    /// Polls a popped task. No reference is taken: an unfinished task is kept alive by the live list
+    /// (whose reference is released only after the poll returns), a finished one by the queue.
     @inline(__always)
-    private func poll(_ task: TaskBase) {
-        guard task.phase != .finished else { return }
-        statistics.polls += 1
-        isPolling = true
-        var cx = Context(waker: Waker(task), executor: self)
-        task.run(&cx)
-        isPolling = false
+    private func poll(_ task: Unmanaged<TaskBase>) {
+        let retire = task._withUnsafeGuaranteedRef { t -> Bool in
+            guard t.phase != .finished else {
+                // Finished while it was queued: the queue held the list's reference until now.
+                defer { t.heldByQueue = false }
+                return t.heldByQueue
+            }
+            statistics.polls += 1
+            isPolling = true
+            var cx = Context(borrowing: t, executor: self)
+            t.run(&cx)
+            // Only a future that replaced `cx.waker` leaves a waker here: emptied explicitly, the
+            // context's end is known to release nothing (no swift_release call per poll).
+            if _slowPath(cx.ownedWaker != nil) { cx.ownedWaker = nil }
+            isPolling = false
+            // Finished in this poll: `taskFinished` unlisted it; the list's reference goes now,
+            // unless the task was queued again and the queue took it over.
+            return t.phase == .finished && !t.heldByQueue
+        }
+        if retire { self.retire(task) }
     }
 
     // MARK: Shutdown
@@ -241,6 +320,7 @@ public final class Executor {
     public func shutdown(deadline nanoseconds: UInt64 = 5_000_000_000) -> ShutdownReport {
         precondition(!isPolling, "shutdown() called from inside a poll")
         let deadline = driver.now() &+ nanoseconds
+        isTornDown = true
         for task in live.snapshot() { task.requestCancel() }
         stopRemote()
         let everythingDropped = { self.live.count == 0 && self.driver.isQuiescent }

@@ -13,12 +13,20 @@ public struct Cancelled: Error, Equatable, Sendable, CustomStringConvertible {
 /// and the executor finishes the task's async drop in the background. To let a task run on without
 /// its handle, ``detach()`` it explicitly.
 public struct JoinHandle<Output: ~Copyable>: Future, ~Copyable {
-    @usableFromInline var task: OutputTask<Output>?
+    /// The task, with one reference owned by this handle (released by `deinit` or `detach`). Managed
+    /// by hand: reading a strong optional retained and released it around every use.
+    @usableFromInline var task: Unmanaged<TaskBase>?
 
-    @usableFromInline init(_ task: OutputTask<Output>) { self.task = task }
+    /// Adopts a new task; takes a reference and marks the task as having a taker of its output.
+    @usableFromInline init(_ task: TaskBase) {
+        task.hasTaker = true
+        self.task = Unmanaged.passRetained(task)
+    }
 
     deinit {
-        if let task, task.phase != .finished { task.requestCancel() }
+        guard let task else { return }
+        task._withUnsafeGuaranteedRef { $0.handleGone() }
+        task.release()
     }
 
     /// Waits for the task: its output once it has completed *and* its async drop has finished, or
@@ -26,40 +34,54 @@ public struct JoinHandle<Output: ~Copyable>: Future, ~Copyable {
     @inlinable
     public mutating func poll(_ cx: inout Context) -> Poll<Result<Output, Cancelled>> {
         guard let task else { return .ready(.failure(Cancelled())) }
-        guard task.phase == .finished else {
-            task.joinWaker = cx.waker
-            return .pending
+        // The closure only answers where the output is: a noncopyable result cannot leave it.
+        let slot = task._withUnsafeGuaranteedRef { task -> UnsafeMutablePointer<Output?>? in
+            guard task.phase == .finished else {
+                task.joinWaker = cx.waker
+                return nil
+            }
+            return task.outputSlot(Output.self)
         }
-        if let output = task.output.take() { return .ready(.success(output)) }
+        guard let slot else { return .pending }
+        if task._withUnsafeGuaranteedRef({ $0.claimOutput() }), let output = slot.pointee.take() {
+            return .ready(.success(output))
+        }
         return .ready(.failure(Cancelled()))
     }
 
     /// Cancels the task and waits for its async drop to complete.
     public mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> {
         guard let task else { return .ready(()) }
-        guard task.phase == .finished else {
-            task.requestCancel()
-            task.joinWaker = cx.waker
-            return .pending
+        return task._withUnsafeGuaranteedRef { task in
+            guard task.phase == .finished else {
+                task.requestCancel()
+                task.joinWaker = cx.waker
+                return .pending
+            }
+            return .ready(())
         }
-        return .ready(())
     }
 
     /// Cancels the task: its `poll` is never called again, the executor drives its async drop to
     /// completion, then this handle resolves as `Cancelled` (or with the output, if the task had
     /// already completed). Cancelling a task that is already dropping has no further effect.
     public func cancel() {
-        task?.requestCancel()
+        task?._withUnsafeGuaranteedRef { $0.requestCancel() }
     }
 
     /// Lets the task run on without a handle. Nothing will observe its output.
     public consuming func detach() {
-        task = nil
+        guard let task else { return }
+        self.task = nil
+        task._withUnsafeGuaranteedRef { $0.detached() }
+        task.release()
     }
 
     /// `true` once the task has completed or been cancelled, and its async drop is done.
-    public var isFinished: Bool { task.map { $0.phase == .finished } ?? true }
+    public var isFinished: Bool { task.map { $0._withUnsafeGuaranteedRef { $0.phase == .finished } } ?? true }
 
     /// `true` once the task has been asked to cancel or is dropping.
-    public var isCancelling: Bool { task.map { $0.cancelRequested || $0.phase != .running } ?? false }
+    public var isCancelling: Bool {
+        task.map { $0._withUnsafeGuaranteedRef { $0.cancelRequested || $0.phase != .running } } ?? false
+    }
 }

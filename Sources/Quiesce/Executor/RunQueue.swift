@@ -1,25 +1,35 @@
 /// The FIFO of woken tasks, linked through the tasks themselves: queueing never allocates.
+///
+/// The links hold no reference (queueing costs no atomic reference-count traffic). That is safe
+/// because a queued task is always kept alive by someone else: by the live list while it has not
+/// finished, and, when it finishes while queued (woken during its last poll), by one reference the
+/// executor takes for the queue (`TaskBase.heldByQueue`) and gives back when the task is popped.
 struct RunQueue {
-    private var head: TaskBase?
-    private unowned(unsafe) var tail: TaskBase?
+    private var head: Unmanaged<TaskBase>?
+    private var tail: Unmanaged<TaskBase>?
     private(set) var count = 0
 
     var isEmpty: Bool { head == nil }
 
-    mutating func push(_ task: TaskBase) {
-        task.queued = true
-        task.nextRunnable = nil
-        if let tail { tail.nextRunnable = task } else { head = task }
+    mutating func push(_ task: Unmanaged<TaskBase>) {
+        task._withUnsafeGuaranteedRef { t in
+            t.queued = true
+            t.nextRunnable = nil
+        }
+        if let tail { tail._withUnsafeGuaranteedRef { $0.nextRunnable = task } } else { head = task }
         tail = task
         count += 1
     }
 
-    mutating func pop() -> TaskBase? {
+    /// The next task; the caller releases the queue's reference when `heldByQueue` was set.
+    mutating func pop() -> Unmanaged<TaskBase>? {
         guard let task = head else { return nil }
-        head = task.nextRunnable
+        task._withUnsafeGuaranteedRef { t in
+            head = t.nextRunnable
+            t.nextRunnable = nil
+            t.queued = false
+        }
         if head == nil { tail = nil }
-        task.nextRunnable = nil
-        task.queued = false
         count -= 1
         return task
     }

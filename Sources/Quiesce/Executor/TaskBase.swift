@@ -3,121 +3,214 @@
 /// A task is polled only when woken; it moves through three phases: running (its `poll` is called),
 /// dropping (its `pollDropReady` is driven to `.ready`; `poll` is never called again) and finished
 /// (the future has been released; the output, if any, waits for the join handle).
+///
+/// One final class for every future type: the future and its output live in a block of raw memory
+/// (`block`) the task owns, and the code that knows their types is reached through `ops`. So a
+/// finished task can be recycled for a future of any type (see ``TaskPool``): spawning allocates
+/// nothing once the executor has warmed up.
 // Stored properties are `@exclusivity(unchecked)`: see Driver (one thread, no overlapping access).
 @usableFromInline
-class TaskBase: WakeTarget {
+final class TaskBase: WakeTarget {
     @usableFromInline enum Phase: UInt8 { case running, dropping, finished }
 
-    unowned(unsafe) let executor: Executor
+    /// The executor, without a reference (tasks never use it once it is gone). Unmanaged, so that a
+    /// call through it costs no retain/release pair (an `unowned(unsafe)` load is retained).
+    let executorRef: Unmanaged<Executor>
+    var executor: Executor { executorRef.takeUnretainedValue() }
     @usableFromInline @exclusivity(unchecked) var phase: Phase = .running
     @exclusivity(unchecked) var cancelRequested = false
     /// The future completed with an output (as opposed to being cancelled before it did).
     @exclusivity(unchecked) var completed = false
     @exclusivity(unchecked) var queued = false
+    /// The task left the live list while queued, and the run queue holds the list's reference
+    /// (given up when the task is popped): see ``RunQueue``.
+    @exclusivity(unchecked) var heldByQueue = false
+    /// Pooled and found still referenced once already (see ``TaskPool``).
+    @exclusivity(unchecked) var secondChance = false
+    /// The future in `block` is initialized (not yet released).
+    @exclusivity(unchecked) var futureIsLive = false
+    /// The output slot holds an output nobody has taken yet (otherwise it holds `nil`).
+    @usableFromInline @exclusivity(unchecked) var hasOutput = false
+    /// A join handle (or `blockOn`) may still take the output; without one, an output is released
+    /// as soon as the task finishes.
+    @usableFromInline @exclusivity(unchecked) var hasTaker = false
     @usableFromInline @exclusivity(unchecked) var joinWaker: Waker?
     /// The waker of the scope this task belongs to, if any: woken when the task finishes.
     @exclusivity(unchecked) var scopeWaker: Waker?
-    let id: UInt64
-    let name: String?
+    @exclusivity(unchecked) var id: UInt64
+    @exclusivity(unchecked) var name: String?
 
-    // Intrusive links: no allocation when a task is queued or listed.
-    @exclusivity(unchecked) var nextRunnable: TaskBase?
-    @exclusivity(unchecked) var nextLive: TaskBase?
-    unowned(unsafe) var previousLive: TaskBase?
+    /// The operations of the future's type: polling, dropping, destroying.
+    @exclusivity(unchecked) var ops: any TaskOps.Type
+    /// The future (at offset 0) and its output slot, an `Output?` at `layout.outputOffset`.
+    @usableFromInline @exclusivity(unchecked) var block: UnsafeMutableRawPointer
+    /// Where things are in `block`.
+    @usableFromInline @exclusivity(unchecked) var layout: TaskLayout
+    /// The size and alignment `block` was allocated with (at least `layout`'s).
+    @exclusivity(unchecked) var blockCapacity: Int
+    @exclusivity(unchecked) var blockAlignment: Int
 
-    init(executor: Executor, id: UInt64, name: String?) {
-        self.executor = executor
+    // Intrusive links: no allocation when a task is queued, listed or pooled, and no reference
+    // counting (see RunQueue, TaskList and TaskPool for who keeps a linked task alive).
+    @exclusivity(unchecked) var nextRunnable: Unmanaged<TaskBase>?
+    @exclusivity(unchecked) var nextLive: Unmanaged<TaskBase>?
+    @exclusivity(unchecked) var previousLive: Unmanaged<TaskBase>?
+
+    /// A task with room for a future of `layout`; the caller initializes the future and the output
+    /// slot at once (see ``Executor/makeTask(_:name:)``).
+    init(executor: Executor, id: UInt64, name: String?, ops: any TaskOps.Type, layout: TaskLayout) {
+        self.executorRef = Unmanaged.passUnretained(executor)
         self.id = id
-        self.name = name
+        if name != nil || self.name != nil { self.name = name }  // usually both nil: no release call
+        self.ops = ops
+        self.layout = layout
+        (blockCapacity, blockAlignment) = TaskBase.blockSize(for: layout)
+        block = .allocate(byteCount: blockCapacity, alignment: blockAlignment)
+        futureIsLive = true
     }
 
-    override final func wake() {
+    deinit {
+        releaseFuture()
+        releaseOutput()
+        block.deallocate()
+    }
+
+    /// Blocks are rounded up (to 64 bytes, aligned to at least 16) so that a recycled task fits
+    /// futures of other sizes too.
+    private static func blockSize(for layout: TaskLayout) -> (Int, Int) {
+        ((layout.size + 63) & ~63, max(layout.alignment, 16))
+    }
+
+    /// Makes a finished, unreferenced task (see ``TaskPool``) a new one, with room for `layout`.
+    func reuse(id: UInt64, name: String?, ops: any TaskOps.Type, layout: TaskLayout) {
+        releaseOutput()
+        if layout.size > blockCapacity || layout.alignment > blockAlignment {
+            block.deallocate()
+            (blockCapacity, blockAlignment) = TaskBase.blockSize(for: layout)
+            block = .allocate(byteCount: blockCapacity, alignment: blockAlignment)
+        }
+        self.id = id
+        if name != nil || self.name != nil { self.name = name }  // usually both nil: no release call
+        self.ops = ops
+        self.layout = layout
+        phase = .running
+        hasTaker = false
+        cancelRequested = false
+        completed = false
+        futureIsLive = true
+    }
+
+    /// The output slot, typed by whoever knows the future's `Output`.
+    @inlinable @inline(__always)
+    func outputSlot<Output: ~Copyable>(_: Output.Type) -> UnsafeMutablePointer<Output?> {
+        UnsafeMutablePointer(OpaquePointer(block + layout.outputOffset))
+    }
+
+    /// Takes the output, once (`nil` when the task was cancelled before completing).
+    @inlinable
+    func takeOutput<Output: ~Copyable>(_: Output.Type) -> Output? {
+        guard claimOutput() else { return nil }
+        return outputSlot(Output.self).pointee.take()
+    }
+
+    /// `true`, once, when there is an output to take; the caller takes it from ``outputSlot(_:)``.
+    @inlinable
+    func claimOutput() -> Bool {
+        guard hasOutput else { return false }
+        hasOutput = false
+        return true
+    }
+
+    override func wake() {
         guard phase != .finished, !queued else { return }
-        executor.schedule(self)
+        executorRef._withUnsafeGuaranteedRef { $0.schedule(Unmanaged.passUnretained(self)) }
+    }
+
+    /// The join handle went away without detaching: cancels the task, or releases an output nobody
+    /// can take any more.
+    @inline(__always)
+    func handleGone() {
+        hasTaker = false
+        if phase != .finished { requestCancel() } else { releaseOutput() }
+    }
+
+    /// The join handle was detached: the task runs on; its output will have no taker.
+    func detached() {
+        hasTaker = false
+        if phase == .finished { releaseOutput() }
     }
 
     /// Moves a task that has not finished to dropping. A drop already begun is unaffected.
-    final func requestCancel() {
+    func requestCancel() {
         guard phase == .running else { return }
         cancelRequested = true
         wake()
     }
 
     /// Polls the task once, in the phase it is in.
-    func run(_ cx: inout Context) { fatalError("abstract") }
+    func run(_ cx: inout Context) { ops.run(self, &cx) }
 
-    /// Releases the future without its async drop (the executor is going away): its operations
-    /// become orphans of the driver.
-    func releaseSynchronously() { phase = .finished }
-
-    var typeName: String { "task" }
-}
-
-/// A task whose output has type `Output`, so a join handle can take it without knowing the future.
-// Visible to inlinable code so that JoinHandle.poll is specialized where it is used: unspecialized,
-// each poll instantiated `Optional<Output>` and `Result<Output, Cancelled>` metadata (~670
-// instructions per join under callgrind).
-@usableFromInline
-class OutputTask<Output: ~Copyable>: TaskBase {
-    @usableFromInline @exclusivity(unchecked) var output: Output?
-}
-
-@usableFromInline
-final class Task<F: Future & ~Copyable>: OutputTask<F.Output> {
-    // The future lives in its own allocation behind a typed pointer. Tasks always run unspecialized
-    // (through the vtable), and there every access to an `F?` stored property instantiated
-    // `Optional<F>` metadata through the runtime's cache: about 900 instructions per poll under
-    // callgrind. Through the pointer only `F`'s metadata, already in hand, is needed.
-    private let storage: UnsafeMutablePointer<F>
-    @exclusivity(unchecked) private var isLive = true
-
-    @usableFromInline
-    init(_ future: consuming F, executor: Executor, id: UInt64, name: String?) {
-        storage = .allocate(capacity: 1)
-        storage.initialize(to: future)
-        super.init(executor: executor, id: id, name: name)
-    }
-
-    deinit {
-        releaseFuture()
-        storage.deallocate()
+    /// The end of the task's last poll, after its future was released: unlists it and wakes whoever
+    /// waits for it.
+    func finish() {
+        phase = .finished
+        executorRef._withUnsafeGuaranteedRef { $0.taskFinished(self) }
+        // Emptied only when set: storing `nil` over `nil` still calls swift_release.
+        if let waker = joinWaker {
+            joinWaker = nil
+            waker.wake()
+        }
+        if let waker = scopeWaker {
+            scopeWaker = nil
+            waker.wake()
+        }
     }
 
     /// Runs the future's synchronous destructor, exactly once.
-    private func releaseFuture() {
-        guard isLive else { return }
-        isLive = false
-        storage.deinitialize(count: 1)
+    func releaseFuture() {
+        guard futureIsLive else { return }
+        futureIsLive = false
+        if !layout.futureIsTrivial { ops.destroyFuture(block) }
     }
 
-    override var typeName: String { Quiesce.typeName(F.self) }
+    /// Destroys an output nobody will take (the slot is left holding `nil`).
+    func releaseOutput() {
+        guard hasOutput else { return }
+        hasOutput = false
+        if !layout.outputIsTrivial { ops.destroyOutput(block + layout.outputOffset) }
+    }
 
-    override func releaseSynchronously() {
+    /// Releases the future without its async drop (the executor is going away): its operations
+    /// become orphans of the driver.
+    func releaseSynchronously() {
         releaseFuture()
         phase = .finished
         joinWaker = nil
     }
 
-    override func run(_ cx: inout Context) {
-        if phase == .running {
-            if cancelRequested {
-                phase = .dropping
-            } else {
-                guard storage.pointee._pollForExecutor(&cx, into: &output) else { return }
-                completed = true
-                // A finished future is still async-dropped before its output is delivered.
-                phase = .dropping
-            }
-        }
-        guard phase == .dropping else { return }
-        guard storage.pointee.pollDropReady(&cx).isReady else { return }
-        checkFusedAfterReady(&storage.pointee, &cx)
-        releaseFuture()  // the synchronous destructor runs here, exactly once
-        phase = .finished
-        executor.taskFinished(self)
-        joinWaker?.wake()
-        joinWaker = nil
-        scopeWaker?.wake()
-        scopeWaker = nil
+    var typeName: String { ops.typeName }
+}
+
+/// Where a future of a given type and its output go in a task's block.
+@usableFromInline
+struct TaskLayout {
+    /// Bytes needed: the future, then the `Output?` slot.
+    @usableFromInline let size: Int
+    @usableFromInline let alignment: Int
+    @usableFromInline let outputOffset: Int
+    /// Releasing the future is a no-op (plain data, no deinit): the call is skipped.
+    @usableFromInline let futureIsTrivial: Bool
+    /// Releasing an output is a no-op.
+    @usableFromInline let outputIsTrivial: Bool
+
+    /// Computed where `F` is known (inlined into the spawn site), so every figure is a constant.
+    @inlinable
+    init<F: Future & ~Copyable>(_: F.Type) {
+        let outputAlignment = MemoryLayout<F.Output?>.alignment
+        outputOffset = (MemoryLayout<F>.size + outputAlignment - 1) & ~(outputAlignment - 1)
+        size = outputOffset + MemoryLayout<F.Output?>.size
+        alignment = max(MemoryLayout<F>.alignment, outputAlignment)
+        futureIsTrivial = _isPOD(F.self)
+        outputIsTrivial = _isPOD(F.Output.self)
     }
 }

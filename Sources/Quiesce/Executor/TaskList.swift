@@ -1,23 +1,34 @@
 /// Every task that has not finished, linked through the tasks: for shutdown and for counting.
+///
+/// The list owns one reference to each listed task, taken by `insert` and handed back to the caller
+/// by `remove`, so the executor decides when it is released (after the task's last poll returns:
+/// the list's reference is what keeps a task alive while it runs).
 struct TaskList {
-    private(set) var head: TaskBase?
+    private(set) var head: Unmanaged<TaskBase>?
     private(set) var count = 0
 
+    /// Lists `task`, taking one reference to it.
+    @inline(__always)
     mutating func insert(_ task: TaskBase) {
+        let new = Unmanaged.passRetained(task)
         task.nextLive = head
-        head?.previousLive = task
         task.previousLive = nil
-        head = task
+        head?._withUnsafeGuaranteedRef { $0.previousLive = new }
+        head = new
         count += 1
     }
 
-    mutating func remove(_ task: TaskBase) {
+    /// Unlists `task` and returns the list's reference to it, which the caller must release.
+    @inline(__always)
+    mutating func remove(_ task: TaskBase) -> Unmanaged<TaskBase> {
         let next = task.nextLive
-        if let previous = task.previousLive { previous.nextLive = next } else { head = next }
-        next?.previousLive = task.previousLive
+        let previous = task.previousLive
+        if let previous { previous._withUnsafeGuaranteedRef { $0.nextLive = next } } else { head = next }
+        next?._withUnsafeGuaranteedRef { $0.previousLive = previous }
         task.nextLive = nil
         task.previousLive = nil
         count -= 1
+        return Unmanaged.passUnretained(task)
     }
 
     /// The tasks, collected first so the list may change while the caller works through them.
@@ -25,7 +36,7 @@ struct TaskList {
         var tasks: [TaskBase] = []
         tasks.reserveCapacity(count)
         var cursor = head
-        while let task = cursor { tasks.append(task); cursor = task.nextLive }
+        while let task = cursor?.takeUnretainedValue() { tasks.append(task); cursor = task.nextLive }
         return tasks
     }
 }

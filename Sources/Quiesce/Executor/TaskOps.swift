@@ -1,0 +1,65 @@
+/// What a task needs to know about its future's type: reached through an existential metatype in
+/// ``TaskBase``, so the task class itself has no generic parameter and can be recycled across types.
+@usableFromInline
+protocol TaskOps {
+    /// Polls the task once, in the phase it is in (see ``TaskBase``).
+    static func run(_ task: TaskBase, _ cx: inout Context)
+    /// Runs the synchronous destructor of the future at `block`.
+    static func destroyFuture(_ block: UnsafeMutableRawPointer)
+    /// Destroys the `Output?` at `slot`, leaving it uninitialized.
+    static func destroyOutput(_ slot: UnsafeMutableRawPointer)
+    /// The future's type name, for diagnostics.
+    static var typeName: String { get }
+}
+
+/// ``TaskOps`` for futures of type `F`, whose output type is passed too (`Output == F.Output`): as
+/// a generic argument its metadata is at hand, where `F.Output` looked it up at every poll.
+///
+/// These run unspecialized (through the witness table). They only touch `F` through a typed
+/// pointer, so only `F`'s metadata, already in hand, is needed: an `F?` or `F.Output?` value here
+/// would instantiate `Optional` metadata through the runtime's cache at every poll (~900
+/// instructions under callgrind). Polling goes through `_pollForExecutor`, specialized where `F`
+/// is declared.
+@usableFromInline
+enum TaskOpsFor<F: Future & ~Copyable, Output: ~Copyable>: TaskOps where F.Output == Output {
+    @usableFromInline
+    static func run(_ task: TaskBase, _ cx: inout Context) {
+        let future = task.block.assumingMemoryBound(to: F.self)
+        if task.phase == .running {
+            if task.cancelRequested {
+                task.phase = .dropping
+            } else {
+                let output = task.outputSlot(Output.self)
+                guard future.pointee._pollForExecutor(&cx, into: &output.pointee) else { return }
+                task.completed = true
+                task.hasOutput = true
+                // A finished future is still async-dropped before its output is delivered.
+                task.phase = .dropping
+            }
+        }
+        guard task.phase == .dropping else { return }
+        guard future.pointee.pollDropReady(&cx).isReady else { return }
+        #if DEBUG  // the check is empty in release builds; unspecialized here, its call was not
+        checkFusedAfterReady(&future.pointee, &cx)
+        #endif
+        // The synchronous destructor runs here, exactly once (called directly: `releaseFuture`
+        // would dispatch through `ops` again).
+        task.futureIsLive = false
+        if !task.layout.futureIsTrivial { destroyFuture(task.block) }
+        task.finish()
+    }
+
+    // Out of line: inlined, its stack temporary for `F` made every poll's prologue longer.
+    @usableFromInline @inline(never)
+    static func destroyFuture(_ block: UnsafeMutableRawPointer) {
+        _ = block.assumingMemoryBound(to: F.self).move()  // inlined: `deinitialize(count:)` went through swift_arrayDestroy
+    }
+
+    @usableFromInline
+    static func destroyOutput(_ slot: UnsafeMutableRawPointer) {
+        UnsafeMutablePointer<Output?>(OpaquePointer(slot)).deinitialize(count: 1)
+    }
+
+    @usableFromInline
+    static var typeName: String { Quiesce.typeName(F.self) }
+}
