@@ -49,7 +49,7 @@ public final class Driver {
     @exclusivity(unchecked) public private(set) var staleCompletions = 0
     /// Called with the result of an orphaned accept/open that succeeded after all, just before the
     /// driver closes that descriptor. For demos and tests.
-    public var onOrphanedDescriptorClosed: ((Int32) -> Void)?
+    @exclusivity(unchecked) public var onOrphanedDescriptorClosed: ((Int32) -> Void)?
 
     static let chunkShift: UInt32 = 8
     static let chunkSize: UInt32 = 1 << chunkShift
@@ -85,6 +85,7 @@ public final class Driver {
         storages[Int(index >> Driver.chunkShift)] + Int(index & (Driver.chunkSize - 1))
     }
 
+    @inline(__always)
     private func allocateSlot() -> UInt32 {
         if freeHead == Slot.none { addChunk() }
         let index = freeHead
@@ -94,6 +95,7 @@ public final class Driver {
     }
 
     // Slots live in fixed chunks that never move, so addresses handed to the kernel stay valid.
+    @inline(never)
     private func addChunk() {
         let chunk = UnsafeMutablePointer<Slot>.allocate(capacity: Int(Driver.chunkSize))
         let store = UnsafeMutablePointer<OpStorage>.allocate(capacity: Int(Driver.chunkSize))
@@ -122,6 +124,7 @@ public final class Driver {
         freeHead = first
     }
 
+    @inline(__always)
     private func releaseSlot(_ index: UInt32) {
         let s = slot(index)
         s.pointee.generation = (s.pointee.generation &+ 1) & 0x7FFF_FFFF
@@ -135,6 +138,7 @@ public final class Driver {
         liveSlots -= 1
     }
 
+    @inline(__always)
     private func lookup(_ token: OpToken) -> UnsafeMutablePointer<Slot>? {
         guard token.index < slotCount else { return nil }  // a token from another driver
         let s = slot(token.index)
@@ -157,14 +161,20 @@ public final class Driver {
         s.pointee.flags = 0
         if case .connect = request { storeConnectAddress(index) }
         let token = OpToken(index: index, generation: s.pointee.generation)
-        if backlog.isEmpty, push(token) {
+        if backlog.isEmpty, push(token, s) {
             s.pointee.state = .inFlight
             operationsInFlight += 1
         } else {
-            s.pointee.state = .backlog
-            backlog.pushBack(token.userData)
+            park(token, s)
         }
         return token
+    }
+
+    /// No room in the submission queue (or others already wait): the submission waits in the backlog.
+    @inline(never)
+    private func park(_ token: OpToken, _ s: UnsafeMutablePointer<Slot>) {
+        s.pointee.state = .backlog
+        backlog.pushBack(token.userData)
     }
 
     private func storeConnectAddress(_ index: UInt32) {
@@ -177,8 +187,8 @@ public final class Driver {
         store.pointee.addressLength = socklen_t(length)
     }
 
-    private func push(_ token: OpToken) -> Bool {
-        let s = slot(token.index)
+    @inline(__always)
+    private func push(_ token: OpToken, _ s: UnsafeMutablePointer<Slot>) -> Bool {
         let region: UnsafeMutableRawBufferPointer?
         switch s.pointee.request {
         case _ where s.pointee.request.readsIntoBuffer: region = s.pointee.buffer?.spareRegion
@@ -218,6 +228,7 @@ public final class Driver {
 
     /// Takes a completed operation's result and buffer back and frees its slot.
     /// Precondition: ``poll(_:waker:)`` or ``cancel(_:waker:)`` answered `true`.
+    @inline(__always)
     public func take(_ token: OpToken) -> Completion {
         guard let s = lookup(token), s.pointee.state == .completed, s.pointee.cancel != .submitted else {
             preconditionFailure("Driver.take(\(token)) before its completion arrived")
@@ -265,8 +276,8 @@ public final class Driver {
     /// The result of the cancel request sent for this operation, when its completion has arrived:
     /// 0 (found and cancelled), -ENOENT (already done), -EALREADY (running; it will complete soon).
     public func cancelResult(_ token: OpToken) -> Int32? {
-        guard let s = lookup(token), case .done(let result) = s.pointee.cancel else { return nil }
-        return result
+        guard let s = lookup(token), s.pointee.cancel == .done else { return nil }
+        return s.pointee.cancelResult
     }
 
     /// The operation's owner was dropped synchronously. A completed or never-submitted operation is
@@ -300,7 +311,7 @@ public final class Driver {
 
     private func requestCancel(_ token: OpToken) {
         let s = slot(token.index)
-        if backlog.isEmpty, backend.prepareCancel(target: token.userData, userData: token.cancelUserData) {
+        if backlog.isEmpty, prepareCancelInBackend(target: token.userData, userData: token.cancelUserData) {
             s.pointee.cancel = .submitted
             cancelsInFlight += 1
         } else {
@@ -318,14 +329,14 @@ public final class Driver {
         // Nothing submitted, queued or outstanding: no completion can arrive, so a turn that must not
         // wait has nothing to do. Skipping the ring check keeps task-to-task hand-offs cheap.
         if waitNanos == 0 && isQuiescent { return 0 }
-        retryBacklog()
+        if !backlog.isEmpty { retryBacklog() }
         if !backlog.isEmpty {
             // Handing the queued entries to the kernel makes room: move the backlog on before waiting.
-            try backend.submit(waitNanos: 0)
+            try submitToBackend(waitNanos: 0)
             retryBacklog()
         }
         let mustNotBlock = operationsInFlight == 0 && cancelsInFlight == 0
-        try backend.submit(waitNanos: mustNotBlock && waitNanos == nil ? 0 : waitNanos)
+        try submitToBackend(waitNanos: mustNotBlock && waitNanos == nil ? 0 : waitNanos)
         var arrived = 0
         while true {
             let n: Int
@@ -338,9 +349,26 @@ public final class Driver {
             // Completions free submission room: move the backlog on before waiting again.
             if n == 0 || backlog.isEmpty { break }
             retryBacklog()
-            try backend.submit(waitNanos: 0)
+            try submitToBackend(waitNanos: 0)
         }
         return arrived
+    }
+
+    // The backend calls of a turn, direct when the backend is the ring (see `uring`).
+    @inline(__always)
+    private func submitToBackend(waitNanos: Int64?) throws(IOError) {
+        guard let uring else { return try backend.submit(waitNanos: waitNanos) }
+        // `_withUnsafeGuaranteedRef` rethrows untyped errors: carry the typed one out in a Result.
+        let outcome = uring._withUnsafeGuaranteedRef { ring in
+            Result<Void, IOError> { () throws(IOError) in try ring.submit(waitNanos: waitNanos) }
+        }
+        try outcome.get()
+    }
+
+    @inline(__always)
+    private func prepareCancelInBackend(target: UInt64, userData: UInt64) -> Bool {
+        if let uring { return uring._withUnsafeGuaranteedRef { $0.prepareCancel(target: target, userData: userData) } }
+        return backend.prepareCancel(target: target, userData: userData)
     }
 
     private func retryBacklog() {
@@ -349,7 +377,7 @@ public final class Driver {
             guard let s = lookup(token) else { continue }  // released meanwhile
             if isCancel {
                 guard s.pointee.cancel == .queued, s.pointee.state == .inFlight else { continue }
-                if backend.prepareCancel(target: token.userData, userData: userData) {
+                if prepareCancelInBackend(target: token.userData, userData: userData) {
                     s.pointee.cancel = .submitted
                     cancelsInFlight += 1
                 } else {
@@ -358,7 +386,7 @@ public final class Driver {
                 }
             } else {
                 guard s.pointee.state == .backlog else { continue }  // cancelled while waiting
-                if push(token) {
+                if push(token, s) {
                     s.pointee.state = .inFlight
                     operationsInFlight += 1
                 } else {
@@ -369,12 +397,14 @@ public final class Driver {
         }
     }
 
+    @inline(__always)
     private func dispatch(_ userData: UInt64, _ result: Int32, _ flags: UInt32) {
         let (token, isCancel) = OpToken.decode(userData)
         if isCancel {
             cancelsInFlight -= 1
             guard let s = lookup(token), s.pointee.cancel == .submitted else { staleCompletions += 1; return }
-            s.pointee.cancel = .done(result)
+            s.pointee.cancel = .done
+            s.pointee.cancelResult = result
             if s.pointee.state == .completed { settle(token, s) }  // the operation's own completion came first
             return
         }
@@ -392,6 +422,7 @@ public final class Driver {
 
     /// Both completions are in (or no cancel was sent): hand the result to its owner, or, for an
     /// orphan, release it now — the buffer is freed only here, after the kernel is done with it.
+    @inline(__always)
     private func settle(_ token: OpToken, _ s: UnsafeMutablePointer<Slot>) {
         if s.pointee.orphaned {
             orphanCount -= 1
@@ -412,12 +443,14 @@ struct Slot: ~Copyable {
     static let none = UInt32.max
 
     enum State: UInt8 { case free, backlog, inFlight, completed }
-    enum CancelState: Equatable { case none, queued, submitted, done(Int32) }
+    // A plain byte (the cancel's result has its own field): compared on every completion.
+    enum CancelState: UInt8 { case none, queued, submitted, done }
 
     var generation: UInt32 = 0
     var state: State = .free
     var orphaned = false
     var cancel: CancelState = .none
+    var cancelResult: Int32 = 0
     var request: OpRequest = .nop
     var result: Int32 = 0
     var flags: UInt32 = 0
