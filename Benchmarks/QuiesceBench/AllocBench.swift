@@ -90,7 +90,8 @@ enum AllocBench {
         return Double(loop.counted) / Double(config.allocOps)
     }
 
-    /// Allocations per spawned-and-joined empty task (informational: the task object itself).
+    /// Allocations per spawned-and-joined empty task, after a warm-up round: finished tasks are
+    /// pooled by the executor, so steady-state spawns reuse them.
     static func perSpawn(_ config: Config) -> Double {
         let executor = makeExecutor(entries: config.entries)
         let rounds = Swift.max(1, config.allocOps / config.spawnBatch)

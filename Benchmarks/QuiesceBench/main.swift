@@ -52,13 +52,18 @@ var allocNop = Figure(id: "allocs_nop", title: "Heap allocations per NOP (steady
                       referenceName: nil, minRatio: nil, targetText: "0", maxValue: 0)
 var allocRead = Figure(id: "allocs_pipe_read", title: "Heap allocations per 64 B pipe read (steady state)", unit: "allocs/op", higherIsBetter: false,
                        referenceName: nil, minRatio: nil, targetText: "0", maxValue: 0)
-var allocSpawn = Figure(id: "allocs_spawn", title: "Heap allocations per spawned task", unit: "allocs/task", higherIsBetter: false,
-                        referenceName: nil, minRatio: nil, targetText: "— (informational)")
+var allocSpawn = Figure(id: "allocs_spawn", title: "Heap allocations per spawned task (steady state)", unit: "allocs/task", higherIsBetter: false,
+                        referenceName: nil, minRatio: nil, targetText: "0", maxValue: 0)
 
 /// Runs the Quiesce side and the reference back to back, alternating which goes first.
 func pair(_ rep: Int, _ quiesce: () -> Void, _ reference: () -> Void) {
-    if rep % 2 == 0 { quiesce(); reference() } else { reference(); quiesce() }
+    if rep % 2 == 0 { quiesce(); reference(); settle() } else { reference(); settle(); quiesce() }
 }
+
+/// Lets the machine go quiet after a reference run. Swift concurrency's worker threads keep spinning
+/// for a while after a task group ends; on a 2-core machine, whatever ran next (Quiesce) measured
+/// 2–3× slower. Each side is measured on a quiet machine.
+func settle() { usleep(300_000) }
 
 func log(_ text: String) {
     let line = text + "\n"
@@ -87,6 +92,7 @@ if let pairName {
     var ours: [Double] = [], theirs: [Double] = [], ratios: [Double] = []
     for _ in 0..<config.repetitions {
         let q = measure.0(), r = measure.1()
+        settle()
         ours.append(q); theirs.append(r); ratios.append(measure.2 ? q / r : r / q)
     }
     print("\(pairName): quiesce \(Format.human(Stats.median(ours))), reference \(Format.human(Stats.median(theirs))), ratio \(Format.ratio(Stats.median(ratios))) (median of \(config.repetitions))")
