@@ -149,8 +149,7 @@ public final class Driver {
     // MARK: Operation lifecycle
 
     /// Starts an operation: takes `buffer` into a slot and queues the submission (or parks it in the
-    /// backlog when the queue is full). A connect's buffer holds its target address (a `sockaddr`):
-    /// it is copied into the slot's storage, where the kernel reads it.
+    /// backlog when the queue is full).
     public func submit(_ request: OpRequest, buffer: consuming IOBuffer?, waker: Waker) -> OpToken {
         let index = allocateSlot()
         let s = slot(index)
@@ -159,7 +158,6 @@ public final class Driver {
         s.pointee.waker = waker
         s.pointee.result = 0
         s.pointee.flags = 0
-        if case .connect = request { storeConnectAddress(index) }
         let token = OpToken(index: index, generation: s.pointee.generation)
         if backlog.isEmpty, push(token, s) {
             s.pointee.state = .inFlight
@@ -177,31 +175,20 @@ public final class Driver {
         backlog.pushBack(token.userData)
     }
 
-    private func storeConnectAddress(_ index: UInt32) {
-        let store = storage(index)
-        let bytes = slot(index).pointee.buffer?.validRegion(from: 0) ?? UnsafeMutableRawBufferPointer(start: nil, count: 0)
-        let length = Swift.min(bytes.count, MemoryLayout<sockaddr_storage>.size)
-        withUnsafeMutableBytes(of: &store.pointee.address) { address in
-            address.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[0..<length]))
-        }
-        store.pointee.addressLength = socklen_t(length)
-    }
-
     @inline(__always)
     private func push(_ token: OpToken, _ s: UnsafeMutablePointer<Slot>) -> Bool {
         let region: UnsafeMutableRawBufferPointer?
         switch s.pointee.request {
         case _ where s.pointee.request.readsIntoBuffer: region = s.pointee.buffer?.spareRegion
         case .write(_, _, let from), .send(_, _, let from): region = s.pointee.buffer?.validRegion(from: from)
-        case .openat: region = s.pointee.buffer?.validRegion(from: 0)
+        case .openat, .connect: region = s.pointee.buffer?.validRegion(from: 0)  // a path, an address
         default: region = nil
         }
+        let request = s.pointee.request, store = storage(token.index)
         if let uring {
-            let request = s.pointee.request, store = storage(token.index)
             return uring._withUnsafeGuaranteedRef { $0.prepare(request, userData: token.userData, region: region, storage: store) }
         }
-        return backend.prepare(s.pointee.request, userData: token.userData, region: region,
-                               storage: storage(token.index))
+        return backend.prepare(request, userData: token.userData, region: region, storage: store)
     }
 
     /// `true` once the operation's completion has arrived (then call ``take(_:)``); otherwise
@@ -240,8 +227,7 @@ public final class Driver {
         // others never carry (or destroy) an address.
         if case .accept = s.pointee.request, result >= 0 {
             let store = storage(token.index)
-            let length = Int(Swift.min(store.pointee.addressLength, socklen_t(MemoryLayout<sockaddr_storage>.size)))
-            buffer = withUnsafeBytes(of: &store.pointee.address) { IOBuffer(bytes: $0.prefix(length)) }
+            buffer = SocketAddress(storage: store.pointee.address, length: store.pointee.addressLength).bytes
         }
         let completion = Completion(result: result, flags: s.pointee.flags, buffer: buffer)
         releaseSlot(token.index)
@@ -339,12 +325,7 @@ public final class Driver {
         try submitToBackend(waitNanos: mustNotBlock && waitNanos == nil ? 0 : waitNanos)
         var arrived = 0
         while true {
-            let n: Int
-            if let uring {
-                n = uring._withUnsafeGuaranteedRef { $0.reap { userData, result, flags in self.dispatch(userData, result, flags) } }
-            } else {
-                n = backend.reap { userData, result, flags in self.dispatch(userData, result, flags) }
-            }
+            let n = reapFromBackend()
             arrived += n
             // Completions free submission room: move the backlog on before waiting again.
             if n == 0 || backlog.isEmpty { break }
@@ -363,6 +344,12 @@ public final class Driver {
             Result<Void, IOError> { () throws(IOError) in try ring.submit(waitNanos: waitNanos) }
         }
         try outcome.get()
+    }
+
+    @inline(__always)
+    private func reapFromBackend() -> Int {
+        if let uring { return uring._withUnsafeGuaranteedRef { $0.reap { self.dispatch($0, $1, $2) } } }
+        return backend.reap { self.dispatch($0, $1, $2) }
     }
 
     @inline(__always)

@@ -18,9 +18,9 @@ public enum OpRequest: Sendable, Equatable {
     case recv(fd: Int32, flags: Int32)
     /// Sends the buffer's valid bytes from index `from`.
     case send(fd: Int32, flags: Int32, from: Int)
-    /// Accepts a connection; the peer address lands in the slot's storage.
+    /// Accepts a connection; the peer address lands in the slot's storage and comes back in the buffer.
     case accept(fd: Int32, flags: Int32)
-    /// Connects to the address held in the slot's storage.
+    /// Connects to the address held in the buffer (its `sockaddr` bytes).
     case connect(fd: Int32)
     /// Opens the NUL-terminated path held in the buffer, relative to `directory`.
     case openat(directory: Int32, flags: Int32, mode: UInt32)
@@ -97,7 +97,7 @@ public enum OpRequest: Sendable, Equatable {
 public struct OpStorage {
     /// The duration of a timeout request.
     public var timespec = __kernel_timespec(tv_sec: 0, tv_nsec: 0)
-    /// A socket address: the target of `connect`, or the peer filled in by `accept`.
+    /// A socket address: the peer filled in by `accept`.
     public var address = sockaddr_storage()
     /// The length of ``address``.
     public var addressLength = socklen_t(0)

@@ -81,10 +81,10 @@ public final class Executor {
         while let task = runQueue.pop() { releaseQueueReference(task) }
         pool.removeAll()
         // Never tear the ring down under the kernel: with operations still in flight, keep it forever.
-        if driver.isQuiescent { driver.backend.close() } else { Executor.abandon(driver) }
-        // Operations hold their driver unretained: one that outlives this executor with a slot
-        // (say, a completion it has not taken yet) still finds the driver, kept here.
-        if driver.isQuiescent && driver.liveSlots > 0 { Executor.abandon(driver) }
+        if driver.isQuiescent { driver.backend.close() }
+        // Operations hold their driver unretained: one that outlives this executor with a slot (in
+        // flight, or a completion it has not taken yet) still finds the driver, kept here.
+        if !driver.isQuiescent || driver.liveSlots > 0 { Executor.abandon(driver) }
     }
 
     /// Keeps a driver (its ring and the buffers of its orphans) alive forever: the kernel may still
@@ -262,11 +262,7 @@ public final class Executor {
         }
         if let maxWait { wait = min(wait ?? maxWait, maxWait) }
         if wait != 0 { statistics.parks += 1 }
-        // A turn that must not wait has nothing to do in a quiescent driver (no completion can
-        // arrive): skipping the call keeps task-to-task hand-offs cheap.
-        if wait != 0 || !driver.isQuiescent {
-            do { try driver.turn(waitNanos: wait) } catch { throw .driver(error) }
-        }
+        do { try driver.turn(waitNanos: wait) } catch { throw .driver(error) }
         if !timers.isEmpty {
             now = driver.now()
             _ = timers.fire(now: now)

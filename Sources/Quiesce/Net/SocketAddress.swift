@@ -73,19 +73,18 @@ public struct SocketAddress: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// An address from `sockaddr` bytes (at most `sockaddr_storage`'s size of them are used).
-    init(bytes buffer: borrowing IOBuffer) {
+    init(bytes raw: UnsafeRawBufferPointer) {
         var storage = sockaddr_storage()
-        let length = buffer.withUnsafeBytes { raw in
-            withUnsafeMutableBytes(of: &storage) { dst in
-                let n = Swift.min(raw.count, dst.count)
-                dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[0..<n]))
-                return n
-            }
+        let length = withUnsafeMutableBytes(of: &storage) { dst in
+            let n = Swift.min(raw.count, dst.count)
+            dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[0..<n]))
+            return n
         }
         self.init(storage: storage, length: socklen_t(length))
     }
 
-    /// The `sockaddr` bytes (`length` of them), as a connect carries them to the driver.
+    /// The `sockaddr` bytes (`length` of them): how a connect carries its target and an accept hands
+    /// back its peer.
     var bytes: IOBuffer {
         withUnsafeBytes(of: storage) { IOBuffer(bytes: $0.prefix(Int(length))) }
     }

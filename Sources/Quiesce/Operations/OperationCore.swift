@@ -26,12 +26,11 @@ public struct OperationCore: ~Copyable {
     public let request: OpRequest
     /// The buffer, until it moves into the driver's slot (a connect's buffer holds its target address).
     var buffer: IOBuffer?
-    // Not retained: a retain and a release on every poll were a large share of a NOP's cost. The
-    // driver outlives every slot: an executor released while any slot is live (in flight, queued or
-    // completed but not taken) abandons its driver instead of freeing it (see `Executor.deinit`), and
-    // the driver is read only while this operation holds a token.
-    // Held as `Unmanaged` and used through `_withUnsafeGuaranteedRef`: an `unowned(unsafe)`
-    // reference was still retained and released around every call.
+    // Not retained (a retain and a release per poll were a large share of a NOP's cost; even
+    // `unowned(unsafe)` was retained around each call, `_withUnsafeGuaranteedRef` is not). Safe
+    // because the driver outlives every slot: an executor released while any slot is live abandons
+    // its driver instead of freeing it (`Executor.deinit`), and the driver is read only while this
+    // operation holds a token.
     var driverRef: Unmanaged<Driver>?
 
     /// Runs `body` with the driver this operation submitted to (precondition: it did).
@@ -172,9 +171,9 @@ public struct OperationCore: ~Copyable {
         let wasMain: Bool
         if case .inFlight = state { wasMain = true } else { wasMain = false }
         guard case .ready(let completion) = cancel(&cx) else { return .pending }
-        if wasMain, let driverRef {
+        if wasMain {
             let request = request
-            driverRef._withUnsafeGuaranteedRef { $0.releaseResult(request, completion.result) }
+            withDriver { $0.releaseResult(request, completion.result) }
         }
         return .ready(())
     }

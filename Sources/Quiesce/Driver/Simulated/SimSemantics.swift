@@ -87,7 +87,7 @@ extension SimBackend {
         case .accept:
             return accept(op)
         case .connect(let fd):
-            return connect(fd, op.storage)
+            return connect(fd, op.region)
         case .openat(_, let flags, _):
             return open(op.region, flags: flags)
         case .close:
@@ -187,10 +187,11 @@ extension SimBackend {
         return fd
     }
 
-    private func connect(_ fd: Int32, _ storage: UnsafeMutablePointer<OpStorage>) -> Int32 {
+    private func connect(_ fd: Int32, _ region: UnsafeMutableRawBufferPointer?) -> Int32 {
         guard let descriptor = descriptors[fd], case .socket(let socket) = descriptor.object else { return -ENOTSOCK }
         if socket.isConnected { return -EISCONN }
-        let address = SocketAddress(storage: storage.pointee.address, length: storage.pointee.addressLength)
+        guard let region else { return -EFAULT }
+        let address = SocketAddress(bytes: UnsafeRawBufferPointer(region))
         guard let listener = listeners[address.port] else { return -ECONNREFUSED }
         let (client, server) = SimSocket.pair(capacity: streamCapacity)
         socket.inbound = client.inbound

@@ -115,11 +115,8 @@ public final class UringBackend: IOBackend {
                 }
             }
         case .connect(let fd):
-            withUnsafeMutablePointer(to: &storage.pointee.address) { address in
-                address.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
-                    cqu_prep_connect(sqe, fd, sa, storage.pointee.addressLength)
-                }
-            }
+            // The target address is the buffer's bytes (a `sockaddr`), held by the slot until completion.
+            cqu_prep_connect(sqe, fd, base?.assumingMemoryBound(to: sockaddr.self), socklen_t(length))
         case .openat(let directory, let flags, let mode):
             cqu_prep_openat(sqe, directory, base?.assumingMemoryBound(to: CChar.self), flags, mode)
         case .close(let fd):
