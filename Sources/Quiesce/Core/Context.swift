@@ -22,20 +22,28 @@ public struct Context {
     }
 
     /// The executor polling this future, or `nil` when a future is polled by hand.
-    public unowned(unsafe) let executor: Executor?
+    public var executor: Executor? { executorRef?.takeUnretainedValue() }
+    // Unmanaged: reading an `unowned(unsafe)` optional into a strong reference retained and released
+    // the executor on every submission. The executor outlives every poll it runs.
+    let executorRef: Unmanaged<Executor>?
+
+    /// The driver of the polling executor, unretained (the executor keeps it alive), for the
+    /// operations' hot path.
+    @inline(__always)
+    var driverRef: Unmanaged<Driver>? { executorRef?._withUnsafeGuaranteedRef { $0.driverRef } }
 
     /// A context for polling a future by hand, outside any executor (tests, custom loops).
     public init(waker: Waker = .noop) {
         self.wakeTarget = waker.target
         self.ownedWaker = waker
-        self.executor = nil
+        self.executorRef = nil
     }
 
     /// A context for polling on behalf of `executor` (custom combinators that run their own tasks).
     public init(waker: Waker, executor: Executor) {
         self.wakeTarget = waker.target
         self.ownedWaker = waker
-        self.executor = executor
+        self.executorRef = Unmanaged.passUnretained(executor)
     }
 
     /// The executor's context for one poll of `task`, which it keeps alive for that poll: no
@@ -43,7 +51,7 @@ public struct Context {
     init(borrowing task: WakeTarget, executor: Executor) {
         self.wakeTarget = task
         self.ownedWaker = nil
-        self.executor = executor
+        self.executorRef = Unmanaged.passUnretained(executor)
     }
 
     /// Wakes the task being polled (to be polled again soon), without copying its waker.

@@ -150,12 +150,12 @@ public final class Driver {
 
     /// Starts an operation: takes `buffer` into a slot and queues the submission (or parks it in the
     /// backlog when the queue is full).
-    public func submit(_ request: OpRequest, buffer: consuming IOBuffer?, waker: Waker) -> OpToken {
+    public func submit(_ request: OpRequest, buffer: consuming IOBuffer?, waker: consuming Waker) -> OpToken {
         let index = allocateSlot()
         let s = slot(index)
         s.pointee.request = request
         s.pointee.buffer = buffer
-        s.pointee.waker = waker
+        s.pointee.waker = consume waker
         s.pointee.result = 0
         s.pointee.flags = 0
         let token = OpToken(index: index, generation: s.pointee.generation)
@@ -208,9 +208,9 @@ public final class Driver {
     }
 
     /// Remembers `waker` to be woken when the operation's completion arrives.
-    func register(_ token: OpToken, waker: Waker) {
+    func register(_ token: OpToken, waker: consuming Waker) {
         guard let s = lookup(token) else { return }
-        if s.pointee.waker.map({ !$0.willWake(waker) }) ?? true { s.pointee.waker = waker }
+        if s.pointee.waker.map({ !$0.willWake(waker) }) ?? true { s.pointee.waker = consume waker }
     }
 
     /// Takes a completed operation's result and buffer back and frees its slot.
@@ -253,7 +253,7 @@ public final class Driver {
             s.pointee.result = -ECANCELED
             return true
         case .inFlight:
-            s.pointee.waker = waker
+            s.pointee.waker = consume waker
             if s.pointee.cancel == .none { requestCancel(token) }
             return false
         }

@@ -88,12 +88,11 @@ public struct OperationCore: ~Copyable {
             case .idle:
                 // The driver of the executor polling now: after a retry, the one that ran the first
                 // attempt may belong to an executor that is gone.
-                guard let executor = cx.executor else {
+                guard let driver = cx.driverRef else {
                     state = .done
                     cx.report(Diagnostic(.misuse, "\(request.name) polled outside an executor: it needs a driver"))
                     return .ready(Completion(result: -ENXIO, flags: 0, buffer: buffer.take()))
                 }
-                let driver = executor.driverRef
                 driverRef = driver
                 if request.readsIntoBuffer && (buffer?.spareCapacity ?? 0) == 0 {
                     // The kernel would read 0 bytes and that would look like end of file: refuse instead.
@@ -106,8 +105,7 @@ public struct OperationCore: ~Copyable {
                 return .pending
             case .inFlight(let token):
                 guard withDriver({ $0.isSettled(token) }) else {
-                    let waker = cx.waker
-                    withDriver { $0.register(token, waker: waker) }
+                    withDriver { $0.register(token, waker: cx.waker) }
                     return .pending
                 }
                 var completion = take(token)
