@@ -172,6 +172,20 @@ func driveCancel<K: OperationKind>(_ op: inout IOOperation<K>, on executor: Exec
 final class OpBox<K: OperationKind> {
     var op: IOOperation<K>?
     init(_ op: consuming IOOperation<K>) { self.op = consume op }
+    /// `true` once the operation was taken out (or released).
+    var isEmpty: Bool {
+        switch op {
+        case .none: return true
+        case .some: return false
+        }
+    }
+    /// `true` while the boxed operation is in flight.
+    var isInFlight: Bool {
+        switch op {
+        case .none: return false
+        case .some(let op): return op.isInFlight
+        }
+    }
 }
 
 /// What the recording futures below saw, shared between tasks and the test.

@@ -18,8 +18,13 @@ public struct Context {
         set {
             ownedWaker = newValue
             wakeTarget = newValue.target
+            lentTask = nil
         }
     }
+
+    /// The task the executor lent for this poll (`wakeTarget`), while ``waker`` is still its waker:
+    /// driver slots refer to it without a reference (see ``SlotWaker``).
+    var lentTask: Unmanaged<TaskBase>?
 
     /// The executor polling this future, or `nil` when a future is polled by hand.
     public var executor: Executor? { executorRef?.takeUnretainedValue() }
@@ -36,6 +41,7 @@ public struct Context {
     public init(waker: Waker = .noop) {
         self.wakeTarget = waker.target
         self.ownedWaker = waker
+        self.lentTask = nil
         self.executorRef = nil
     }
 
@@ -43,14 +49,16 @@ public struct Context {
     public init(waker: Waker, executor: Executor) {
         self.wakeTarget = waker.target
         self.ownedWaker = waker
+        self.lentTask = nil
         self.executorRef = Unmanaged.passUnretained(executor)
     }
 
     /// The executor's context for one poll of `task`, which it keeps alive for that poll: no
     /// reference is taken.
-    init(borrowing task: WakeTarget, executor: Executor) {
+    init(borrowing task: TaskBase, executor: Executor) {
         self.wakeTarget = task
         self.ownedWaker = nil
+        self.lentTask = Unmanaged.passUnretained(task)
         self.executorRef = Unmanaged.passUnretained(executor)
     }
 

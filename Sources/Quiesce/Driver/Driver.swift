@@ -130,7 +130,7 @@ public final class Driver {
         s.pointee.generation = (s.pointee.generation &+ 1) & 0x7FFF_FFFF
         s.pointee.state = .free
         s.pointee.buffer = nil
-        s.pointee.waker = nil
+        clearWaker(s)
         s.pointee.orphaned = false
         s.pointee.cancel = .none
         s.pointee.nextFree = freeHead
@@ -151,11 +151,18 @@ public final class Driver {
     /// Starts an operation: takes `buffer` into a slot and queues the submission (or parks it in the
     /// backlog when the queue is full).
     public func submit(_ request: OpRequest, buffer: consuming IOBuffer?, waker: consuming Waker) -> OpToken {
+        submit(request, buffer: buffer, waker: .owned(waker))
+    }
+
+    /// ``submit(_:buffer:waker:)`` with the slot's kind of waker (the lent task, from an operation's poll).
+    @inline(__always)
+    func submit(_ request: OpRequest, buffer: consuming IOBuffer?, waker: consuming SlotWaker) -> OpToken {
         let index = allocateSlot()
         let s = slot(index)
         s.pointee.request = request
         s.pointee.buffer = buffer
-        s.pointee.waker = consume waker
+        waker.hold()
+        s.pointee.waker = consume waker  // a free slot's waker is `.none`: nothing to let go
         s.pointee.result = 0
         s.pointee.flags = 0
         let token = OpToken(index: index, generation: s.pointee.generation)
@@ -194,6 +201,11 @@ public final class Driver {
     /// `true` once the operation's completion has arrived (then call ``take(_:)``); otherwise
     /// remembers `waker` to be woken when it arrives.
     public func poll(_ token: OpToken, waker: Waker) -> Bool {
+        poll(token, waker: .owned(waker))
+    }
+
+    /// ``poll(_:waker:)`` with the slot's kind of waker.
+    func poll(_ token: OpToken, waker: consuming SlotWaker) -> Bool {
         if isSettled(token) { return true }
         register(token, waker: waker)
         return false
@@ -208,9 +220,27 @@ public final class Driver {
     }
 
     /// Remembers `waker` to be woken when the operation's completion arrives.
-    func register(_ token: OpToken, waker: consuming Waker) {
+    func register(_ token: OpToken, waker: consuming SlotWaker) {
         guard let s = lookup(token) else { return }
-        if s.pointee.waker.map({ !$0.willWake(waker) }) ?? true { s.pointee.waker = consume waker }
+        replaceWaker(s, with: waker)
+    }
+
+    /// Stores `waker` in the slot (unless it wakes the same target already there), letting the old one go.
+    @inline(__always)
+    private func replaceWaker(_ s: UnsafeMutablePointer<Slot>, with waker: consuming SlotWaker) {
+        if s.pointee.waker.willWake(waker) { return }
+        waker.hold()
+        let old = s.pointee.waker
+        s.pointee.waker = consume waker
+        old.letGo()
+    }
+
+    @inline(__always)
+    private func clearWaker(_ s: UnsafeMutablePointer<Slot>) {
+        if case .none = s.pointee.waker { return }  // the usual case: settle took it
+        let old = s.pointee.waker
+        s.pointee.waker = .none
+        old.letGo()
     }
 
     /// Takes a completed operation's result and buffer back and frees its slot.
@@ -240,20 +270,25 @@ public final class Driver {
     /// An operation still waiting for room in the submission queue never reached the kernel: it
     /// completes at once with -ECANCELED.
     public func cancel(_ token: OpToken, waker: Waker) -> Bool {
+        cancel(token, waker: .owned(waker))
+    }
+
+    /// ``cancel(_:waker:)`` with the slot's kind of waker.
+    func cancel(_ token: OpToken, waker: consuming SlotWaker) -> Bool {
         guard let s = lookup(token) else { return true }
         switch s.pointee.state {
         case .free:
             return true
         case .completed:
             // Settled only when the cancel request we sent, if any, has completed too.
-            if s.pointee.cancel == .submitted { s.pointee.waker = waker; return false }
+            if s.pointee.cancel == .submitted { replaceWaker(s, with: waker); return false }
             return true
         case .backlog:
             s.pointee.state = .completed
             s.pointee.result = -ECANCELED
             return true
         case .inFlight:
-            s.pointee.waker = consume waker
+            replaceWaker(s, with: waker)
             if s.pointee.cancel == .none { requestCancel(token) }
             return false
         }
@@ -275,14 +310,14 @@ public final class Driver {
         case .completed where s.pointee.cancel == .submitted:
             // Our cancel request is still in flight: release when it completes.
             s.pointee.orphaned = true
-            s.pointee.waker = nil
+            clearWaker(s)
             orphanCount += 1
         case .completed, .backlog, .free:
             if s.pointee.state == .completed { releaseResult(s.pointee.request, s.pointee.result) }
             releaseSlot(token.index)
         case .inFlight:
             s.pointee.orphaned = true
-            s.pointee.waker = nil
+            clearWaker(s)
             orphanCount += 1
             if s.pointee.cancel == .none { requestCancel(token) }
         }
@@ -415,9 +450,11 @@ public final class Driver {
             orphanCount -= 1
             releaseResult(s.pointee.request, s.pointee.result)
             releaseSlot(token.index)
-        } else if let waker = s.pointee.waker.take() {
-            // Moved out, not copied: the owner polls a settled slot without registering again.
-            waker.wake()
+        } else {
+            // Moved out: the owner polls a settled slot without registering again.
+            let waker = s.pointee.waker
+            s.pointee.waker = .none
+            waker.wakeAndLetGo()
         }
     }
 
@@ -442,7 +479,7 @@ struct Slot: ~Copyable {
     var result: Int32 = 0
     var flags: UInt32 = 0
     var buffer: IOBuffer? = nil
-    var waker: Waker? = nil
+    var waker: SlotWaker = .none
     var nextFree: UInt32
 
     init(nextFree: UInt32) { self.nextFree = nextFree }

@@ -100,12 +100,12 @@ public struct OperationCore: ~Copyable {
                     return .ready(Completion(result: -ENOBUFS, flags: 0, buffer: buffer.take()))
                 }
                 var buffer = self.buffer.take()
-                let token = driver._withUnsafeGuaranteedRef { $0.submit(request, buffer: buffer.take(), waker: cx.waker) }
+                let token = driver._withUnsafeGuaranteedRef { $0.submit(request, buffer: buffer.take(), waker: cx.slotWaker) }
                 state = .inFlight(token)
                 return .pending
             case .inFlight(let token):
                 guard withDriver({ $0.isSettled(token) }) else {
-                    withDriver { $0.register(token, waker: cx.waker) }
+                    withDriver { $0.register(token, waker: cx.slotWaker) }
                     return .pending
                 }
                 var completion = take(token)
@@ -118,7 +118,7 @@ public struct OperationCore: ~Copyable {
                     } else {
                         let events = request.readinessForRetry!
                         let fd = request.descriptor!
-                        state = .awaitingReadiness(withDriver { $0.submit(.poll(fd: fd, events: events), buffer: nil, waker: cx.waker) })
+                        state = .awaitingReadiness(withDriver { $0.submit(.poll(fd: fd, events: events), buffer: nil, waker: cx.slotWaker) })
                         return .pending
                     }
                     continue
@@ -126,7 +126,7 @@ public struct OperationCore: ~Copyable {
                 state = .done
                 return .ready(completion)
             case .awaitingReadiness(let token):
-                guard withDriver({ $0.poll(token, waker: cx.waker) }) else { return .pending }
+                guard withDriver({ $0.poll(token, waker: cx.slotWaker) }) else { return .pending }
                 let readiness = take(token)
                 if readiness.result < 0 && readiness.result != -EINTR && readiness.result != -EAGAIN {
                     state = .done
@@ -148,7 +148,7 @@ public struct OperationCore: ~Copyable {
             state = .done
             return .ready(Completion(result: -ECANCELED, flags: 0, buffer: buffer.take()))
         case .inFlight(let token), .awaitingReadiness(let token):
-            guard withDriver({ $0.cancel(token, waker: cx.waker) }) else { return .pending }
+            guard withDriver({ $0.cancel(token, waker: cx.slotWaker) }) else { return .pending }
             cancelResult = withDriver { $0.cancelResult(token) }
             var completion = take(token)
             let wasReadinessPoll = state != .inFlight(token)
