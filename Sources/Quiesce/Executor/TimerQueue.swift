@@ -59,6 +59,9 @@ struct TimerQueue {
 
     /// The earliest live deadline.
     mutating func nextDeadline() -> UInt64? {
+        // No live timer: nothing to look for (stale nodes go at the next compaction or firing).
+        // Checked here, it spares an executor without timers a call on every turn that parks.
+        guard count > 0 else { return nil }
         dropStaleTop()
         return heap.first?.deadline
     }
