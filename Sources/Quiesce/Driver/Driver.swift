@@ -201,13 +201,8 @@ public final class Driver {
     /// `true` once the operation's completion has arrived (then call ``take(_:)``); otherwise
     /// remembers `waker` to be woken when it arrives.
     public func poll(_ token: OpToken, waker: Waker) -> Bool {
-        poll(token, waker: .owned(waker))
-    }
-
-    /// ``poll(_:waker:)`` with the slot's kind of waker.
-    func poll(_ token: OpToken, waker: consuming SlotWaker) -> Bool {
         if isSettled(token) { return true }
-        register(token, waker: waker)
+        register(token, waker: .owned(waker))
         return false
     }
 
@@ -235,13 +230,9 @@ public final class Driver {
         old.letGo()
     }
 
+    /// Lets the slot's waker go (usually there is none: settle took it).
     @inline(__always)
-    private func clearWaker(_ s: UnsafeMutablePointer<Slot>) {
-        if case .none = s.pointee.waker { return }  // the usual case: settle took it
-        let old = s.pointee.waker
-        s.pointee.waker = .none
-        old.letGo()
-    }
+    private func clearWaker(_ s: UnsafeMutablePointer<Slot>) { replaceWaker(s, with: .none) }
 
     /// Takes a completed operation's result and buffer back and frees its slot.
     /// Precondition: ``poll(_:waker:)`` or ``cancel(_:waker:)`` answered `true`.

@@ -21,6 +21,7 @@ enum SlotWaker {
     @inline(__always)
     func willWake(_ other: SlotWaker) -> Bool {
         switch (self, other) {
+        case (.none, .none): return true
         case (.task(let a), .task(let b)): return a.toOpaque() == b.toOpaque()
         case (.owned(let a), .owned(let b)): return a.willWake(b)
         default: return false

@@ -100,7 +100,7 @@ public struct OperationCore: ~Copyable {
                     return .ready(Completion(result: -ENOBUFS, flags: 0, buffer: buffer.take()))
                 }
                 var buffer = self.buffer.take()
-                let token = driver._withUnsafeGuaranteedRef { $0.submit(request, buffer: buffer.take(), waker: cx.slotWaker) }
+                let token = withDriver { $0.submit(request, buffer: buffer.take(), waker: cx.slotWaker) }
                 state = .inFlight(token)
                 return .pending
             case .inFlight(let token):
@@ -126,7 +126,10 @@ public struct OperationCore: ~Copyable {
                 state = .done
                 return .ready(completion)
             case .awaitingReadiness(let token):
-                guard withDriver({ $0.poll(token, waker: cx.slotWaker) }) else { return .pending }
+                guard withDriver({ $0.isSettled(token) }) else {
+                    withDriver { $0.register(token, waker: cx.slotWaker) }
+                    return .pending
+                }
                 let readiness = take(token)
                 if readiness.result < 0 && readiness.result != -EINTR && readiness.result != -EAGAIN {
                     state = .done
