@@ -110,6 +110,7 @@ if let only {
     case "pipe": _ = PipeLatencyBench.quiesce(config)
     case "rawpipe": _ = PipeLatencyBench.raw(config)
     case "rawnop1": _ = NopBench.raw(config, inFlight: 1, total: config.nopsAt1)
+    case "rawnop32": _ = NopBench.raw(config, inFlight: 32, total: config.nopsBatched)
     case "echo1": _ = EchoBench.quiesce(config, connections: 1, messages: config.echoMessages1)
     case "echo50": _ = EchoBench.quiesce(config, connections: 50, messages: config.echoMessagesPerConnection50)
     case "example1": _ = EchoBench.example(EchoBench.examplePath() ?? "QuiesceEcho", connections: 1, messages: config.echoMessages1)

@@ -35,7 +35,7 @@ public struct Context {
     /// The driver of the polling executor, unretained (the executor keeps it alive), for the
     /// operations' hot path.
     @inline(__always)
-    var driverRef: Unmanaged<Driver>? { executorRef?._withUnsafeGuaranteedRef { $0.driverRef } }
+    var driverCore: DriverCore? { executorRef?._withUnsafeGuaranteedRef { $0.driverCore } }
 
     /// A context for polling a future by hand, outside any executor (tests, custom loops).
     public init(waker: Waker = .noop) {

@@ -16,9 +16,9 @@ import Synchronization
 public final class Executor {
     /// The I/O driver: operations submit through it.
     public let driver: Driver
-    /// The same driver, unretained, for the operations' hot path: reading a strong reference
+    /// The driver's logic, for the operations' hot path: reading a strong reference to the driver
     /// retained and released it on every submission. This executor keeps the driver alive.
-    let driverRef: Unmanaged<Driver>
+    let driverCore: DriverCore
 
     @exclusivity(unchecked) var runQueue = RunQueue()  // see Driver: one thread, no overlapping access
     @exclusivity(unchecked) var live = TaskList()
@@ -62,7 +62,7 @@ public final class Executor {
     /// An executor over any backend (the simulated one in tests).
     public init(backend: any IOBackend) {
         driver = Driver(backend: backend)
-        driverRef = Unmanaged.passUnretained(driver)
+        driverCore = driver.core
     }
 
     deinit {

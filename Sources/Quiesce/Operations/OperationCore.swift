@@ -26,24 +26,16 @@ public struct OperationCore: ~Copyable {
     public let request: OpRequest
     /// The buffer, until it moves into the driver's slot (a connect's buffer holds its target address).
     var buffer: IOBuffer?
-    // Not retained (a retain and a release per poll were a large share of a NOP's cost; even
-    // `unowned(unsafe)` was retained around each call, `_withUnsafeGuaranteedRef` is not). Safe
-    // because the driver outlives every slot: an executor released while any slot is live abandons
-    // its driver instead of freeing it (`Executor.deinit`), and the driver is read only while this
-    // operation holds a token.
-    var driverRef: Unmanaged<Driver>?
+    // The driver's logic, a pointer to its state: no reference is held and every call is direct
+    // (a retain and a release, or a closure call, per poll were a large share of a NOP's cost).
+    // Safe because the driver outlives every slot: an executor released while any slot is live
+    // abandons its driver instead of freeing it (`Executor.deinit`), and the driver is used only
+    // while this operation holds a token.
+    var driverCore: DriverCore?
 
-    /// Runs `body` with the driver this operation submitted to (precondition: it did).
+    /// The driver this operation submitted to (precondition: it did).
     @inline(__always)
-    private func withDriver<R>(_ body: (Driver) -> R) -> R { driverRef.unsafelyUnwrapped._withUnsafeGuaranteedRef(body) }
-
-    /// Takes the completion of `token` from the driver.
-    @inline(__always)
-    private func take(_ token: OpToken) -> Completion {
-        var taken: Completion? = nil
-        withDriver { taken = $0.take(token) }
-        return taken.take()!
-    }
+    private var driver: DriverCore { driverCore.unsafelyUnwrapped }
 
     var state: State = .idle
     /// The result of the cancel request sent by a drop or ``cancel(_:)``, once known:
@@ -60,7 +52,7 @@ public struct OperationCore: ~Copyable {
 
     deinit {
         switch state {
-        case .inFlight(let token), .awaitingReadiness(let token): withDriver { $0.orphan(token) }
+        case .inFlight(let token), .awaitingReadiness(let token): driver.orphan(token)
         case .idle, .done: break
         }
     }
@@ -88,27 +80,27 @@ public struct OperationCore: ~Copyable {
             case .idle:
                 // The driver of the executor polling now: after a retry, the one that ran the first
                 // attempt may belong to an executor that is gone.
-                guard let driver = cx.driverRef else {
+                guard let driver = cx.driverCore else {
                     state = .done
                     cx.report(Diagnostic(.misuse, "\(request.name) polled outside an executor: it needs a driver"))
                     return .ready(Completion(result: -ENXIO, flags: 0, buffer: buffer.take()))
                 }
-                driverRef = driver
+                driverCore = driver
                 if request.readsIntoBuffer && (buffer?.spareCapacity ?? 0) == 0 {
                     // The kernel would read 0 bytes and that would look like end of file: refuse instead.
                     state = .done
                     return .ready(Completion(result: -ENOBUFS, flags: 0, buffer: buffer.take()))
                 }
                 var buffer = self.buffer.take()
-                let token = withDriver { $0.submit(request, buffer: buffer.take(), waker: cx.slotWaker) }
+                let token = driver.submit(request, buffer: buffer.take(), waker: cx.slotWaker)
                 state = .inFlight(token)
                 return .pending
             case .inFlight(let token):
-                guard withDriver({ $0.isSettled(token) }) else {
-                    withDriver { $0.register(token, waker: cx.slotWaker) }
+                guard driver.isSettled(token) else {
+                    driver.register(token, waker: cx.slotWaker)
                     return .pending
                 }
-                var completion = take(token)
+                var completion = driver.take(token)
                 let result = completion.result
                 if result == -EINTR || (result == -EAGAIN && request.readinessForRetry != nil) {
                     retries += 1
@@ -118,7 +110,7 @@ public struct OperationCore: ~Copyable {
                     } else {
                         let events = request.readinessForRetry!
                         let fd = request.descriptor!
-                        state = .awaitingReadiness(withDriver { $0.submit(.poll(fd: fd, events: events), buffer: nil, waker: cx.slotWaker) })
+                        state = .awaitingReadiness(driver.submit(.poll(fd: fd, events: events), buffer: nil, waker: cx.slotWaker))
                         return .pending
                     }
                     continue
@@ -126,11 +118,11 @@ public struct OperationCore: ~Copyable {
                 state = .done
                 return .ready(completion)
             case .awaitingReadiness(let token):
-                guard withDriver({ $0.isSettled(token) }) else {
-                    withDriver { $0.register(token, waker: cx.slotWaker) }
+                guard driver.isSettled(token) else {
+                    driver.register(token, waker: cx.slotWaker)
                     return .pending
                 }
-                let readiness = take(token)
+                let readiness = driver.take(token)
                 if readiness.result < 0 && readiness.result != -EINTR && readiness.result != -EAGAIN {
                     state = .done
                     return .ready(Completion(result: readiness.result, flags: 0, buffer: buffer.take()))
@@ -151,9 +143,9 @@ public struct OperationCore: ~Copyable {
             state = .done
             return .ready(Completion(result: -ECANCELED, flags: 0, buffer: buffer.take()))
         case .inFlight(let token), .awaitingReadiness(let token):
-            guard withDriver({ $0.cancel(token, waker: cx.slotWaker) }) else { return .pending }
-            cancelResult = withDriver { $0.cancelResult(token) }
-            var completion = take(token)
+            guard driver.cancel(token, waker: cx.slotWaker) else { return .pending }
+            cancelResult = driver.cancelResult(token)
+            var completion = driver.take(token)
             let wasReadinessPoll = state != .inFlight(token)
             state = .done
             if wasReadinessPoll {
@@ -174,7 +166,7 @@ public struct OperationCore: ~Copyable {
         guard case .ready(let completion) = cancel(&cx) else { return .pending }
         if wasMain {
             let request = request
-            withDriver { $0.releaseResult(request, completion.result) }
+            driver.releaseResult(request, completion.result)
         }
         return .ready(())
     }

@@ -1,0 +1,487 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The state of a ``Driver``, allocated once at a fixed address (see ``DriverCore``).
+struct DriverState: ~Copyable {
+    /// The kernel side: the real ring or the simulation.
+    let backend: any IOBackend
+    /// The same backend when it is the real ring: the per-operation calls go to it directly, so
+    /// they inline (through the existential, each was an indirect call). Unretained (``backend``
+    /// holds it) and used through `_withUnsafeGuaranteedRef`, which spares a retain and a release.
+    let uring: Unmanaged<UringBackend>?
+    // Chunk tables, grown by hand: an Array here cost a bounds check and a retain of its buffer on
+    // every slot access.
+    var slots = UnsafeMutablePointer<UnsafeMutablePointer<Slot>>.allocate(capacity: 1)
+    var storages = UnsafeMutablePointer<UnsafeMutablePointer<OpStorage>>.allocate(capacity: 1)
+    var chunkCount = 0
+    var chunkCapacity = 1
+    var freeHead: UInt32 = Slot.none
+    var slotCount: UInt32 = 0
+    var backlog = RingBuffer<UInt64>(capacity: 64)
+    var operationsInFlight = 0
+    var cancelsInFlight = 0
+    var orphanCount = 0
+    var liveSlots = 0
+    var staleCompletions = 0
+    var onOrphanedDescriptorClosed: ((Int32) -> Void)?
+
+    init(backend: any IOBackend) {
+        self.backend = backend
+        self.uring = (backend as? UringBackend).map { Unmanaged.passUnretained($0) }
+    }
+
+    deinit {
+        for i in 0..<chunkCount {
+            slots[i].deinitialize(count: Int(DriverCore.chunkSize))
+            slots[i].deallocate()
+            storages[i].deallocate()
+        }
+        slots.deallocate()
+        storages.deallocate()
+    }
+}
+
+/// The logic of a ``Driver``: the slot table, the in-flight accounting, the cancellation protocol,
+/// the orphan table and the submission backlog, over a ``DriverState`` it points to.
+///
+/// One word, copied freely: an operation keeps one and calls it directly, so its hot path is
+/// straight-line code with no class method calls, no reference counting and no closures. Every
+/// field is read and written through the pointer (never through an `inout self`), so code that
+/// runs inside a driver call (a waker, a task freed by a slot letting go) may call the driver again.
+struct DriverCore {
+    /// The state, owned by the ``Driver`` (which outlives every operation holding this core).
+    let state: UnsafeMutablePointer<DriverState>
+
+    /// The kernel side: the real ring or the simulation.
+    var backend: any IOBackend { state.pointee.backend }
+    @inline(__always) private var uring: Unmanaged<UringBackend>? { state.pointee.uring }
+    @inline(__always) private var slots: UnsafeMutablePointer<UnsafeMutablePointer<Slot>> {
+        get { state.pointee.slots }
+        nonmutating _modify { yield &state.pointee.slots }
+    }
+    @inline(__always) private var storages: UnsafeMutablePointer<UnsafeMutablePointer<OpStorage>> {
+        get { state.pointee.storages }
+        nonmutating _modify { yield &state.pointee.storages }
+    }
+    @inline(__always) private var chunkCount: Int {
+        get { state.pointee.chunkCount }
+        nonmutating _modify { yield &state.pointee.chunkCount }
+    }
+    @inline(__always) private var chunkCapacity: Int {
+        get { state.pointee.chunkCapacity }
+        nonmutating _modify { yield &state.pointee.chunkCapacity }
+    }
+    @inline(__always) private var freeHead: UInt32 {
+        get { state.pointee.freeHead }
+        nonmutating _modify { yield &state.pointee.freeHead }
+    }
+    @inline(__always) private var slotCount: UInt32 {
+        get { state.pointee.slotCount }
+        nonmutating _modify { yield &state.pointee.slotCount }
+    }
+    @inline(__always) private var backlog: RingBuffer<UInt64> {
+        get { state.pointee.backlog }
+        nonmutating _modify { yield &state.pointee.backlog }
+    }
+    /// Operations handed to the kernel whose completion has not arrived.
+    @inline(__always) var operationsInFlight: Int {
+        get { state.pointee.operationsInFlight }
+        nonmutating _modify { yield &state.pointee.operationsInFlight }
+    }
+    /// Cancel requests handed to the kernel whose completion has not arrived.
+    @inline(__always) var cancelsInFlight: Int {
+        get { state.pointee.cancelsInFlight }
+        nonmutating _modify { yield &state.pointee.cancelsInFlight }
+    }
+    /// Operations dropped synchronously while in flight, whose buffers wait for the completion.
+    @inline(__always) var orphanCount: Int {
+        get { state.pointee.orphanCount }
+        nonmutating _modify { yield &state.pointee.orphanCount }
+    }
+    /// Slots in use (submitted, waiting for room, or completed and not yet taken).
+    @inline(__always) var liveSlots: Int {
+        get { state.pointee.liveSlots }
+        nonmutating _modify { yield &state.pointee.liveSlots }
+    }
+    /// Completions whose tag named a slot that had moved on (a later generation).
+    @inline(__always) var staleCompletions: Int {
+        get { state.pointee.staleCompletions }
+        nonmutating _modify { yield &state.pointee.staleCompletions }
+    }
+    /// Called with a descriptor an orphaned accept/open created anyway, before it is closed.
+    var onOrphanedDescriptorClosed: ((Int32) -> Void)? {
+        get { state.pointee.onOrphanedDescriptorClosed }
+        nonmutating set { state.pointee.onOrphanedDescriptorClosed = newValue }
+    }
+    /// Submissions (operations or cancels) waiting for room in a full submission queue.
+    var backlogCount: Int { backlog.count }
+
+    static let chunkShift: UInt32 = 8
+    static let chunkSize: UInt32 = 1 << chunkShift
+
+    /// `true` when no operation, cancel or queued submission is outstanding.
+    var isQuiescent: Bool { operationsInFlight == 0 && cancelsInFlight == 0 && backlog.isEmpty }
+
+    // MARK: Slots
+
+    @inline(__always)
+    private func slot(_ index: UInt32) -> UnsafeMutablePointer<Slot> {
+        slots[Int(index >> DriverCore.chunkShift)] + Int(index & (DriverCore.chunkSize - 1))
+    }
+
+    @inline(__always)
+    private func storage(_ index: UInt32) -> UnsafeMutablePointer<OpStorage> {
+        storages[Int(index >> DriverCore.chunkShift)] + Int(index & (DriverCore.chunkSize - 1))
+    }
+
+    @inline(__always)
+    private func allocateSlot() -> UInt32 {
+        if freeHead == Slot.none { addChunk() }
+        let index = freeHead
+        freeHead = slot(index).pointee.nextFree
+        liveSlots += 1
+        return index
+    }
+
+    // Slots live in fixed chunks that never move, so addresses handed to the kernel stay valid.
+    @inline(never)
+    private func addChunk() {
+        let chunk = UnsafeMutablePointer<Slot>.allocate(capacity: Int(DriverCore.chunkSize))
+        let store = UnsafeMutablePointer<OpStorage>.allocate(capacity: Int(DriverCore.chunkSize))
+        store.initialize(repeating: OpStorage(), count: Int(DriverCore.chunkSize))
+        let first = slotCount
+        for i in 0..<DriverCore.chunkSize {
+            let next = i + 1 < DriverCore.chunkSize ? first + i + 1 : Slot.none
+            (chunk + Int(i)).initialize(to: Slot(nextFree: next))
+        }
+        if chunkCount == chunkCapacity {
+            let newCapacity = chunkCapacity * 2
+            let newSlots = UnsafeMutablePointer<UnsafeMutablePointer<Slot>>.allocate(capacity: newCapacity)
+            let newStorages = UnsafeMutablePointer<UnsafeMutablePointer<OpStorage>>.allocate(capacity: newCapacity)
+            newSlots.moveInitialize(from: slots, count: chunkCount)
+            newStorages.moveInitialize(from: storages, count: chunkCount)
+            slots.deallocate()
+            storages.deallocate()
+            slots = newSlots
+            storages = newStorages
+            chunkCapacity = newCapacity
+        }
+        (slots + chunkCount).initialize(to: chunk)
+        (storages + chunkCount).initialize(to: store)
+        chunkCount += 1
+        slotCount += DriverCore.chunkSize
+        freeHead = first
+    }
+
+    @inline(__always)
+    private func releaseSlot(_ index: UInt32) {
+        let s = slot(index)
+        s.pointee.generation = (s.pointee.generation &+ 1) & 0x7FFF_FFFF
+        s.pointee.state = .free
+        s.pointee.buffer = nil
+        clearWaker(s)
+        s.pointee.orphaned = false
+        s.pointee.cancel = .none
+        s.pointee.nextFree = freeHead
+        freeHead = index
+        liveSlots -= 1
+    }
+
+    @inline(__always)
+    private func lookup(_ token: OpToken) -> UnsafeMutablePointer<Slot>? {
+        guard token.index < slotCount else { return nil }  // a token from another driver
+        let s = slot(token.index)
+        guard s.pointee.generation == token.generation, s.pointee.state != .free else { return nil }
+        return s
+    }
+
+    // MARK: Operation lifecycle
+
+    /// Starts an operation: takes `buffer` into a slot and queues the submission (or parks it in the
+    /// backlog when the queue is full). `waker` is woken when the completion arrives.
+    @inline(__always)
+    func submit(_ request: OpRequest, buffer: consuming IOBuffer?, waker: consuming SlotWaker) -> OpToken {
+        let index = allocateSlot()
+        let s = slot(index)
+        s.pointee.request = request
+        s.pointee.buffer = buffer
+        waker.hold()
+        s.pointee.waker = consume waker  // a free slot's waker is `.none`: nothing to let go
+        s.pointee.result = 0
+        s.pointee.flags = 0
+        let token = OpToken(index: index, generation: s.pointee.generation)
+        if backlog.isEmpty, push(token, s) {
+            s.pointee.state = .inFlight
+            operationsInFlight += 1
+        } else {
+            park(token, s)
+        }
+        return token
+    }
+
+    /// No room in the submission queue (or others already wait): the submission waits in the backlog.
+    @inline(never)
+    private func park(_ token: OpToken, _ s: UnsafeMutablePointer<Slot>) {
+        s.pointee.state = .backlog
+        backlog.pushBack(token.userData)
+    }
+
+    @inline(__always)
+    private func push(_ token: OpToken, _ s: UnsafeMutablePointer<Slot>) -> Bool {
+        let region: UnsafeMutableRawBufferPointer?
+        switch s.pointee.request {
+        case _ where s.pointee.request.readsIntoBuffer: region = s.pointee.buffer?.spareRegion
+        case .write(_, _, let from), .send(_, _, let from): region = s.pointee.buffer?.validRegion(from: from)
+        case .openat, .connect: region = s.pointee.buffer?.validRegion(from: 0)  // a path, an address
+        default: region = nil
+        }
+        let request = s.pointee.request, store = storage(token.index)
+        if let uring {
+            return uring._withUnsafeGuaranteedRef { $0.prepare(request, userData: token.userData, region: region, storage: store) }
+        }
+        return backend.prepare(request, userData: token.userData, region: region, storage: store)
+    }
+
+    /// `true` once the operation's completion has arrived (and the cancel's, if one was sent).
+    /// Apart from ``poll(_:waker:)`` so that the common case, a poll after the wake-up, copies no waker.
+    @inline(__always)
+    func isSettled(_ token: OpToken) -> Bool {
+        guard let s = lookup(token) else { return true }
+        return s.pointee.state == .completed && s.pointee.cancel != .submitted
+    }
+
+    /// Remembers `waker` to be woken when the operation's completion arrives.
+    func register(_ token: OpToken, waker: consuming SlotWaker) {
+        guard let s = lookup(token) else { return }
+        replaceWaker(s, with: waker)
+    }
+
+    /// Stores `waker` in the slot (unless it wakes the same target already there), letting the old one go.
+    @inline(__always)
+    private func replaceWaker(_ s: UnsafeMutablePointer<Slot>, with waker: consuming SlotWaker) {
+        if s.pointee.waker.willWake(waker) { return }
+        waker.hold()
+        let old = s.pointee.waker
+        s.pointee.waker = consume waker
+        old.letGo()
+    }
+
+    /// Lets the slot's waker go (usually there is none: settle took it).
+    @inline(__always)
+    private func clearWaker(_ s: UnsafeMutablePointer<Slot>) { replaceWaker(s, with: .none) }
+
+    /// Takes a completed operation's result and buffer back and frees its slot.
+    /// Precondition: ``poll(_:waker:)`` or ``cancel(_:waker:)`` answered `true`.
+    @inline(__always)
+    func take(_ token: OpToken) -> Completion {
+        guard let s = lookup(token), s.pointee.state == .completed, s.pointee.cancel != .submitted else {
+            preconditionFailure("Driver.take(\(token)) before its completion arrived")
+        }
+        var buffer = s.pointee.buffer.take()
+        let result = s.pointee.result
+        if result > 0 && s.pointee.request.readsIntoBuffer { buffer?.commitAppended(Int(result)) }
+        // An accept hands the peer's address back in a buffer: completions stay small, and the
+        // others never carry (or destroy) an address.
+        if case .accept = s.pointee.request, result >= 0 {
+            let store = storage(token.index)
+            buffer = SocketAddress(storage: store.pointee.address, length: store.pointee.addressLength).bytes
+        }
+        let completion = Completion(result: result, flags: s.pointee.flags, buffer: buffer)
+        releaseSlot(token.index)
+        return completion
+    }
+
+    /// Asks for the operation to be cancelled and answers `true` once its own completion has arrived
+    /// (cancelled, or completed in the race); until then remembers `waker`. Call ``take(_:)`` after.
+    /// An operation still waiting for room in the submission queue completes at once with -ECANCELED.
+    func cancel(_ token: OpToken, waker: consuming SlotWaker) -> Bool {
+        guard let s = lookup(token) else { return true }
+        switch s.pointee.state {
+        case .free:
+            return true
+        case .completed:
+            // Settled only when the cancel request we sent, if any, has completed too.
+            if s.pointee.cancel == .submitted { replaceWaker(s, with: waker); return false }
+            return true
+        case .backlog:
+            s.pointee.state = .completed
+            s.pointee.result = -ECANCELED
+            return true
+        case .inFlight:
+            replaceWaker(s, with: waker)
+            if s.pointee.cancel == .none { requestCancel(token) }
+            return false
+        }
+    }
+
+    /// The result of the cancel request sent for this operation, when its completion has arrived:
+    /// 0 (found and cancelled), -ENOENT (already done), -EALREADY (running; it will complete soon).
+    func cancelResult(_ token: OpToken) -> Int32? {
+        guard let s = lookup(token), s.pointee.cancel == .done else { return nil }
+        return s.pointee.cancelResult
+    }
+
+    /// The operation's owner was dropped synchronously. A completed or never-submitted operation is
+    /// released now; one in flight moves to the orphan table, a cancel is sent, and its buffer is
+    /// freed (and a descriptor it created closed) only when the kernel's completion arrives.
+    func orphan(_ token: OpToken) {
+        guard let s = lookup(token) else { return }
+        switch s.pointee.state {
+        case .completed where s.pointee.cancel == .submitted:
+            // Our cancel request is still in flight: release when it completes.
+            s.pointee.orphaned = true
+            clearWaker(s)
+            orphanCount += 1
+        case .completed, .backlog, .free:
+            if s.pointee.state == .completed { releaseResult(s.pointee.request, s.pointee.result) }
+            releaseSlot(token.index)
+        case .inFlight:
+            s.pointee.orphaned = true
+            clearWaker(s)
+            orphanCount += 1
+            if s.pointee.cancel == .none { requestCancel(token) }
+        }
+    }
+
+    /// Closes a descriptor that a cancelled or orphaned accept/open created anyway, so it never leaks.
+    func releaseResult(_ request: OpRequest, _ result: Int32) {
+        guard request.createsDescriptor, result >= 0 else { return }
+        onOrphanedDescriptorClosed?(result)
+        backend.closeDescriptor(result)
+    }
+
+    private func requestCancel(_ token: OpToken) {
+        let s = slot(token.index)
+        if backlog.isEmpty, prepareCancelInBackend(target: token.userData, userData: token.cancelUserData) {
+            s.pointee.cancel = .submitted
+            cancelsInFlight += 1
+        } else {
+            s.pointee.cancel = .queued
+            backlog.pushBack(token.cancelUserData)
+        }
+    }
+
+    // MARK: Turning
+
+    /// Submits what is queued, waits up to `waitNanos` for a completion (`0`: don't wait; `nil`:
+    /// no limit), and dispatches every completion that arrived. Returns how many arrived.
+    @discardableResult
+    func turn(waitNanos: Int64?) throws(IOError) -> Int {
+        // Nothing submitted, queued or outstanding: no completion can arrive, so a turn that must not
+        // wait has nothing to do. Skipping the ring check keeps task-to-task hand-offs cheap.
+        if waitNanos == 0 && isQuiescent { return 0 }
+        if !backlog.isEmpty { retryBacklog() }
+        if !backlog.isEmpty {
+            // Handing the queued entries to the kernel makes room: move the backlog on before waiting.
+            try submitToBackend(waitNanos: 0)
+            retryBacklog()
+        }
+        let mustNotBlock = operationsInFlight == 0 && cancelsInFlight == 0
+        try submitToBackend(waitNanos: mustNotBlock && waitNanos == nil ? 0 : waitNanos)
+        var arrived = 0
+        while true {
+            let n = reapFromBackend()
+            arrived += n
+            // Completions free submission room: move the backlog on before waiting again.
+            if n == 0 || backlog.isEmpty { break }
+            retryBacklog()
+            try submitToBackend(waitNanos: 0)
+        }
+        return arrived
+    }
+
+    // The backend calls of a turn, direct when the backend is the ring (see `uring`).
+    @inline(__always)
+    private func submitToBackend(waitNanos: Int64?) throws(IOError) {
+        guard let uring else { return try backend.submit(waitNanos: waitNanos) }
+        // `_withUnsafeGuaranteedRef` rethrows untyped errors: carry the typed one out in a Result.
+        let outcome = uring._withUnsafeGuaranteedRef { ring in
+            Result<Void, IOError> { () throws(IOError) in try ring.submit(waitNanos: waitNanos) }
+        }
+        try outcome.get()
+    }
+
+    @inline(__always)
+    private func reapFromBackend() -> Int {
+        if let uring { return uring._withUnsafeGuaranteedRef { $0.reap { self.dispatch($0, $1, $2) } } }
+        let backend = self.backend  // a copy: the handler below mutates `self`
+        return backend.reap { self.dispatch($0, $1, $2) }
+    }
+
+    @inline(__always)
+    private func prepareCancelInBackend(target: UInt64, userData: UInt64) -> Bool {
+        if let uring { return uring._withUnsafeGuaranteedRef { $0.prepareCancel(target: target, userData: userData) } }
+        return backend.prepareCancel(target: target, userData: userData)
+    }
+
+    private func retryBacklog() {
+        while let userData = backlog.popFront() {
+            let (token, isCancel) = OpToken.decode(userData)
+            guard let s = lookup(token) else { continue }  // released meanwhile
+            if isCancel {
+                guard s.pointee.cancel == .queued, s.pointee.state == .inFlight else { continue }
+                if prepareCancelInBackend(target: token.userData, userData: userData) {
+                    s.pointee.cancel = .submitted
+                    cancelsInFlight += 1
+                } else {
+                    backlog.pushFront(userData)
+                    return
+                }
+            } else {
+                guard s.pointee.state == .backlog else { continue }  // cancelled while waiting
+                if push(token, s) {
+                    s.pointee.state = .inFlight
+                    operationsInFlight += 1
+                } else {
+                    backlog.pushFront(userData)
+                    return
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    private func dispatch(_ userData: UInt64, _ result: Int32, _ flags: UInt32) {
+        let (token, isCancel) = OpToken.decode(userData)
+        if isCancel {
+            cancelsInFlight -= 1
+            guard let s = lookup(token), s.pointee.cancel == .submitted else { staleCompletions += 1; return }
+            s.pointee.cancel = .done
+            s.pointee.cancelResult = result
+            if s.pointee.state == .completed { settle(token, s) }  // the operation's own completion came first
+            return
+        }
+        guard let s = lookup(token), s.pointee.state == .inFlight else {
+            staleCompletions += 1
+            return
+        }
+        operationsInFlight -= 1
+        s.pointee.result = result
+        s.pointee.flags = flags
+        s.pointee.state = .completed
+        if s.pointee.cancel == .queued { s.pointee.cancel = .none }  // never sent; the backlog skips it
+        if s.pointee.cancel != .submitted { settle(token, s) }
+    }
+
+    /// Both completions are in (or no cancel was sent): hand the result to its owner, or, for an
+    /// orphan, release it now — the buffer is freed only here, after the kernel is done with it.
+    @inline(__always)
+    private func settle(_ token: OpToken, _ s: UnsafeMutablePointer<Slot>) {
+        if s.pointee.orphaned {
+            orphanCount -= 1
+            releaseResult(s.pointee.request, s.pointee.result)
+            releaseSlot(token.index)
+        } else {
+            // Moved out: the owner polls a settled slot without registering again.
+            let waker = s.pointee.waker
+            s.pointee.waker = .none
+            waker.wakeAndLetGo()
+        }
+    }
+
+    /// The clock of the backend, in nanoseconds.
+    @inline(__always)
+    func now() -> UInt64 { backend.now() }
+}
+
