@@ -33,6 +33,10 @@ struct DriverState: ~Copyable {
 
     deinit {
         for i in 0..<chunkCount {
+            // A slot's waker owns nothing by itself: give up the references its holds stand for.
+            for j in 0..<Int(DriverCore.chunkSize) {
+                if case .owned(let target) = slots[i][j].waker { target.release() }
+            }
             slots[i].deinitialize(count: Int(DriverCore.chunkSize))
             slots[i].deallocate()
             storages[i].deallocate()
@@ -140,7 +144,7 @@ struct DriverCore {
         if freeHead == Slot.none { addChunk() }
         let index = freeHead
         freeHead = slot(index).pointee.nextFree
-        liveSlots += 1
+        liveSlots &+= 1
         return index
     }
 
@@ -185,7 +189,7 @@ struct DriverCore {
         s.pointee.cancel = .none
         s.pointee.nextFree = freeHead
         freeHead = index
-        liveSlots -= 1
+        liveSlots &-= 1
     }
 
     @inline(__always)
@@ -207,13 +211,13 @@ struct DriverCore {
         s.pointee.request = request
         s.pointee.buffer = buffer
         waker.hold()
-        s.pointee.waker = consume waker  // a free slot's waker is `.none`: nothing to let go
+        s.pointee.waker = waker  // a free slot's waker is `.none`: nothing to let go
         s.pointee.result = 0
         s.pointee.flags = 0
         let token = OpToken(index: index, generation: s.pointee.generation)
         if backlog.isEmpty, push(token, s) {
             s.pointee.state = .inFlight
-            operationsInFlight += 1
+            operationsInFlight &+= 1
         } else {
             park(token, s)
         }
@@ -231,10 +235,10 @@ struct DriverCore {
     private func push(_ token: OpToken, _ s: UnsafeMutablePointer<Slot>) -> Bool {
         let region: UnsafeMutableRawBufferPointer?
         switch s.pointee.request {
-        case _ where s.pointee.request.readsIntoBuffer: region = s.pointee.buffer?.spareRegion
+        case .read, .recv: region = s.pointee.buffer?.spareRegion
         case .write(_, _, let from), .send(_, _, let from): region = s.pointee.buffer?.validRegion(from: from)
         case .openat, .connect: region = s.pointee.buffer?.validRegion(from: 0)  // a path, an address
-        default: region = nil
+        case .nop, .accept, .close, .fsync, .timeout, .poll, .cancelFD: region = nil
         }
         let request = s.pointee.request, store = storage(token.index)
         if let uring {
@@ -432,7 +436,7 @@ struct DriverCore {
                 guard s.pointee.state == .backlog else { continue }  // cancelled while waiting
                 if push(token, s) {
                     s.pointee.state = .inFlight
-                    operationsInFlight += 1
+                    operationsInFlight &+= 1
                 } else {
                     backlog.pushFront(userData)
                     return
@@ -456,7 +460,7 @@ struct DriverCore {
             staleCompletions += 1
             return
         }
-        operationsInFlight -= 1
+        operationsInFlight &-= 1
         s.pointee.result = result
         s.pointee.flags = flags
         s.pointee.state = .completed

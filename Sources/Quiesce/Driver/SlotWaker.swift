@@ -9,13 +9,20 @@
 /// still hold the task, the task keeps itself alive until they let go
 /// (``TaskBase/keepAliveForSlots()``).
 ///
-/// Any other waker (a test's target, a combinator's own) is held as an ordinary, owning ``Waker``.
+/// Any other waker (a test's target, a combinator's own) is held by a reference, taken by
+/// ``hold()`` and given up by ``letGo()``. The value itself owns nothing, so copying or
+/// overwriting one costs nothing (an enum with a strong payload paid an outlined copy and destroy
+/// per submission).
 enum SlotWaker {
     case none
     /// The polling task, lent: counted in its `slotHolds`, not retained.
     case task(Unmanaged<TaskBase>)
-    /// An owning waker.
-    case owned(Waker)
+    /// Any other waker's target: retained by ``hold()``, released by ``letGo()``.
+    case owned(Unmanaged<WakeTarget>)
+
+    /// `waker`'s target, to be held by a slot (the caller keeps `waker` alive until ``hold()``).
+    @inline(__always)
+    init(_ waker: borrowing Waker) { self = .owned(Unmanaged.passUnretained(waker.target)) }
 
     /// `true` when storing `other` in place of `self` would change nothing.
     @inline(__always)
@@ -23,7 +30,7 @@ enum SlotWaker {
         switch (self, other) {
         case (.none, .none): return true
         case (.task(let a), .task(let b)): return a.toOpaque() == b.toOpaque()
-        case (.owned(let a), .owned(let b)): return a.willWake(b)
+        case (.owned(let a), .owned(let b)): return a.toOpaque() == b.toOpaque()
         default: return false
         }
     }
@@ -31,13 +38,21 @@ enum SlotWaker {
     /// Takes the hold this value stands for (the caller stores it in a slot).
     @inline(__always)
     func hold() {
-        if case .task(let task) = self { task._withUnsafeGuaranteedRef { $0.slotHolds += 1 } }
+        switch self {
+        case .none: break
+        case .task(let task): task._withUnsafeGuaranteedRef { $0.slotHolds &+= 1 }
+        case .owned(let target): _ = target.retain()
+        }
     }
 
-    /// Gives up the hold (an owned waker is released when the value goes).
+    /// Gives up the hold.
     @inline(__always)
     func letGo() {
-        if case .task(let task) = self { TaskBase.slotLetGo(task) }
+        switch self {
+        case .none: break
+        case .task(let task): TaskBase.slotLetGo(task)
+        case .owned(let target): target.release()
+        }
     }
 
     /// Wakes the target, then gives up the hold.
@@ -48,8 +63,9 @@ enum SlotWaker {
         case .task(let task):
             task._withUnsafeGuaranteedRef { $0.wake() }  // a finished task ignores it
             TaskBase.slotLetGo(task)
-        case .owned(let waker):
-            waker.wake()
+        case .owned(let target):
+            target._withUnsafeGuaranteedRef { $0.wake() }
+            target.release()
         }
     }
 }
@@ -60,6 +76,6 @@ extension Context {
     @inline(__always)
     var slotWaker: SlotWaker {
         if let lentTask { return .task(lentTask) }
-        return .owned(waker)
+        return SlotWaker(waker)  // the context keeps its target alive for the poll
     }
 }

@@ -148,7 +148,7 @@ final class TaskBase: WakeTarget {
     @inline(__always)
     static func slotLetGo(_ task: Unmanaged<TaskBase>) {
         let release = task._withUnsafeGuaranteedRef { t -> Bool in
-            t.slotHolds -= 1
+            t.slotHolds &-= 1
             guard t.slotHolds == 0, t.keptForSlots else { return false }
             t.keptForSlots = false
             return true
