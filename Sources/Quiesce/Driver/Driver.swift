@@ -53,14 +53,17 @@ public final class Driver {
     /// Starts an operation: takes `buffer` into a slot and queues the submission (or parks it in the
     /// backlog when the queue is full).
     public func submit(_ request: OpRequest, buffer: consuming IOBuffer?, waker: consuming Waker) -> OpToken {
-        core.submit(request, buffer: buffer, waker: SlotWaker(waker))
+        // The slot takes its own reference inside `submit`: `waker` must live until then.
+        let token = core.submit(request, buffer: buffer, waker: SlotWaker(waker))
+        withExtendedLifetime(waker) {}
+        return token
     }
 
     /// `true` once the operation's completion has arrived (then call ``take(_:)``); otherwise
     /// remembers `waker` to be woken when it arrives.
     public func poll(_ token: OpToken, waker: Waker) -> Bool {
         if core.isSettled(token) { return true }
-        core.register(token, waker: SlotWaker(waker))
+        withExtendedLifetime(waker) { core.register(token, waker: SlotWaker(waker)) }
         return false
     }
 
@@ -74,7 +77,7 @@ public final class Driver {
     /// An operation still waiting for room in the submission queue never reached the kernel: it
     /// completes at once with -ECANCELED.
     public func cancel(_ token: OpToken, waker: Waker) -> Bool {
-        core.cancel(token, waker: SlotWaker(waker))
+        withExtendedLifetime(waker) { core.cancel(token, waker: SlotWaker(waker)) }
     }
 
     /// The result of the cancel request sent for this operation, when its completion has arrived:
