@@ -8,7 +8,7 @@
 /// (`block`) the task owns, and the code that knows their types is reached through `ops`. So a
 /// finished task can be recycled for a future of any type (see ``TaskPool``): spawning allocates
 /// nothing once the executor has warmed up.
-// Stored properties are `@exclusivity(unchecked)`: see Driver (one thread, no overlapping access).
+// Stored properties are `@exclusivity(unchecked)`: see Executor (one thread, no overlapping access).
 @usableFromInline
 final class TaskBase: WakeTarget {
     @usableFromInline enum Phase: UInt8 { case running, dropping, finished }
