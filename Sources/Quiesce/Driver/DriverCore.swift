@@ -248,7 +248,7 @@ struct DriverCore {
     }
 
     /// `true` once the operation's completion has arrived (and the cancel's, if one was sent).
-    /// Apart from ``poll(_:waker:)`` so that the common case, a poll after the wake-up, copies no waker.
+    /// Apart from ``register(_:waker:)`` so that the common case, a poll after the wake-up, builds no waker.
     @inline(__always)
     func isSettled(_ token: OpToken) -> Bool {
         guard let s = lookup(token) else { return true }
@@ -276,7 +276,7 @@ struct DriverCore {
     private func clearWaker(_ s: UnsafeMutablePointer<Slot>) { replaceWaker(s, with: .none) }
 
     /// Takes a completed operation's result and buffer back and frees its slot.
-    /// Precondition: ``poll(_:waker:)`` or ``cancel(_:waker:)`` answered `true`.
+    /// Precondition: ``isSettled(_:)`` or ``cancel(_:waker:)`` answered `true`.
     @inline(__always)
     func take(_ token: OpToken) -> Completion {
         guard let s = lookup(token), s.pointee.state == .completed, s.pointee.cancel != .submitted else {
