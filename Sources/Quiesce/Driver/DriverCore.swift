@@ -53,6 +53,7 @@ struct DriverState: ~Copyable {
 /// straight-line code with no class method calls, no reference counting and no closures. Every
 /// field is read and written through the pointer (never through an `inout self`), so code that
 /// runs inside a driver call (a waker, a task freed by a slot letting go) may call the driver again.
+@usableFromInline
 struct DriverCore {
     /// The state, owned by the ``Driver`` (which outlives every operation holding this core).
     let state: UnsafeMutablePointer<DriverState>
@@ -280,19 +281,54 @@ struct DriverCore {
     @inline(__always)
     func take(_ token: OpToken) -> Completion {
         guard let s = lookup(token), s.pointee.state == .completed, s.pointee.cancel != .submitted else {
-            preconditionFailure("Driver.take(\(token)) before its completion arrived")
+            takenTooEarly(token)
         }
+        return takeSettled(token, s)
+    }
+
+    /// The completion of a settled operation, its slot freed; `nil` (and nothing changed) while it
+    /// is not settled. One slot lookup where ``isSettled(_:)`` and ``take(_:)`` make two: this is the
+    /// poll after every wake-up.
+    @inline(__always)
+    func takeIfSettled(_ token: OpToken) -> Completion? {
+        guard let s = lookup(token) else { takenTooEarly(token) }
+        guard s.pointee.state == .completed && s.pointee.cancel != .submitted else { return nil }
+        return takeSettled(token, s)
+    }
+
+    @inline(never)
+    private func takenTooEarly(_ token: OpToken) -> Never {
+        preconditionFailure("Driver.take(\(token)) before its completion arrived")
+    }
+
+    @inline(__always)
+    private func takeSettled(_ token: OpToken, _ s: UnsafeMutablePointer<Slot>) -> Completion {
         var buffer = s.pointee.buffer.take()
         let result = s.pointee.result
-        if result > 0 && s.pointee.request.readsIntoBuffer { buffer?.commitAppended(Int(result)) }
-        // An accept hands the peer's address back in a buffer: completions stay small, and the
-        // others never carry (or destroy) an address.
-        if case .accept = s.pointee.request, result >= 0 {
-            let store = storage(token.index)
-            buffer = SocketAddress(storage: store.pointee.address, length: store.pointee.addressLength).bytes
+        if result >= 0 {
+            switch s.pointee.request {
+            case .read, .recv: if result > 0 { buffer?.commitAppended(Int(result)) }
+            case .accept:
+                // An accept hands the peer's address back in a buffer: completions stay small, and
+                // the others never carry (or destroy) an address.
+                let store = storage(token.index)
+                buffer = SocketAddress(storage: store.pointee.address, length: store.pointee.addressLength).bytes
+            default: break
+            }
         }
         let completion = Completion(result: result, flags: s.pointee.flags, buffer: buffer)
-        releaseSlot(token.index)
+        // The buffer was just moved out: only the waker may still hold something (a settled slot's
+        // waker is usually gone already, woken by `settle`).
+        s.pointee.generation = (s.pointee.generation &+ 1) & 0x7FFF_FFFF
+        s.pointee.state = .free
+        let waker = s.pointee.waker
+        s.pointee.waker = .none
+        s.pointee.orphaned = false
+        s.pointee.cancel = .none
+        s.pointee.nextFree = freeHead
+        freeHead = token.index
+        liveSlots &-= 1
+        waker.letGo()  // last: it may free a task, whose drop may call the driver again
         return completion
     }
 

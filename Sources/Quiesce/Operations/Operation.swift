@@ -22,6 +22,7 @@ public struct IOOperation<Kind: OperationKind>: Future, ~Copyable {
     public var core: OperationCore
 
     /// An operation over `core`.
+    @inlinable
     public init(core: consuming OperationCore) { self.core = core }
 
     /// Submits on first poll; ready with the output when the completion arrives.

@@ -15,6 +15,7 @@ import Glibc
 ///   accept or open that won the race) is closed; only then are buffer and slot released.
 /// - `deinit` while in flight: the driver keeps the buffer in its orphan table until the completion.
 public struct OperationCore: ~Copyable {
+    @usableFromInline
     enum State: Equatable {
         case idle
         case inFlight(OpToken)
@@ -25,19 +26,19 @@ public struct OperationCore: ~Copyable {
     /// What the operation asks of the kernel.
     public let request: OpRequest
     /// The buffer, until it moves into the driver's slot (a connect's buffer holds its target address).
-    var buffer: IOBuffer?
+    @usableFromInline var buffer: IOBuffer?
     // The driver's logic, a pointer to its state: no reference is held and every call is direct
     // (a retain and a release, or a closure call, per poll were a large share of a NOP's cost).
     // Safe because the driver outlives every slot: an executor released while any slot is live
     // abandons its driver instead of freeing it (`Executor.deinit`), and the driver is used only
     // while this operation holds a token.
-    var driverCore: DriverCore?
+    @usableFromInline var driverCore: DriverCore?
 
     /// The driver this operation submitted to (precondition: it did).
     @inline(__always)
     private var driver: DriverCore { driverCore.unsafelyUnwrapped }
 
-    var state: State = .idle
+    @usableFromInline var state: State = .idle
     /// The result of the cancel request sent by a drop or ``cancel(_:)``, once known:
     /// 0, -ENOENT or -EALREADY.
     public private(set) var cancelResult: Int32?
@@ -45,6 +46,7 @@ public struct OperationCore: ~Copyable {
     public private(set) var retries = 0
 
     /// An operation that will submit `request`, owning `buffer` while in flight.
+    @inlinable
     public init(_ request: OpRequest, buffer: consuming IOBuffer? = nil) {
         self.request = request
         self.buffer = buffer
@@ -96,13 +98,12 @@ public struct OperationCore: ~Copyable {
                 state = .inFlight(token)
                 return .pending
             case .inFlight(let token):
-                guard driver.isSettled(token) else {
+                guard var completion = driver.takeIfSettled(token) else {
                     driver.register(token, waker: cx.slotWaker)
                     return .pending
                 }
-                var completion = driver.take(token)
                 let result = completion.result
-                if result == -EINTR || (result == -EAGAIN && request.readinessForRetry != nil) {
+                if _slowPath(result == -EINTR || (result == -EAGAIN && request.readinessForRetry != nil)) {
                     retries += 1
                     buffer = completion.buffer.take()
                     if result == -EINTR {

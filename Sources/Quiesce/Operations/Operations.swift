@@ -19,6 +19,7 @@ public typealias AcceptOp = IOOperation<AcceptKind>
 /// ```
 public enum IO {
     /// A no-op through the ring.
+    @inlinable
     public static func nop() -> StatusOp { StatusOp(core: OperationCore(.nop)) }
 
     /// Flushes `fd` to stable storage (`dataOnly`: like fdatasync).
