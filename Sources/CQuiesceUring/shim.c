@@ -9,9 +9,6 @@ int cqu_submit(struct io_uring *ring) { return io_uring_submit(ring); }
 int cqu_submit_and_wait(struct io_uring *ring, unsigned wait_nr) { return io_uring_submit_and_wait(ring, wait_nr); }
 int cqu_submit_and_wait_timeout(struct io_uring *ring, struct io_uring_cqe **cqe, unsigned wait_nr,
                                 struct __kernel_timespec *ts) { return io_uring_submit_and_wait_timeout(ring, cqe, wait_nr, ts, NULL); }
-int cqu_peek_cqe(struct io_uring *ring, struct io_uring_cqe **cqe) { return io_uring_peek_cqe(ring, cqe); }
-unsigned cqu_peek_batch_cqe(struct io_uring *ring, struct io_uring_cqe **cqes, unsigned count) { return io_uring_peek_batch_cqe(ring, cqes, count); }
-void cqu_cqe_seen(struct io_uring *ring, struct io_uring_cqe *cqe) { io_uring_cqe_seen(ring, cqe); }
 int cqu_get_events(struct io_uring *ring) { return io_uring_get_events(ring); }
 int cqu_ring_fd(struct io_uring *ring) { return ring->ring_fd; }
 unsigned cqu_features(struct io_uring *ring) { return ring->features; }

@@ -1,6 +1,6 @@
 // Thin wrappers over liburing: one function per liburing call the Swift side needs, no logic.
 // Calls that enter the kernel or are exported by liburing.so are plain functions in shim.c. The
-// per-operation ones (get an SQE, prepare it, tag it, advance the completion queue) are `static
+// per-operation ones (get an SQE, prepare it, tag it, read and advance the completion queue) are `static
 // inline` here, so the Swift optimizer inlines them into the driver: as out-of-line calls they were
 // a measurable share of a NOP's instructions. Every decision is made in Swift.
 #ifndef CQUIESCE_URING_H
@@ -23,10 +23,11 @@ int cqu_submit(struct io_uring *ring);
 int cqu_submit_and_wait(struct io_uring *ring, unsigned wait_nr);
 int cqu_submit_and_wait_timeout(struct io_uring *ring, struct io_uring_cqe **cqe, unsigned wait_nr,
                                 struct __kernel_timespec *ts);
-int cqu_peek_cqe(struct io_uring *ring, struct io_uring_cqe **cqe);
-unsigned cqu_peek_batch_cqe(struct io_uring *ring, struct io_uring_cqe **cqes, unsigned count);
+// liburing's io_uring_for_each_cqe macro, in two pieces Swift can call: the queue's head, and the
+// entry at a position (io_uring_cqe_index). Reaping a batch then reads the ring in place.
+static inline __attribute__((always_inline)) unsigned cqu_cq_head(struct io_uring *ring) { return *ring->cq.khead; }
+static inline __attribute__((always_inline)) struct io_uring_cqe *cqu_cqe_at(struct io_uring *ring, unsigned head) { return &ring->cq.cqes[io_uring_cqe_index(ring, head, ring->cq.ring_mask)]; }
 static inline __attribute__((always_inline)) void cqu_cq_advance(struct io_uring *ring, unsigned nr) { io_uring_cq_advance(ring, nr); }
-void cqu_cqe_seen(struct io_uring *ring, struct io_uring_cqe *cqe);
 static inline __attribute__((always_inline)) int cqu_cq_has_overflow(struct io_uring *ring) { return io_uring_cq_has_overflow(ring); }
 static inline __attribute__((always_inline)) unsigned cqu_cq_ready(struct io_uring *ring) { return io_uring_cq_ready(ring); }
 int cqu_get_events(struct io_uring *ring);
