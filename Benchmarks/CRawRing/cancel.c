@@ -21,15 +21,14 @@ int64_t crr_arm_cancel(unsigned entries, unsigned k, int fd) {
         io_uring_sqe_set_data64(sqe, (1ull << 63) | i);
     }
     unsigned reaped = 0;
-    struct io_uring_cqe *cqes[256];
     while (reaped < 2 * k) {
         rc = io_uring_submit_and_wait(&ring, 1);
         if (rc < 0 && rc != -EINTR) break;
-        unsigned n;
-        while ((n = io_uring_peek_batch_cqe(&ring, cqes, 256)) > 0) {
-            io_uring_cq_advance(&ring, n);
-            reaped += n;
-        }
+        unsigned head, n = 0;
+        struct io_uring_cqe *cqe;
+        io_uring_for_each_cqe(&ring, head, cqe) n++;
+        io_uring_cq_advance(&ring, n);
+        reaped += n;
     }
     int64_t elapsed = (int64_t)(crr_now_ns() - t0);
     io_uring_queue_exit(&ring);

@@ -13,20 +13,22 @@ int64_t crr_nop(unsigned entries, unsigned inflight, uint64_t total) {
         io_uring_prep_nop(sqe);
         io_uring_sqe_set_data64(sqe, started);
     }
-    struct io_uring_cqe *cqes[256];
     while (done < total) {
         rc = io_uring_submit_and_wait(&ring, 1);
         if (rc < 0 && rc != -EINTR) { io_uring_queue_exit(&ring); return rc; }
-        unsigned n;
-        while ((n = io_uring_peek_batch_cqe(&ring, cqes, 256)) > 0) {
-            io_uring_cq_advance(&ring, n);
-            done += n;
-            for (unsigned i = 0; i < n && started < total; i++, started++) {
+        // Every completion that arrived, read in place (as the executor's reap does).
+        unsigned head, n = 0;
+        struct io_uring_cqe *cqe;
+        io_uring_for_each_cqe(&ring, head, cqe) {
+            n++;
+            if (started < total) {
                 struct io_uring_sqe *sqe = crr_sqe(&ring);
                 io_uring_prep_nop(sqe);
-                io_uring_sqe_set_data64(sqe, started);
+                io_uring_sqe_set_data64(sqe, started++);
             }
         }
+        io_uring_cq_advance(&ring, n);
+        done += n;
     }
     int64_t elapsed = (int64_t)(crr_now_ns() - t0);
     io_uring_queue_exit(&ring);
