@@ -301,6 +301,15 @@ struct DriverCore {
         preconditionFailure("Driver.take(\(token)) before its completion arrived")
     }
 
+    /// An accept hands the peer's address back in a buffer: completions stay small, and the others
+    /// never carry (or destroy) an address. Out of line: the address is copied through a pointer to
+    /// a local, which would cost every caller a stack protector.
+    @inline(never)
+    private func acceptedPeer(_ index: UInt32) -> IOBuffer {
+        let store = storage(index)
+        return SocketAddress(storage: store.pointee.address, length: store.pointee.addressLength).bytes
+    }
+
     @inline(__always)
     private func takeSettled(_ token: OpToken, _ s: UnsafeMutablePointer<Slot>) -> Completion {
         var buffer = s.pointee.buffer.take()
@@ -308,11 +317,7 @@ struct DriverCore {
         if result >= 0 {
             switch s.pointee.request {
             case .read, .recv: if result > 0 { buffer?.commitAppended(Int(result)) }
-            case .accept:
-                // An accept hands the peer's address back in a buffer: completions stay small, and
-                // the others never carry (or destroy) an address.
-                let store = storage(token.index)
-                buffer = SocketAddress(storage: store.pointee.address, length: store.pointee.addressLength).bytes
+            case .accept: buffer = acceptedPeer(token.index)
             default: break
             }
         }

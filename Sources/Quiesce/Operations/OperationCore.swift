@@ -77,6 +77,54 @@ public struct OperationCore: ~Copyable {
 
     /// Submits on first call; `.ready` with the completion once it has arrived.
     public mutating func poll(_ cx: inout Context) -> Poll<Completion> {
+        // The two polls of every operation's life, kept apart from the rare paths (a retry, a
+        // refusal, misuse) so that they run in a small frame: the general loop below spilled and
+        // saved registers on every call.
+        switch state {
+        case .inFlight(let token):
+            guard let completion = driver.takeIfSettled(token) else {
+                driver.register(token, waker: cx.slotWaker)
+                return .pending
+            }
+            let result = completion.result
+            if _slowPath(result == -EINTR || result == -EAGAIN) { return retry(completion, &cx) }
+            state = .done
+            return .ready(completion)
+        case .idle:
+            guard let driver = cx.driverCore, !request.readsIntoBuffer else { return pollInGeneral(&cx) }
+            driverCore = driver
+            state = .inFlight(driver.submit(request, buffer: buffer.take(), waker: cx.slotWaker))
+            return .pending
+        case .awaitingReadiness, .done:
+            return pollInGeneral(&cx)
+        }
+    }
+
+    /// A completion that asks to go round again (-EINTR, or -EAGAIN from a non-blocking descriptor),
+    /// taken by the fast path: handled by the general loop.
+    @inline(never)
+    private mutating func retry(_ completion: consuming Completion, _ cx: inout Context) -> Poll<Completion> {
+        let result = completion.result
+        guard result == -EINTR || request.readinessForRetry != nil else {
+            state = .done  // -EAGAIN where no readiness applies: the caller's to see
+            return .ready(completion)
+        }
+        retries += 1
+        buffer = completion.buffer.take()
+        if result == -EINTR {
+            state = .idle
+        } else {
+            state = .awaitingReadiness(driver.submit(.poll(fd: request.descriptor!, events: request.readinessForRetry!),
+                                                     buffer: nil, waker: cx.slotWaker))
+            return .pending
+        }
+        return pollInGeneral(&cx)
+    }
+
+    /// Every case, including the rare ones: refusing a read with no room, a poll outside an
+    /// executor, waiting for readiness before a retry.
+    @inline(never)
+    private mutating func pollInGeneral(_ cx: inout Context) -> Poll<Completion> {
         while true {
             switch state {
             case .idle:

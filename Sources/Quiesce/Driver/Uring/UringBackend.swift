@@ -151,9 +151,7 @@ public final class UringBackend: IOBackend {
                 if cqu_sq_ready(ring) == 0 && cqu_cq_has_overflow(ring) == 0 { return }
                 rc = cqu_submit(ring)
             } else if let waitNanos {
-                var ts = __kernel_timespec(tv_sec: waitNanos / 1_000_000_000, tv_nsec: waitNanos % 1_000_000_000)
-                var cqe: UnsafeMutablePointer<io_uring_cqe>? = nil
-                rc = cqu_submit_and_wait_timeout(ring, &cqe, 1, &ts)
+                rc = submitAndWait(timeoutNanos: waitNanos)
             } else {
                 rc = cqu_submit_and_wait(ring, 1)
             }
@@ -164,6 +162,14 @@ public final class UringBackend: IOBackend {
             default: throw IOError(errno: -rc, operation: "io_uring_enter")
             }
         }
+    }
+
+    // Out of line: its locals are passed by pointer, which would cost every submit a stack protector.
+    @inline(never)
+    private func submitAndWait(timeoutNanos: Int64) -> Int32 {
+        var ts = __kernel_timespec(tv_sec: timeoutNanos / 1_000_000_000, tv_nsec: timeoutNanos % 1_000_000_000)
+        var cqe: UnsafeMutablePointer<io_uring_cqe>? = nil
+        return cqu_submit_and_wait_timeout(ring, &cqe, 1, &ts)
     }
 
     /// Consumes every completion in the ring, flushing overflowed ones in first.
