@@ -18,17 +18,21 @@ public typealias AcceptOp = IOOperation<AcceptKind>
 /// // poll `read` from your future's poll; `.ready` hands back BufferResult(result, buffer)
 /// ```
 public enum IO {
+    // The constructors are inlinable so that an operation is built in place in the caller's future:
+    // called across the module boundary, each was a call whose 96-byte result was copied twice.
     /// A no-op through the ring.
     @inlinable
     public static func nop() -> StatusOp { StatusOp(core: OperationCore(.nop)) }
 
     /// Flushes `fd` to stable storage (`dataOnly`: like fdatasync).
+    @inlinable
     public static func fsync(_ fd: Int32, dataOnly: Bool = false) -> StatusOp {
         StatusOp(core: OperationCore(.fsync(fd: fd, dataOnly: dataOnly)))
     }
 
     /// Closes `fd` through the ring. Operations pending on `fd` are *not* cancelled by this; only a
     /// cancel (or their own drop) ends them.
+    @inlinable
     public static func close(_ fd: Int32) -> StatusOp { StatusOp(core: OperationCore(.close(fd: fd))) }
 
     /// Connects socket `fd` to `address`.
@@ -37,29 +41,34 @@ public enum IO {
     }
 
     /// Completes after `nanoseconds` on the ring's own timer. Expiry is success.
+    @inlinable
     public static func timeout(nanoseconds: UInt64) -> StatusOp {
         StatusOp(core: OperationCore(.timeout(nanoseconds: nanoseconds)))
     }
 
     /// Reads from `fd` into the spare capacity of `buffer`, at `offset` (`UInt64.max`: the current
     /// position). 0 bytes read means end of file.
+    @inlinable
     public static func read(_ fd: Int32, into buffer: consuming IOBuffer, offset: UInt64 = .max) -> BufferOp {
         BufferOp(core: OperationCore(.read(fd: fd, offset: offset), buffer: buffer))
     }
 
     /// Writes the valid bytes of `buffer` from index `from` to `fd`, at `offset` (`UInt64.max`: the
     /// current position). May write fewer bytes than asked; ``WriteAll`` loops until all are written.
+    @inlinable
     public static func write(_ fd: Int32, _ buffer: consuming IOBuffer, from: Int = 0, offset: UInt64 = .max) -> BufferOp {
         BufferOp(core: OperationCore(.write(fd: fd, offset: offset, from: from), buffer: buffer))
     }
 
     /// Receives from socket `fd` into the spare capacity of `buffer`. 0 bytes means the peer closed.
+    @inlinable
     public static func recv(_ fd: Int32, into buffer: consuming IOBuffer, flags: Int32 = 0) -> BufferOp {
         BufferOp(core: OperationCore(.recv(fd: fd, flags: flags), buffer: buffer))
     }
 
     /// Sends the valid bytes of `buffer` from index `from` on socket `fd`. MSG_NOSIGNAL is always
     /// added: a closed peer is an EPIPE error, never a signal.
+    @inlinable
     public static func send(_ fd: Int32, _ buffer: consuming IOBuffer, from: Int = 0, flags: Int32 = 0) -> BufferOp {
         BufferOp(core: OperationCore(.send(fd: fd, flags: flags | Int32(MSG_NOSIGNAL), from: from), buffer: buffer))
     }
@@ -75,15 +84,18 @@ public enum IO {
     }
 
     /// Waits until `fd` is ready for `events` (POLLIN, POLLOUT…); `.ready` with the events that fired.
+    @inlinable
     public static func poll(_ fd: Int32, events: UInt32) -> ValueOp {
         ValueOp(core: OperationCore(.poll(fd: fd, events: events)))
     }
 
     /// Cancels every operation in flight on `fd`; `.ready` with how many were found (0: none).
+    @inlinable
     public static func cancel(fd: Int32) -> ValueOp { ValueOp(core: OperationCore(.cancelFD(fd: fd))) }
 
     /// Accepts a connection on listening socket `fd` (SOCK_CLOEXEC). If the accept is cancelled but
     /// a connection was accepted anyway, that descriptor is closed, not leaked.
+    @inlinable
     public static func accept(_ fd: Int32, flags: Int32 = Int32(SOCK_CLOEXEC.rawValue)) -> AcceptOp {
         AcceptOp(core: OperationCore(.accept(fd: fd, flags: flags)))
     }
