@@ -91,7 +91,9 @@ public struct OperationCore: ~Copyable {
             state = .done
             return .ready(completion)
         case .idle:
-            guard let driver = cx.driverCore, !request.readsIntoBuffer else { return pollInGeneral(&cx) }
+            guard let driver = cx.driverCore, !(request.readsIntoBuffer && (buffer?.spareCapacity ?? 0) == 0) else {
+                return pollInGeneral(&cx)
+            }
             driverCore = driver
             state = .inFlight(driver.submit(request, buffer: buffer.take(), waker: cx.slotWaker))
             return .pending
@@ -100,8 +102,8 @@ public struct OperationCore: ~Copyable {
         }
     }
 
-    /// A completion that asks to go round again (-EINTR, or -EAGAIN from a non-blocking descriptor),
-    /// taken by the fast path: handled by the general loop.
+    /// A completion that asks to go round again: -EINTR is submitted again at once; -EAGAIN from a
+    /// non-blocking descriptor first waits for readiness through a poll in the ring.
     @inline(never)
     private mutating func retry(_ completion: consuming Completion, _ cx: inout Context) -> Poll<Completion> {
         let result = completion.result
@@ -145,27 +147,8 @@ public struct OperationCore: ~Copyable {
                 let token = driver.submit(request, buffer: buffer.take(), waker: cx.slotWaker)
                 state = .inFlight(token)
                 return .pending
-            case .inFlight(let token):
-                guard var completion = driver.takeIfSettled(token) else {
-                    driver.register(token, waker: cx.slotWaker)
-                    return .pending
-                }
-                let result = completion.result
-                if _slowPath(result == -EINTR || (result == -EAGAIN && request.readinessForRetry != nil)) {
-                    retries += 1
-                    buffer = completion.buffer.take()
-                    if result == -EINTR {
-                        state = .idle
-                    } else {
-                        let events = request.readinessForRetry!
-                        let fd = request.descriptor!
-                        state = .awaitingReadiness(driver.submit(.poll(fd: fd, events: events), buffer: nil, waker: cx.slotWaker))
-                        return .pending
-                    }
-                    continue
-                }
-                state = .done
-                return .ready(completion)
+            case .inFlight:
+                return poll(&cx)  // the common path handles it (a retry comes back here as `.idle`)
             case .awaitingReadiness(let token):
                 guard driver.isSettled(token) else {
                     driver.register(token, waker: cx.slotWaker)
