@@ -179,18 +179,27 @@ struct DriverCore {
         freeHead = first
     }
 
+    /// Frees slot `index` (at `s`), letting go whatever it still holds.
     @inline(__always)
-    private func releaseSlot(_ index: UInt32) {
-        let s = slot(index)
+    private func releaseSlot(_ index: UInt32, _ s: UnsafeMutablePointer<Slot>) {
+        s.pointee.buffer = nil
+        freeSlot(index, s)
+    }
+
+    /// Frees slot `index` (at `s`), whose buffer has been moved out.
+    @inline(__always)
+    private func freeSlot(_ index: UInt32, _ s: UnsafeMutablePointer<Slot>) {
         s.pointee.generation = (s.pointee.generation &+ 1) & 0x7FFF_FFFF
         s.pointee.state = .free
-        s.pointee.buffer = nil
-        clearWaker(s)
+        // Usually `.none` already (`settle` woke it and moved it out).
+        let waker = s.pointee.waker
+        s.pointee.waker = .none
         s.pointee.orphaned = false
         s.pointee.cancel = .none
         s.pointee.nextFree = freeHead
         freeHead = index
         liveSlots &-= 1
+        waker.letGo()  // last: it may free a task, whose drop may call the driver again
     }
 
     @inline(__always)
@@ -322,18 +331,7 @@ struct DriverCore {
             }
         }
         let completion = Completion(result: result, flags: s.pointee.flags, buffer: buffer)
-        // The buffer was just moved out: only the waker may still hold something (a settled slot's
-        // waker is usually gone already, woken by `settle`).
-        s.pointee.generation = (s.pointee.generation &+ 1) & 0x7FFF_FFFF
-        s.pointee.state = .free
-        let waker = s.pointee.waker
-        s.pointee.waker = .none
-        s.pointee.orphaned = false
-        s.pointee.cancel = .none
-        s.pointee.nextFree = freeHead
-        freeHead = token.index
-        liveSlots &-= 1
-        waker.letGo()  // last: it may free a task, whose drop may call the driver again
+        freeSlot(token.index, s)
         return completion
     }
 
@@ -380,7 +378,7 @@ struct DriverCore {
             orphanCount += 1
         case .completed, .backlog, .free:
             if s.pointee.state == .completed { releaseResult(s.pointee.request, s.pointee.result) }
-            releaseSlot(token.index)
+            releaseSlot(token.index, s)
         case .inFlight:
             s.pointee.orphaned = true
             clearWaker(s)
@@ -516,7 +514,7 @@ struct DriverCore {
         if s.pointee.orphaned {
             orphanCount -= 1
             releaseResult(s.pointee.request, s.pointee.result)
-            releaseSlot(token.index)
+            releaseSlot(token.index, s)
         } else {
             // Moved out: the owner polls a settled slot without registering again.
             let waker = s.pointee.waker
