@@ -94,12 +94,18 @@ public struct OperationCore: ~Copyable {
             guard let driver = cx.driverCore, !(request.readsIntoBuffer && (buffer?.spareCapacity ?? 0) == 0) else {
                 return pollInGeneral(&cx)
             }
-            driverCore = driver
-            state = .inFlight(driver.submit(request, buffer: buffer.take(), waker: cx.slotWaker))
-            return .pending
+            return submit(to: driver, &cx)
         case .awaitingReadiness, .done:
             return pollInGeneral(&cx)
         }
+    }
+
+    /// Hands the request and its buffer to `driver`; the operation is in flight.
+    @inline(__always)
+    private mutating func submit(to driver: DriverCore, _ cx: inout Context) -> Poll<Completion> {
+        driverCore = driver
+        state = .inFlight(driver.submit(request, buffer: buffer.take(), waker: cx.slotWaker))
+        return .pending
     }
 
     /// A completion that asks to go round again: -EINTR is submitted again at once; -EAGAIN from a
@@ -137,16 +143,12 @@ public struct OperationCore: ~Copyable {
                     cx.report(Diagnostic(.misuse, "\(request.name) polled outside an executor: it needs a driver"))
                     return .ready(Completion(result: -ENXIO, flags: 0, buffer: buffer.take()))
                 }
-                driverCore = driver
                 if request.readsIntoBuffer && (buffer?.spareCapacity ?? 0) == 0 {
                     // The kernel would read 0 bytes and that would look like end of file: refuse instead.
                     state = .done
                     return .ready(Completion(result: -ENOBUFS, flags: 0, buffer: buffer.take()))
                 }
-                var buffer = self.buffer.take()
-                let token = driver.submit(request, buffer: buffer.take(), waker: cx.slotWaker)
-                state = .inFlight(token)
-                return .pending
+                return submit(to: driver, &cx)
             case .inFlight:
                 return poll(&cx)  // the common path handles it (a retry comes back here as `.idle`)
             case .awaitingReadiness(let token):
