@@ -98,4 +98,18 @@ final class RingSetupTests: XCTestCase {
         nops.removeAll()
         XCTAssertTrue(executor.driver.isQuiescent)
     }
+
+    func testOneTurnReapsMoreCompletionsThanOneBatchPeekReturns() throws {
+        // 512 NOPs complete inside one io_uring_enter; the backend peeks at most 256 at a time, so a
+        // single driver turn must peek again until the completion queue is empty.
+        let executor = try Executor(entries: 512)
+        var nops: [OpBox<StatusKind>] = (0..<512).map { _ in OpBox(IO.nop()) }
+        for box in nops { pollOnce(&box.op!, on: executor) }
+        XCTAssertEqual(executor.driver.operationsInFlight, 512)
+        XCTAssertEqual(try executor.driver.turn(waitNanos: nil), 512)
+        XCTAssertEqual(executor.driver.operationsInFlight, 0)
+        for box in nops { XCTAssertTrue(pollOnce(&box.op!, on: executor)) }
+        nops.removeAll()
+        XCTAssertTrue(executor.driver.isQuiescent)
+    }
 }
