@@ -112,4 +112,21 @@ final class RingSetupTests: XCTestCase {
         nops.removeAll()
         XCTAssertTrue(executor.driver.isQuiescent)
     }
+
+    func testAClosedRingRefusesWorkWithAnErrorInsteadOfTouchingFreedMemory() throws {
+        let backend = try UringBackend(entries: 4)
+        XCTAssertGreaterThanOrEqual(backend.ringFD, 0)
+        backend.close()
+        XCTAssertEqual(backend.ringFD, -1)
+        let storage = UnsafeMutablePointer<OpStorage>.allocate(capacity: 1)
+        storage.initialize(to: OpStorage())
+        defer { storage.deinitialize(count: 1); storage.deallocate() }
+        XCTAssertFalse(backend.prepare(.nop, userData: 1, region: nil, storage: storage))
+        XCTAssertFalse(backend.prepareCancel(target: 1, userData: 2))
+        XCTAssertThrowsError(try backend.submit(waitNanos: nil)) { error in
+            XCTAssertEqual((error as? IOError)?.errno, EBADF)
+        }
+        XCTAssertEqual(backend.reap { _, _, _ in XCTFail("a closed ring has no completions") }, 0)
+        backend.close()  // a second close does nothing
+    }
 }

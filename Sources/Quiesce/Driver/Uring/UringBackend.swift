@@ -61,8 +61,8 @@ public final class UringBackend: IOBackend {
         if isOpen { ring.deallocate(); cqes.deallocate() }
     }
 
-    /// The ring's file descriptor.
-    public var ringFD: Int32 { cqu_ring_fd(ring) }
+    /// The ring's file descriptor, or -1 once the ring is closed.
+    public var ringFD: Int32 { isOpen ? cqu_ring_fd(ring) : -1 }
 
     /// Explains why ring setup failed and what to do about it.
     static func setupError(_ errno: Int32, entries: UInt32) -> IOError {
@@ -84,14 +84,17 @@ public final class UringBackend: IOBackend {
         return IOError(errno: errno, operation: "io_uring_setup", remedy: remedy)
     }
 
+    // A closed ring has no entries to give: a request then stays queued, and the next submit says why.
     private func nextSQE() -> UnsafeMutablePointer<io_uring_sqe>? {
+        guard isOpen else { return nil }
         if let sqe = cqu_get_sqe(ring) { return sqe }
         // Full: hand what is queued to the kernel and try once more.
         _ = cqu_submit(ring)
         return cqu_get_sqe(ring)
     }
 
-    /// Fills a submission queue entry for `request` (flushing the queue once if it is full).
+    /// Fills a submission queue entry for `request` (flushing the queue once if it is full); `false`
+    /// when there is still no room, or the ring is closed.
     // Inlined into the driver's submission (called directly, not through `any IOBackend`): as a call
     // it cost ~30 instructions per operation in argument passing and frame set-up.
     @inline(__always)
@@ -150,7 +153,9 @@ public final class UringBackend: IOBackend {
     }
 
     /// io_uring_enter: submits, and waits for a completion or the timeout when asked; EINTR is retried.
+    /// Throws EBADF once the ring is closed.
     public func submit(waitNanos: Int64?) throws(IOError) {
+        guard isOpen else { throw UringBackend.closedError() }
         while true {
             let rc: Int32
             if waitNanos == 0 {
@@ -170,6 +175,12 @@ public final class UringBackend: IOBackend {
         }
     }
 
+    // Out of line: building the error in `submit` lengthened every call.
+    @inline(never)
+    private static func closedError() -> IOError {
+        IOError(errno: EBADF, operation: "io_uring_enter", remedy: "the ring was closed; operations need an open ring")
+    }
+
     // Out of line: its locals are passed by pointer, which would cost every submit a stack protector.
     @inline(never)
     private func submitAndWait(timeoutNanos: Int64) -> Int32 {
@@ -179,7 +190,9 @@ public final class UringBackend: IOBackend {
     }
 
     /// Consumes every completion in the ring, flushing overflowed ones in first.
+    /// Reaps nothing once the ring is closed.
     public func reap(_ handler: (UInt64, Int32, UInt32) -> Void) -> Int {
+        guard isOpen else { return 0 }
         var total = 0
         while true {
             // One shim call per batch: liburing lists the ready entries (an acquire load of the
