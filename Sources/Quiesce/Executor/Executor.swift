@@ -33,6 +33,9 @@ public final class Executor {
     private var isTornDown = false
     /// `true` while a task is being polled: `blockOn` there would deadlock, so it is refused.
     @exclusivity(unchecked) public private(set) var isPolling = false
+    /// `true` during a turn, polls or not: remote jobs and released outputs run there too, and a
+    /// loop started from them would nest inside this one (and could wait forever).
+    @exclusivity(unchecked) private var isTurning = false
     private var isShutDown = false
 
     /// Where diagnostics of this executor go (drop errors, fusedness violations, orphans at a
@@ -199,13 +202,11 @@ public final class Executor {
 
     /// Runs the loop until `future` is ready and returns its output. Other tasks run meanwhile.
     ///
-    /// Throws ``ExecutorError/reentrantBlockOn`` when called from inside a poll (never hangs), and
-    /// ``ExecutorError/stalled(task:)`` when nothing could ever wake the future.
+    /// Throws ``ExecutorError/reentrantBlockOn`` when called while the loop is running (from a poll,
+    /// a `deinit`, a remote job; never hangs), and ``ExecutorError/stalled(task:)`` when nothing
+    /// could ever wake the future.
     public func blockOn<F: Future & ~Copyable>(_ future: consuming F) throws(ExecutorError) -> F.Output {
-        if isPolling {
-            report(Diagnostic(.misuse, ExecutorError.reentrantBlockOn.description))
-            throw .reentrantBlockOn
-        }
+        try refuseReentry()
         let task = makeTask(future, name: "blockOn")
         task.hasTaker = true
         // `task` keeps it alive; the condition, checked at every turn, reads it unretained.
@@ -218,6 +219,14 @@ public final class Executor {
         return output
     }
 
+    /// Throws (and reports) when the loop is already running on this thread: a second loop inside it
+    /// would deadlock the thread.
+    private func refuseReentry() throws(ExecutorError) {
+        guard isPolling || isTurning else { return }
+        report(Diagnostic(.misuse, ExecutorError.reentrantBlockOn.description))
+        throw .reentrantBlockOn
+    }
+
     /// Runs the loop until `condition` holds; throws `stalled` when nothing can make it hold
     /// (naming what waited with `name`, only then evaluated).
     func run(until condition: () -> Bool, name: () -> String) throws(ExecutorError) {
@@ -228,7 +237,10 @@ public final class Executor {
     }
 
     /// Runs every task that is runnable now, fires due timers and reaps completions, without sleeping.
+    ///
+    /// Throws ``ExecutorError/reentrantBlockOn`` when called while the loop is already running.
     public func runUntilIdle() throws(ExecutorError) {
+        try refuseReentry()
         repeat {
             _ = try turn(mayBlock: false)
         } while !runQueue.isEmpty
@@ -238,6 +250,9 @@ public final class Executor {
     /// there if nothing is runnable, at most `maxWait` nanoseconds when given). Returns `false` when
     /// nothing at all can happen any more.
     func turn(mayBlock: Bool, unless done: () -> Bool = { false }, maxWait: Int64? = nil) throws(ExecutorError) -> Bool {
+        let wasTurning = isTurning
+        isTurning = true
+        defer { isTurning = wasTurning }
         statistics.turns += 1
         var budget = runQueue.count
         while budget > 0, let task = runQueue.pop() {
@@ -319,22 +334,34 @@ public final class Executor {
     /// freed early, and a diagnostic says how many.
     @discardableResult
     public func shutdown(deadline nanoseconds: UInt64 = 5_000_000_000) -> ShutdownReport {
-        precondition(!isPolling, "shutdown() called from inside a poll")
+        guard !isPolling && !isTurning else {
+            report(Diagnostic(.misuse, "shutdown() called while the executor is running (from a poll, a deinit or a remote job): nothing was shut down; call it from outside the loop"))
+            return ShutdownReport(tasksLeft: live.count, operationsLeft: driver.operationsInFlight + driver.cancelsInFlight)
+        }
         let deadline = driver.now() &+ nanoseconds
-        for task in live.snapshot() { task.requestCancel() }
+        // First, so that no job is accepted any more; the jobs already accepted run now, and may spawn.
         stopRemote()
         let everythingDropped = { self.live.count == 0 && self.driver.isQuiescent }
+        var cause = "the shutdown deadline passed"
         while !everythingDropped() {
+            // Every pass: a task spawned meanwhile (by a remote job, or by a drop) is dropped too.
+            for task in live.snapshot() { task.requestCancel() }
             let now = driver.now()
             if now >= deadline { break }
-            // `false`: no task runnable, no timer, nothing in flight, yet drops remain: they are stuck.
-            guard (try? turn(mayBlock: true, unless: everythingDropped, maxWait: Int64(clamping: deadline - now))) == true
-            else { break }
+            do {
+                guard try turn(mayBlock: true, unless: everythingDropped, maxWait: Int64(clamping: deadline - now)) else {
+                    cause = "nothing can wake the drops left (no task runnable, no timer, nothing in flight)"
+                    break
+                }
+            } catch {
+                cause = "\(error)"
+                break
+            }
         }
         let report = ShutdownReport(tasksLeft: live.count, operationsLeft: driver.operationsInFlight + driver.cancelsInFlight)
         if !report.isClean {
             self.report(Diagnostic(.orphanedAtShutdown,
-                "shutdown deadline passed with \(report.tasksLeft) task(s) still dropping and \(report.operationsLeft) operation(s) in flight; their buffers stay with the driver and the ring is kept open"))
+                "shutdown stopped early, \(cause), with \(report.tasksLeft) task(s) still dropping and \(report.operationsLeft) operation(s) in flight; their buffers stay with the driver and the ring is kept open"))
         }
         isShutDown = true
         return report
@@ -345,5 +372,15 @@ public final class Executor {
     var remote: RemoteInbox?
     private var remoteIsIdle: Bool { remote == nil }
     func drainRemote() { remote?.drain(into: self) }
-    func stopRemote() { remote?.stop(); remote = nil }
+    /// Closes the inbox (no job is accepted any more) and runs the jobs it had accepted: each was
+    /// promised to run (``RemoteHandle/execute(_:)`` returned `true`).
+    func stopRemote() {
+        guard let inbox = remote else { return }
+        remote = nil
+        inbox.stop()
+        let wasTurning = isTurning
+        isTurning = true  // the jobs run as inside a turn: a loop started from one is refused
+        defer { isTurning = wasTurning }
+        inbox.drain(into: self)
+    }
 }

@@ -1,7 +1,8 @@
 /// Why ``Executor/blockOn(_:)`` could not return the future's output.
 public enum ExecutorError: Error, Equatable, CustomStringConvertible {
-    /// `blockOn` was called while the executor was already polling a task (for example from a
-    /// `deinit` run inside a poll). Waiting there would deadlock the single thread, so it is refused.
+    /// `blockOn` (or `runUntilIdle`) was called while the executor's loop was already running: from a
+    /// poll, a `deinit` run inside a turn, or a remote job. Waiting there would deadlock the single
+    /// thread, so it is refused.
     case reentrantBlockOn
     /// Nothing can ever wake the future: no task is runnable, no I/O is in flight, no timer is set.
     case stalled(task: String)
@@ -14,7 +15,7 @@ public enum ExecutorError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .reentrantBlockOn:
-            return "blockOn called while the executor is running a task (e.g. from a deinit or a poll): this would deadlock the executor's thread. Spawn the work, or finish it through pollDropReady, instead."
+            return "blockOn called while the executor's loop is running (from a poll, a deinit or a remote job): this would deadlock the executor's thread. Spawn the work, or finish it through pollDropReady, instead."
         case .stalled(let task):
             return "blockOn(\(task)) can never complete: no task is runnable, no I/O is in flight and no timer is set, so nothing can wake it."
         case .cancelled:
