@@ -43,17 +43,40 @@ final class DriverCoreTests: XCTestCase {
         XCTAssertTrue(driver.isQuiescent)
     }
 
-    func testADriverFreedWithALiveSlotReleasesTheWakerItHeld() {
+    func testADriverReleasedWithAnOperationInFlightKeepsItsSlotAndBuffer() throws {
+        let sim = SimBackend(seed: 1)
+        sim.watchBuffers()
+        defer { sim.stopWatchingBuffers() }
+        let (r, _) = sim.makePipe()
         weak var weakTarget: WakeTarget?
-        var driver: Driver? = Driver(backend: ScriptedBackend())
+        var driver: Driver? = Driver(backend: sim)
         do {
             let target = CountingWakeTarget()
             weakTarget = target
-            _ = driver!.submit(.nop, buffer: nil, waker: Waker(target))
+            _ = driver!.submit(.read(fd: r, offset: .max), buffer: IOBuffer(capacity: 8), waker: Waker(target))
         }
-        XCTAssertNotNil(weakTarget, "the slot holds its waker's target")
-        driver = nil  // scripted: nothing is really in flight, so the driver may go
-        XCTAssertNil(weakTarget, "freeing the driver gave up the slot's hold on the target")
+        try driver!.turn(waitNanos: 0)  // the simulated kernel holds the read (nothing to read yet)
+        XCTAssertEqual(driver!.operationsInFlight, 1)
+        driver = nil
+        XCTAssertEqual(sim.violations, [], "the buffer the kernel may still write into was not freed")
+        XCTAssertEqual(sim.liveBufferCount, 1)
+        XCTAssertNotNil(weakTarget, "the slot, and the waker it holds, are kept with the driver's state")
+    }
+
+    func testADriverReleasedWithNothingLeftFreesItsState() throws {
+        weak var weakBackend: SimBackend?
+        var driver: Driver?
+        do {
+            let sim = SimBackend(seed: 2)
+            weakBackend = sim
+            driver = Driver(backend: sim)
+        }
+        let token = driver!.submit(.nop, buffer: nil, waker: .noop)
+        while driver!.operationsInFlight > 0 { try driver!.turn(waitNanos: nil) }
+        _ = driver!.take(token)
+        XCTAssertNotNil(weakBackend)
+        driver = nil
+        XCTAssertNil(weakBackend, "the state, and the backend it held, were freed")
     }
 
     func testReplacingAnOwnedWakerReleasesTheOldTarget() throws {

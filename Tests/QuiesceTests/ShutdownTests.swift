@@ -52,11 +52,11 @@ final class ShutdownTests: XCTestCase {
     }
 
     func testDeadlineLeavesASlowDropReportedNotCrashed() throws {
-        weak var weakDriver: Driver?
+        weak var weakRing: UringBackend?
         var diagnostics: [Diagnostic] = []
         do {
             let executor = try Executor(entries: 8)
-            weakDriver = executor.driver
+            weakRing = executor.driver.backend as? UringBackend
             executor.diagnosticHandler = { diagnostics.append($0) }
             executor.spawn(SlowDrop(nanoseconds: 60_000_000_000)).detach()
             try executor.runUntilIdle()
@@ -67,8 +67,8 @@ final class ShutdownTests: XCTestCase {
         }
         XCTAssertEqual(diagnostics.map(\.kind), [.orphanedAtShutdown])
         XCTAssertTrue(diagnostics.first?.message.contains("1 operation(s) in flight") ?? false)
-        XCTAssertNotNil(weakDriver, "the ring is kept, not torn down under the kernel")
-        XCTAssertEqual(weakDriver?.orphanCount, 1, "the operation became an orphan of the kept driver")
+        XCTAssertNotNil(weakRing, "the ring is kept, not torn down under the kernel")
+        XCTAssertGreaterThanOrEqual(weakRing?.ringFD ?? -1, 0, "and still open")
     }
 
     func testZeroDeadlineReportsEverythingLeft() throws {

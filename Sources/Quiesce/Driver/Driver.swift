@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The operation table every backend shares: slots with generations, the in-flight accounting, the
 /// cancellation protocol, the orphan table and the submission backlog.
 ///
@@ -21,10 +23,21 @@ public final class Driver {
         core = DriverCore(state: state)
     }
 
+    /// Released with an operation in flight, or with a slot an operation still refers to, the driver
+    /// keeps its state (slots, buffers, the backend and its ring) forever: the kernel may still write
+    /// into those buffers, and operations that outlive it reach the state through a plain pointer.
     deinit {
+        if !core.isQuiescent || core.liveSlots > 0 {
+            Driver.abandoned.withLock { $0.append(AbandonedState(state: core.state)) }
+            return
+        }
         core.state.deinitialize(count: 1)
         core.state.deallocate()
     }
+
+    // A process-wide list, so that leak checkers (valgrind, LSan) see memory kept on purpose.
+    private struct AbandonedState: @unchecked Sendable { let state: UnsafeMutablePointer<DriverState> }  // never touched again
+    private static let abandoned = Mutex<[AbandonedState]>([])
 
     /// The kernel side: the real ring or the simulation.
     public var backend: any IOBackend { core.backend }

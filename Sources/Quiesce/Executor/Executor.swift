@@ -87,25 +87,10 @@ public final class Executor {
         }
         while let task = runQueue.pop() { releaseQueueReference(task) }
         pool.removeAll()
-        // Never tear the ring down under the kernel: with operations still in flight, keep it forever.
+        // Never tear the ring down under the kernel: with operations still in flight, the driver
+        // keeps it (and their buffers) forever when it is released (see `Driver.deinit`).
         if driver.isQuiescent { driver.backend.close() }
-        // Operations hold their driver unretained: one that outlives this executor with a slot (in
-        // flight, or a completion it has not taken yet) still finds the driver, kept here.
-        if !driver.isQuiescent || driver.liveSlots > 0 { Executor.abandon(driver) }
     }
-
-    /// Keeps a driver (its ring and the buffers of its orphans) alive forever: the kernel may still
-    /// write into those buffers, so they are never freed early, and the ring is never torn down
-    /// with operations in flight.
-    ///
-    /// The drivers stay reachable from a process-wide list, so leak checkers (valgrind, LSan) see
-    /// memory kept on purpose, not a leak.
-    static func abandon(_ driver: Driver) {
-        Executor.abandoned.withLock { $0.append(UncheckedDriver(driver: driver)) }
-    }
-
-    private struct UncheckedDriver: @unchecked Sendable { let driver: Driver }  // never touched again
-    private static let abandoned = Mutex<[UncheckedDriver]>([])
 
     // MARK: Tasks
 

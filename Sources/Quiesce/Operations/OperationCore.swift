@@ -30,7 +30,7 @@ public struct OperationCore: ~Copyable {
     // The driver's logic, a pointer to its state: no reference is held and every call is direct
     // (a retain and a release, or a closure call, per poll were a large share of a NOP's cost).
     // Safe because the driver outlives every slot: an executor released while any slot is live
-    // abandons its driver instead of freeing it (`Executor.deinit`), and the driver is used only
+    // leaves its driver's state allocated (`Driver.deinit`), and the driver is used only
     // while this operation holds a token.
     @usableFromInline var driverCore: DriverCore?
 
