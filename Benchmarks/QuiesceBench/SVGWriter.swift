@@ -8,7 +8,7 @@ enum SVGWriter {
     static func render(_ report: Report) -> String {
         let rows = report.figures.filter { $0.ratio != nil }
         let labelWidth = 400.0, plotWidth = 520.0, rowHeight = 26.0, top = 56.0
-        let width = labelWidth + plotWidth + 90, height = top + Double(rows.count) * rowHeight + 50
+        let width = labelWidth + plotWidth + 90, height = top + Double(rows.count) * rowHeight + 66
         // The axis spans 0.1× … 1000× (log10 −1 … 3), wide enough for "30× faster than Swift".
         let lo = -1.0, hi = 3.0
         func x(_ ratio: Double) -> Double {
@@ -18,13 +18,13 @@ enum SVGWriter {
         var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" "
         out += "font-family=\"Helvetica, Arial, sans-serif\" font-size=\"12\">\n"
         out += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-        out += text(12, 22, "Quiesce speed relative to the reference (log scale; bar past the dash = target met)", size: 14, weight: "bold")
+        out += text(12, 22, "Quiesce speed relative to the reference (log scale; right of 1× is faster)", size: 14, weight: "bold")
         let m = report.machine
         out += text(12, 40, Format.xml("\(m.cpu), \(m.cores) cores, Linux \(m.kernel), \(m.date)"), size: 11, fill: "#555")
         for tick in [0.1, 0.3, 1, 3, 10, 30, 100, 300, 1000] {
             let tx = x(tick)
-            out += "<line x1=\"\(f(tx))\" y1=\"\(f(top - 6))\" x2=\"\(f(tx))\" y2=\"\(f(height - 40))\" stroke=\"\(tick == 1 ? "#333" : "#ddd")\" stroke-width=\"\(tick == 1 ? 1.5 : 1)\"/>\n"
-            out += text(tx - 10, height - 26, Format.ratio(tick), size: 11, fill: "#555")
+            out += "<line x1=\"\(f(tx))\" y1=\"\(f(top - 6))\" x2=\"\(f(tx))\" y2=\"\(f(height - 56))\" stroke=\"\(tick == 1 ? "#333" : "#ddd")\" stroke-width=\"\(tick == 1 ? 1.5 : 1)\"/>\n"
+            out += text(tx - 10, height - 42, Format.ratio(tick), size: 11, fill: "#555")
         }
         for (i, figure) in rows.enumerated() {
             let ratio = figure.ratio!
@@ -40,6 +40,8 @@ enum SVGWriter {
             }
             out += text(Swift.max(x0, x1) + 6, y + 16, Format.ratio(ratio), size: 12, weight: "bold")
         }
+        // Bars can point either way, so "past the line" would be ambiguous: colour says met or missed.
+        out += text(12, height - 14, "Dotted line: the figure's target.  Green: target met.  Red: target missed.  Blue: no target.", size: 11, fill: "#555")
         out += "</svg>\n"
         return out
     }
