@@ -8,8 +8,9 @@ import Glibc
 ///
 /// - `poll`: submits on the first call (the buffer moves into the driver's slot), then waits for the
 ///   completion. A read or recv into a buffer with no spare capacity is refused with ENOBUFS (a
-///   0-byte read would be indistinguishable from end of file). -EINTR is retried; -EAGAIN (a non-blocking descriptor) waits for readiness through a
-///   poll in the ring, then retries — neither reaches the caller.
+///   0-byte read would be indistinguishable from end of file). -EINTR is retried and never reaches
+///   the caller. -EAGAIN from a non-blocking descriptor makes a read, write, recv, send, accept or
+///   connect wait for readiness through a poll in the ring, then retry; other requests report it.
 /// - `pollDropReady`: submits IORING_OP_ASYNC_CANCEL and stays pending until the operation's own
 ///   completion (and the cancel's) has arrived, whatever it says; a descriptor created anyway (an
 ///   accept or open that won the race) is closed; only then are buffer and slot released.

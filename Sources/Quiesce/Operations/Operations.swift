@@ -90,6 +90,7 @@ public enum IO {
     }
 
     /// Cancels every operation in flight on `fd`; `.ready` with how many were found (0: none).
+    /// Needs Linux 5.19 (IORING_ASYNC_CANCEL_FD); older kernels answer EINVAL.
     @inlinable
     public static func cancel(fd: Int32) -> ValueOp { ValueOp(core: OperationCore(.cancelFD(fd: fd))) }
 

@@ -12,7 +12,7 @@ public struct SimFaults: Sendable, Equatable {
     public var enomem = 0
     /// A socket operation answers -ECONNRESET.
     public var connectionReset = 0
-    /// A `prepare` finds the submission queue full (then it stays full for a few more calls).
+    /// A `prepare` finds the submission queue full (then it stays full until the next submit).
     public var queueFull = 0
     /// A cancel finds its target already running: -EALREADY, and the target completes on its own.
     public var cancelAlready = 0

@@ -53,7 +53,7 @@ public final class UringBackend: IOBackend {
         if missing & UInt32(IORING_FEAT_NODROP) != 0 { names.append("IORING_FEAT_NODROP") }
         if missing & UInt32(IORING_FEAT_EXT_ARG) != 0 { names.append("IORING_FEAT_EXT_ARG") }
         return IOError(errno: ENOSYS, operation: "io_uring_setup",
-                       remedy: "this kernel's io_uring lacks \(names.joined(separator: " and ")): use Linux 5.11 or newer, or run the tests on the simulated driver")
+                       remedy: "this kernel's io_uring lacks \(names.joined(separator: " and ")): use Linux 5.11 or newer (5.19 for IO.cancel(fd:)), or run the tests on the simulated driver")
     }
 
     deinit {
@@ -69,7 +69,7 @@ public final class UringBackend: IOBackend {
         let remedy: String
         switch errno {
         case ENOSYS:
-            remedy = "io_uring is not available in this kernel (ENOSYS): use Linux 5.11 or newer built with CONFIG_IO_URING, or run the tests on the simulated driver"
+            remedy = "io_uring is not available in this kernel (ENOSYS): use Linux 5.11 or newer (5.19 for IO.cancel(fd:)) built with CONFIG_IO_URING, or run the tests on the simulated driver"
         case EPERM:
             remedy = "io_uring is forbidden here (EPERM): check `sysctl kernel.io_uring_disabled` (set it to 0, or 1 and join the io_uring_group), or a seccomp profile blocking io_uring_setup (docker: --security-opt seccomp=unconfined)"
         case ENOMEM:
