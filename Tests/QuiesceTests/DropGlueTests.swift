@@ -135,8 +135,9 @@ final class DropGlueTests: XCTestCase {
         XCTAssertEqual(log.count("b.dropped"), 1)
     }
 
-    func testLocalsOfAScopeDropInReverseOrderOfDeclaration() {
-        // A state machine holding the locals `x`, `y`, `z` (declared in that order) drops them z, y, x.
+    func testSequenceDropsPartsInArgumentOrderSoLocalsPassedLastFirstDropInReverse() {
+        // Swift gives no hook on a state machine's locals: the rule (reverse order of declaration) is
+        // the state machine's to follow, by passing `z, y, x` to `sequence`, which keeps that order.
         let log = Log()
         var x = Part("x", log), y = Part("y", log), z = Part("z", log)
         var cx = Context()
