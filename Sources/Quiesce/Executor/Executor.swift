@@ -317,6 +317,10 @@ public final class Executor {
     /// in flight, or when `deadline` (nanoseconds, on the driver's clock, from now) passes. Past the
     /// deadline, remaining operations are orphaned safely: their buffers and the ring are kept, never
     /// freed early, and a diagnostic says how many.
+    ///
+    /// Remote jobs already accepted run first; no job is accepted afterwards. Tasks spawned while the
+    /// shutdown runs are dropped too. Called from inside the loop (a poll, a remote job), it reports
+    /// a misuse diagnostic and does nothing.
     @discardableResult
     public func shutdown(deadline nanoseconds: UInt64 = 5_000_000_000) -> ShutdownReport {
         guard !isPolling && !isTurning else {
