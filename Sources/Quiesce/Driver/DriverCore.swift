@@ -31,12 +31,10 @@ struct DriverState: ~Copyable {
         self.uring = (backend as? UringBackend).map { Unmanaged.passUnretained($0) }
     }
 
+    // Runs only once every slot is free (`Driver.deinit` keeps the state otherwise), so no slot's
+    // waker holds anything any more.
     deinit {
         for i in 0..<chunkCount {
-            // A slot's waker owns nothing by itself: give up the references its holds stand for.
-            for j in 0..<Int(DriverCore.chunkSize) {
-                if case .owned(let target) = slots[i][j].waker { target.release() }
-            }
             slots[i].deinitialize(count: Int(DriverCore.chunkSize))
             slots[i].deallocate()
             storages[i].deallocate()

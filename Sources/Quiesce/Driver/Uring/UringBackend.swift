@@ -29,9 +29,7 @@ public final class UringBackend: IOBackend {
         var rc = setupOverride?(entries) ?? 0
         if rc >= 0 { rc = cqu_queue_init(entries, ring, 0) }
         if rc < 0 {
-            ring.deallocate()
-            cqes.deallocate()
-            isOpen = false
+            freeMemory()  // no ring to exit: setup failed
             throw UringBackend.setupError(-rc, entries: entries)
         }
         // The driver relies on completions never being dropped on overflow (NODROP, Linux 5.5) and on
@@ -39,10 +37,7 @@ public final class UringBackend: IOBackend {
         let required = UInt32(IORING_FEAT_NODROP) | UInt32(IORING_FEAT_EXT_ARG)
         let missing = required & ~cqu_features(ring)
         if missing != 0 {
-            cqu_queue_exit(ring)
-            ring.deallocate()
-            cqes.deallocate()
-            isOpen = false
+            close()
             throw UringBackend.missingFeatures(missing)
         }
     }
@@ -56,10 +51,7 @@ public final class UringBackend: IOBackend {
                        remedy: "this kernel's io_uring lacks \(names.joined(separator: " and ")): use Linux 5.11 or newer (5.19 for IO.cancel(fd:)), or run the tests on the simulated driver")
     }
 
-    deinit {
-        if isOpen { cqu_queue_exit(ring) }
-        if isOpen { ring.deallocate(); cqes.deallocate() }
-    }
+    deinit { close() }
 
     /// The ring's file descriptor, or -1 once the ring is closed.
     public var ringFD: Int32 { isOpen ? cqu_ring_fd(ring) : -1 }
@@ -231,6 +223,11 @@ public final class UringBackend: IOBackend {
     public func close() {
         guard isOpen else { return }
         cqu_queue_exit(ring)
+        freeMemory()
+    }
+
+    /// Frees the ring's memory and the batch array; the backend is closed from then on.
+    private func freeMemory() {
         ring.deallocate()
         cqes.deallocate()
         isOpen = false
