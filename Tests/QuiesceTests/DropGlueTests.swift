@@ -330,4 +330,37 @@ final class DropInBackgroundTests: XCTestCase {
         XCTAssertEqual(log.count("conn.dropped"), 1)
         XCTAssertEqual(log.count("conn.deinit"), 1)
     }
+
+    func testReleasedAfterItsExecutorIsGoneItReleasesTheValueSynchronouslyAndSaysSo() {
+        let log = Log()
+        let reports = ReportSink()
+        Diagnostics.setHandler { reports.append($0) }
+        defer { Diagnostics.setHandler(Diagnostics.printToStandardError) }
+        weak var gone: Executor?
+        var wrapper: DropInBackground<Part>?
+        do {
+            let executor = Executor(backend: IdleBackend())
+            gone = executor
+            wrapper = DropInBackground(Part("conn", log, dropSteps: 2), on: executor)
+        }
+        XCTAssertNil(gone, "the wrapper does not keep its executor alive")
+        _ = wrapper.take()
+        XCTAssertEqual(log.events, ["conn.deinit"], "released synchronously, exactly once, without its async drop")
+        XCTAssertEqual(reports.all.map(\.kind), [.droppedSynchronously])
+        XCTAssertTrue(reports.all.first?.message.contains("DropInBackground<Part>") ?? false, reports.all.first?.message ?? "")
+    }
+
+    func testAContextMadeWithAnExecutorKeepsItAlive() {
+        weak var gone: Executor?
+        var cx: Context
+        do {
+            let executor = Executor(backend: IdleBackend())
+            gone = executor
+            cx = Context(waker: .noop, executor: executor)
+        }
+        XCTAssertNotNil(gone, "the context may outlive every other reference to its executor")
+        XCTAssertTrue(cx.executor === gone)
+        cx = Context()
+        XCTAssertNil(gone)
+    }
 }

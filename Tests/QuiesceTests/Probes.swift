@@ -1,4 +1,5 @@
 import Quiesce
+import Synchronization
 
 /// A shared, ordered record of what the probes did.
 final class Log {
@@ -113,4 +114,11 @@ final class IdleBackend: IOBackend {
     func reap(_ handler: (UInt64, Int32, UInt32) -> Void) -> Int { 0 }
     func now() -> UInt64 { clock }
     func close() {}
+}
+
+/// Collects diagnostics sent to the process-wide handler (which must be `Sendable`).
+final class ReportSink: Sendable {
+    private let reports = Mutex<[Diagnostic]>([])
+    func append(_ diagnostic: Diagnostic) { reports.withLock { $0.append(diagnostic) } }
+    var all: [Diagnostic] { reports.withLock { $0 } }
 }

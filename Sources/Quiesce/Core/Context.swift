@@ -29,8 +29,12 @@ public struct Context {
     /// The executor polling this future, or `nil` when a future is polled by hand.
     public var executor: Executor? { executorRef?.takeUnretainedValue() }
     // Unmanaged: reading an `unowned(unsafe)` optional into a strong reference retained and released
-    // the executor on every submission. The executor outlives every poll it runs.
+    // the executor on every submission. The executor outlives every poll it runs; a context made
+    // with the public initializer keeps its executor alive through `ownedExecutor`.
     let executorRef: Unmanaged<Executor>?
+    /// Keeps `executorRef` alive when the context was made with ``init(waker:executor:)``: such a
+    /// context is the caller's to keep, and may outlive every other reference to the executor.
+    var ownedExecutor: Executor?
 
     /// The driver of the polling executor, unretained (the executor keeps it alive), for the
     /// operations' hot path.
@@ -43,6 +47,7 @@ public struct Context {
         self.ownedWaker = waker
         self.lentTask = nil
         self.executorRef = nil
+        self.ownedExecutor = nil
     }
 
     /// A context for polling on behalf of `executor` (custom combinators that run their own tasks).
@@ -51,6 +56,7 @@ public struct Context {
         self.ownedWaker = waker
         self.lentTask = nil
         self.executorRef = Unmanaged.passUnretained(executor)
+        self.ownedExecutor = executor
     }
 
     /// The executor's context for one poll of `task`, which it keeps alive for that poll: no
@@ -60,6 +66,7 @@ public struct Context {
         self.ownedWaker = nil
         self.lentTask = Unmanaged.passUnretained(task)
         self.executorRef = Unmanaged.passUnretained(executor)
+        self.ownedExecutor = nil
     }
 
     /// Wakes the task being polled (to be polled again soon), without copying its waker.

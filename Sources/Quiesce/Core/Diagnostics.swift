@@ -13,6 +13,10 @@ public struct Diagnostic: Sendable, CustomStringConvertible {
         case orphanedAtShutdown
         /// A programming error that was caught instead of hanging (e.g. a `blockOn` inside a poll).
         case misuse
+        /// A value's async drop could not run (for example a ``DropInBackground`` released after its
+        /// executor was gone), so it was released synchronously: memory-safe, but its asynchronous
+        /// cleanup (a flush, say) was skipped.
+        case droppedSynchronously
     }
 
     /// What kind of problem this is.

@@ -290,9 +290,10 @@ public final class Executor {
             isPolling = true
             var cx = Context(borrowing: t, executor: self)
             t.run(&cx)
-            // Only a future that replaced `cx.waker` leaves a waker here: emptied explicitly, the
-            // context's end is known to release nothing (no swift_release call per poll).
+            // Only a future that replaced `cx.waker` (or the whole context) leaves a waker or an
+            // executor here: emptied explicitly, the context's end is known to release nothing.
             if _slowPath(cx.ownedWaker != nil) { cx.ownedWaker = nil }
+            if _slowPath(cx.ownedExecutor != nil) { cx.ownedExecutor = nil }
             isPolling = false
             // Finished in this poll: `taskFinished` unlisted it; the list's reference goes now,
             // unless the task was queued again and the queue took it over.

@@ -4,11 +4,22 @@
 /// Quiesce never spawns implicitly; this is the "spawn from drop" workaround of the seed tutorial,
 /// available only when asked for by name. Without it, a synchronous drop stays memory-safe (in-flight
 /// operations become orphans) but any remaining cleanup, such as a flush, is skipped.
+///
+/// The wrapper holds its executor weakly: released after the executor is gone, it cannot hand the
+/// drop off, so it releases the value synchronously (its `deinit` runs, once, and
+/// §2.5 keeps that memory-safe) and reports a ``Diagnostic/Kind/droppedSynchronously``
+/// diagnostic that names the value's type.
+///
+/// ```swift
+/// let connection = DropInBackground(FlushingConnection(fd), on: executor)
+/// // Released synchronously from a non-async context: the flush finishes in a background task.
+/// ```
 public struct DropInBackground<Value: AsyncDroppable & ~Copyable>: AsyncDroppable, ~Copyable {
     // A box, because a deinit may not mutate `self` but must move the value out to hand it off.
     private final class Box { var value: Value?; init(_ value: consuming Value) { self.value = consume value } }
     private let box: Box
-    private unowned(unsafe) let executor: Executor
+    /// Weak: a wrapper may outlive its executor, and must then not touch it.
+    private weak var executor: Executor?
 
     /// Wraps `value`; a synchronous release hands its async drop to a new task on `executor`.
     public init(_ value: consuming Value, on executor: Executor) {
@@ -28,8 +39,13 @@ public struct DropInBackground<Value: AsyncDroppable & ~Copyable>: AsyncDroppabl
     }
 
     deinit {
-        if let rest = box.value.take() {
-            executor.spawn(AsyncDrop(rest), name: "drop-in-background").detach()
+        guard let rest = box.value.take() else { return }
+        guard let executor else {
+            Diagnostics.report(Diagnostic(.droppedSynchronously,
+                "DropInBackground<\(typeName(Value.self))> was released after its executor was gone: the value is released synchronously, without its async drop"))
+            _ = consume rest
+            return
         }
+        executor.spawn(AsyncDrop(rest), name: "drop-in-background").detach()
     }
 }
