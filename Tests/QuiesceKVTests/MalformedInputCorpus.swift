@@ -1,7 +1,8 @@
 @testable import QuiesceKVCore
 
 /// A deterministic generator of bad client input: random and structured mutations of valid
-/// commands, oversized and negative lengths, binary garbage, and half-sent commands.
+/// commands, oversized and negative lengths, lengths with a leading zero or `-0`, binary garbage,
+/// and half-sent commands.
 struct MalformedInputCorpus {
     /// One generated input and what the server must do with it.
     struct Case {
@@ -61,7 +62,7 @@ struct MalformedInputCorpus {
         for i in 0..<count {
             let prefix = below(3) == 0 ? encode(validCommand()) : []  // sometimes after a good request
             var c: Case
-            switch i % 12 {
+            switch i % 13 {
             case 0:  // binary garbage as a multibulk count
                 c = Case(name: "garbage-count", bytes: [UInt8(ascii: "*")] + bytes(1 + below(200), excluding: digits.union([45, 13, 10])) + [13, 10], expectation: .protocolError)
             case 1:  // binary garbage as an inline line, with an unbalanced quote
@@ -110,6 +111,18 @@ struct MalformedInputCorpus {
             case 10:  // half-sent command, then the client stops sending
                 let encoded = encode(validCommand())
                 c = Case(name: "half-sent", bytes: Array(encoded[0..<(1 + below(encoded.count - 1))]), expectation: .closeWithoutReply)
+            case 12:  // a length Redis' string2ll refuses: a leading zero or `-0`
+                var encoded = encode(validCommand())
+                let headers = encoded.indices.filter { i in
+                    i > 0 && (encoded[i - 1] == UInt8(ascii: "$") || encoded[i - 1] == UInt8(ascii: "*"))
+                        && (i == 1 || encoded[i - 2] == 10)
+                }
+                switch below(3) {
+                case 0: encoded.insert(UInt8(ascii: "0"), at: headers[below(headers.count)])  // `*02`, `$03`
+                case 1: encoded = Array("*-0\r\n".utf8) + encoded
+                default: encoded = Array("*1\r\n$-0\r\n\r\n".utf8) + encoded
+                }
+                c = Case(name: "leading-zero-length", bytes: encoded, expectation: .protocolError)
             default:  // a request announcing more bulk than it sends, then the client stops sending
                 c = Case(name: "short-bulk", bytes: Array("*2\r\n$4\r\nECHO\r\n$\(100 + below(10_000))\r\n".utf8) + bytes(below(99)), expectation: .closeWithoutReply)
             }

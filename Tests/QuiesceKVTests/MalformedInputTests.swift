@@ -82,7 +82,7 @@ final class MalformedInputTests: XCTestCase {
                 XCTAssertEqual(try bystander.call("GET", "canary"), .text("alive"))
             }
         }
-        XCTAssertEqual(kinds.count, 12)
+        XCTAssertEqual(kinds.count, 13)
         XCTAssertEqual(try bystander.call("GET", "canary"), .text("alive"))
         XCTAssertTrue(server.waitUntil { $0.clientCount == 1 })
         // Some cases announce gigabytes: no connection may have buffered more than the limits allow

@@ -78,6 +78,33 @@ final class RESPParserTests: XCTestCase {
         }
     }
 
+    /// Lengths follow Redis' `string2ll`: a lone `0`, or an optional `-` and digits without a leading
+    /// zero. `*0`, `$0` and a negative count (`*-1`, `*-5`) stay valid; a negative bulk length is not.
+    func testLengthsWithALeadingZeroOrMinusZeroAreRejected() {
+        let rejected: [(String, String)] = [
+            ("*01\r\n$4\r\nPING\r\n", "invalid multibulk length"),
+            ("*00\r\n", "invalid multibulk length"),
+            ("*-0\r\n", "invalid multibulk length"),
+            ("*-01\r\n", "invalid multibulk length"),
+            ("*1\r\n$04\r\nPING\r\n", "invalid bulk length"),
+            ("*1\r\n$00\r\n\r\n", "invalid bulk length"),
+            ("*1\r\n$-0\r\n\r\n", "invalid bulk length"),
+            ("*1\r\n$-1\r\n", "invalid bulk length"),
+            ("*1\r\n$+4\r\nPING\r\n", "invalid bulk length"),
+            ("*-\r\n", "invalid multibulk length"),
+        ]
+        for (input, message) in rejected {
+            var parser = RESPParser()
+            parser.feed(bytes(input))
+            XCTAssertEqual(parser.next(), .protocolError(message), "input \(input.debugDescription)")
+        }
+        var parser = RESPParser()
+        parser.feed(bytes("*0\r\n*-1\r\n*-5\r\n*-9223372036854775808\r\n*2\r\n$4\r\nECHO\r\n$0\r\n\r\n*1\r\n$10\r\n0123456789\r\n"))
+        XCTAssertEqual(parser.next(), args("ECHO", ""))
+        XCTAssertEqual(parser.next(), args("0123456789"))
+        XCTAssertEqual(parser.next(), .incomplete)
+    }
+
     func testLimitsAreCheckedBeforeBuffering() {
         let limits = RESPLimits(maxBulkLength: 16, maxMultibulkCount: 4, maxInlineLength: 32, maxRequestBytes: 24)
         var parser = RESPParser(limits: limits)

@@ -204,20 +204,31 @@ public struct RESPParser {
         return nil
     }
 
-    // Strict decimal: optional '-', 1 to 18 digits, nothing else.
+    // Redis' `string2ll`: a lone `0`, or an optional `-` then a digit 1-9 and more digits, within
+    // Int64. A leading zero (`01`), `-0`, a sign alone, `+` and anything else are not lengths.
     private func parseInteger(_ from: Int, _ to: Int) -> Int? {
+        guard from < to, to - from <= 20 else { return nil }
+        if to - from == 1 && buffer[from] == UInt8(ascii: "0") { return 0 }
         var i = from
-        var negative = false
-        if i < to && buffer[i] == UInt8(ascii: "-") { negative = true; i += 1 }
-        guard i < to, to - i <= 18 else { return nil }
-        var value = 0
+        let negative = buffer[i] == UInt8(ascii: "-")
+        if negative { i += 1 }
+        guard i < to, buffer[i] >= UInt8(ascii: "1"), buffer[i] <= UInt8(ascii: "9") else { return nil }
+        var magnitude: UInt64 = 0
         while i < to {
-            let digit = Int(buffer[i]) - 48
-            guard digit >= 0 && digit <= 9 else { return nil }
-            value = value * 10 + digit
+            let digit = buffer[i] &- UInt8(ascii: "0")
+            guard digit <= 9 else { return nil }
+            let (times10, overflowA) = magnitude.multipliedReportingOverflow(by: 10)
+            let (sum, overflowB) = times10.addingReportingOverflow(UInt64(digit))
+            guard !overflowA && !overflowB else { return nil }
+            magnitude = sum
             i += 1
         }
-        return negative ? -value : value
+        if negative {
+            guard magnitude <= UInt64(Int64.max) + 1 else { return nil }
+            return Int(truncatingIfNeeded: 0 &- magnitude)
+        }
+        guard magnitude <= UInt64(Int64.max) else { return nil }
+        return Int(magnitude)
     }
 
     private func printable(_ byte: UInt8) -> String {
