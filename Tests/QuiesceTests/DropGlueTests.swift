@@ -198,7 +198,13 @@ final class DropGlueTests: XCTestCase {
         XCTAssertEqual(ordered.cursor, 1)
         XCTAssertFalse(ordered.pollDropReady(&cx).isReady)
         XCTAssertFalse(ordered.pollDropReady(&cx).isReady)
-        XCTAssertEqual(r0.polls, 1, "an element already dropped is not polled again: no restart")
+        // Debug builds ask an element once more the moment it answers `.ready` (the fusedness check).
+        #if DEBUG
+        let pollsAtReady = 2
+        #else
+        let pollsAtReady = 1
+        #endif
+        XCTAssertEqual(r0.polls, pollsAtReady, "an element already dropped is not polled again: no restart")
         XCTAssertEqual(r2.polls, 0, "elements after the pending one wait their turn")
         XCTAssertTrue(ordered.pollDropReady(&cx).isReady)
         XCTAssertEqual(ordered.cursor, 3)

@@ -100,7 +100,7 @@ public struct Scope<Body: ScopeBody & ~Copyable>: Future, ~Copyable {
 
     /// Drops the body, cancels every child, and is ready once all their async drops have completed.
     public mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> {
-        let bodyReady = body.pollDropReady(&cx).isReady
+        let bodyReady = partDropReady(&body, &cx)
         let childrenReady = state.waitForChildren(cx.waker, cancel: true)
         return bodyReady && childrenReady ? .ready(()) : .pending
     }

@@ -41,9 +41,9 @@ public struct Select<A: Future & ~Copyable, B: Future & ~Copyable>: Future, ~Cop
         }
         switch phase {
         case .droppingFirst:
-            guard a.pollDropReady(&cx).isReady else { return .pending }
+            guard partDropReady(&a, &cx) else { return .pending }
         case .droppingSecond:
-            guard b.pollDropReady(&cx).isReady else { return .pending }
+            guard partDropReady(&b, &cx) else { return .pending }
         case .racing, .done:
             break
         }

@@ -38,7 +38,7 @@ public struct Timeout<Inner: Future & ~Copyable>: Future, ~Copyable {
             guard timer.poll(&cx).isReady else { return .pending }
             phase = .droppingInner
         }
-        guard inner.pollDropReady(&cx).isReady else { return .pending }
+        guard partDropReady(&inner, &cx) else { return .pending }
         phase = .done
         return .ready(.failure(TimedOut()))
     }

@@ -22,6 +22,12 @@ public struct Context {
         }
     }
 
+    #if DEBUG
+    /// Set while a debug fusedness check asks a value for its drop readiness a second time, so that
+    /// glue nested inside it does not check again (see ``checkFusedAfterReady(_:_:)``).
+    @usableFromInline var isCheckingFusedness = false
+    #endif
+
     /// The task the executor lent for this poll (`wakeTarget`), while ``waker`` is still its waker:
     /// driver slots refer to it without a reference (see ``SlotWaker``).
     var lentTask: Unmanaged<TaskBase>?

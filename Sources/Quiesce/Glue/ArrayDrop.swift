@@ -3,7 +3,7 @@ extension Array: AsyncDroppable where Element: AsyncDroppable {
     /// Drives every element's drop readiness; ready when all are.
     public mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> {
         var ready = true
-        for index in indices where !self[index].pollDropReady(&cx).isReady {
+        for index in indices where !partDropReady(&self[index], &cx) {
             ready = false
         }
         return ready ? .ready(()) : .pending
@@ -26,7 +26,7 @@ public struct InOrder<Element: AsyncDroppable>: AsyncDroppable {
     /// Drops the element at the cursor; moves on when it is ready; `.ready` after the last.
     public mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> {
         while cursor < elements.count {
-            guard elements[cursor].pollDropReady(&cx).isReady else { return .pending }
+            guard partDropReady(&elements[cursor], &cx) else { return .pending }
             cursor += 1
         }
         return .ready(())

@@ -21,8 +21,7 @@ public struct AsyncDrop<Value: AsyncDroppable & ~Copyable>: Future, ~Copyable {
     @inlinable
     mutating func drive(_ cx: inout Context) -> Poll<Void> {
         guard value != nil else { return .ready(()) }
-        guard value!.pollDropReady(&cx).isReady else { return .pending }
-        checkFusedAfterReady(&value!, &cx)
+        guard partDropReady(&value!, &cx) else { return .pending }
         value = nil  // the synchronous destructor runs here, once
         return .ready(())
     }

@@ -3,6 +3,9 @@
 
 /// Drop glue: how a value made of droppable parts gets its drop readiness from its parts.
 ///
+/// Debug builds check each part's fusedness where it answers `.ready` and report a part that does
+/// not stay ready, by its type (``Diagnostic/Kind/notFused``).
+///
 /// Order matches synchronous drop: a value's own cleanup first (outside-in), then its fields in
 /// declaration order; the locals of a scope in reverse order of declaration. A user type composes
 /// its drop in a few lines:
@@ -17,23 +20,23 @@
 /// }
 /// ```
 public enum DropGlue {
-    /// Drops 1 parts one after another, in the order given; stops at the first pending part.
+    /// Drops 1 part; pending while it is.
     /// Stateless: every part's drop readiness is fused, so parts already done answer `.ready` again.
     @inlinable
     public static func sequence<A: AsyncDroppable & ~Copyable>(
         _ cx: inout Context, _ a: inout A
     ) -> Poll<Void> {
-        guard a.pollDropReady(&cx).isReady else { return .pending }
+        guard partDropReady(&a, &cx) else { return .pending }
         return .ready(())
     }
 
-    /// Drives the drop readiness of 1 parts at once; ready when all are.
+    /// Drives the drop readiness of 1 part; ready when it is.
     @inlinable
     public static func join<A: AsyncDroppable & ~Copyable>(
         _ cx: inout Context, _ a: inout A
     ) -> Poll<Void> {
         var ready = true
-        ready = a.pollDropReady(&cx).isReady && ready
+        ready = partDropReady(&a, &cx) && ready
         return ready ? .ready(()) : .pending
     }
 
@@ -43,8 +46,8 @@ public enum DropGlue {
     public static func sequence<A: AsyncDroppable & ~Copyable, B: AsyncDroppable & ~Copyable>(
         _ cx: inout Context, _ a: inout A, _ b: inout B
     ) -> Poll<Void> {
-        guard a.pollDropReady(&cx).isReady else { return .pending }
-        guard b.pollDropReady(&cx).isReady else { return .pending }
+        guard partDropReady(&a, &cx) else { return .pending }
+        guard partDropReady(&b, &cx) else { return .pending }
         return .ready(())
     }
 
@@ -54,8 +57,8 @@ public enum DropGlue {
         _ cx: inout Context, _ a: inout A, _ b: inout B
     ) -> Poll<Void> {
         var ready = true
-        ready = a.pollDropReady(&cx).isReady && ready
-        ready = b.pollDropReady(&cx).isReady && ready
+        ready = partDropReady(&a, &cx) && ready
+        ready = partDropReady(&b, &cx) && ready
         return ready ? .ready(()) : .pending
     }
 
@@ -65,9 +68,9 @@ public enum DropGlue {
     public static func sequence<A: AsyncDroppable & ~Copyable, B: AsyncDroppable & ~Copyable, C: AsyncDroppable & ~Copyable>(
         _ cx: inout Context, _ a: inout A, _ b: inout B, _ c: inout C
     ) -> Poll<Void> {
-        guard a.pollDropReady(&cx).isReady else { return .pending }
-        guard b.pollDropReady(&cx).isReady else { return .pending }
-        guard c.pollDropReady(&cx).isReady else { return .pending }
+        guard partDropReady(&a, &cx) else { return .pending }
+        guard partDropReady(&b, &cx) else { return .pending }
+        guard partDropReady(&c, &cx) else { return .pending }
         return .ready(())
     }
 
@@ -77,9 +80,9 @@ public enum DropGlue {
         _ cx: inout Context, _ a: inout A, _ b: inout B, _ c: inout C
     ) -> Poll<Void> {
         var ready = true
-        ready = a.pollDropReady(&cx).isReady && ready
-        ready = b.pollDropReady(&cx).isReady && ready
-        ready = c.pollDropReady(&cx).isReady && ready
+        ready = partDropReady(&a, &cx) && ready
+        ready = partDropReady(&b, &cx) && ready
+        ready = partDropReady(&c, &cx) && ready
         return ready ? .ready(()) : .pending
     }
 
@@ -89,10 +92,10 @@ public enum DropGlue {
     public static func sequence<A: AsyncDroppable & ~Copyable, B: AsyncDroppable & ~Copyable, C: AsyncDroppable & ~Copyable, D: AsyncDroppable & ~Copyable>(
         _ cx: inout Context, _ a: inout A, _ b: inout B, _ c: inout C, _ d: inout D
     ) -> Poll<Void> {
-        guard a.pollDropReady(&cx).isReady else { return .pending }
-        guard b.pollDropReady(&cx).isReady else { return .pending }
-        guard c.pollDropReady(&cx).isReady else { return .pending }
-        guard d.pollDropReady(&cx).isReady else { return .pending }
+        guard partDropReady(&a, &cx) else { return .pending }
+        guard partDropReady(&b, &cx) else { return .pending }
+        guard partDropReady(&c, &cx) else { return .pending }
+        guard partDropReady(&d, &cx) else { return .pending }
         return .ready(())
     }
 
@@ -102,10 +105,10 @@ public enum DropGlue {
         _ cx: inout Context, _ a: inout A, _ b: inout B, _ c: inout C, _ d: inout D
     ) -> Poll<Void> {
         var ready = true
-        ready = a.pollDropReady(&cx).isReady && ready
-        ready = b.pollDropReady(&cx).isReady && ready
-        ready = c.pollDropReady(&cx).isReady && ready
-        ready = d.pollDropReady(&cx).isReady && ready
+        ready = partDropReady(&a, &cx) && ready
+        ready = partDropReady(&b, &cx) && ready
+        ready = partDropReady(&c, &cx) && ready
+        ready = partDropReady(&d, &cx) && ready
         return ready ? .ready(()) : .pending
     }
 
@@ -115,11 +118,11 @@ public enum DropGlue {
     public static func sequence<A: AsyncDroppable & ~Copyable, B: AsyncDroppable & ~Copyable, C: AsyncDroppable & ~Copyable, D: AsyncDroppable & ~Copyable, E: AsyncDroppable & ~Copyable>(
         _ cx: inout Context, _ a: inout A, _ b: inout B, _ c: inout C, _ d: inout D, _ e: inout E
     ) -> Poll<Void> {
-        guard a.pollDropReady(&cx).isReady else { return .pending }
-        guard b.pollDropReady(&cx).isReady else { return .pending }
-        guard c.pollDropReady(&cx).isReady else { return .pending }
-        guard d.pollDropReady(&cx).isReady else { return .pending }
-        guard e.pollDropReady(&cx).isReady else { return .pending }
+        guard partDropReady(&a, &cx) else { return .pending }
+        guard partDropReady(&b, &cx) else { return .pending }
+        guard partDropReady(&c, &cx) else { return .pending }
+        guard partDropReady(&d, &cx) else { return .pending }
+        guard partDropReady(&e, &cx) else { return .pending }
         return .ready(())
     }
 
@@ -129,11 +132,11 @@ public enum DropGlue {
         _ cx: inout Context, _ a: inout A, _ b: inout B, _ c: inout C, _ d: inout D, _ e: inout E
     ) -> Poll<Void> {
         var ready = true
-        ready = a.pollDropReady(&cx).isReady && ready
-        ready = b.pollDropReady(&cx).isReady && ready
-        ready = c.pollDropReady(&cx).isReady && ready
-        ready = d.pollDropReady(&cx).isReady && ready
-        ready = e.pollDropReady(&cx).isReady && ready
+        ready = partDropReady(&a, &cx) && ready
+        ready = partDropReady(&b, &cx) && ready
+        ready = partDropReady(&c, &cx) && ready
+        ready = partDropReady(&d, &cx) && ready
+        ready = partDropReady(&e, &cx) && ready
         return ready ? .ready(()) : .pending
     }
 
@@ -143,12 +146,12 @@ public enum DropGlue {
     public static func sequence<A: AsyncDroppable & ~Copyable, B: AsyncDroppable & ~Copyable, C: AsyncDroppable & ~Copyable, D: AsyncDroppable & ~Copyable, E: AsyncDroppable & ~Copyable, F: AsyncDroppable & ~Copyable>(
         _ cx: inout Context, _ a: inout A, _ b: inout B, _ c: inout C, _ d: inout D, _ e: inout E, _ f: inout F
     ) -> Poll<Void> {
-        guard a.pollDropReady(&cx).isReady else { return .pending }
-        guard b.pollDropReady(&cx).isReady else { return .pending }
-        guard c.pollDropReady(&cx).isReady else { return .pending }
-        guard d.pollDropReady(&cx).isReady else { return .pending }
-        guard e.pollDropReady(&cx).isReady else { return .pending }
-        guard f.pollDropReady(&cx).isReady else { return .pending }
+        guard partDropReady(&a, &cx) else { return .pending }
+        guard partDropReady(&b, &cx) else { return .pending }
+        guard partDropReady(&c, &cx) else { return .pending }
+        guard partDropReady(&d, &cx) else { return .pending }
+        guard partDropReady(&e, &cx) else { return .pending }
+        guard partDropReady(&f, &cx) else { return .pending }
         return .ready(())
     }
 
@@ -158,12 +161,12 @@ public enum DropGlue {
         _ cx: inout Context, _ a: inout A, _ b: inout B, _ c: inout C, _ d: inout D, _ e: inout E, _ f: inout F
     ) -> Poll<Void> {
         var ready = true
-        ready = a.pollDropReady(&cx).isReady && ready
-        ready = b.pollDropReady(&cx).isReady && ready
-        ready = c.pollDropReady(&cx).isReady && ready
-        ready = d.pollDropReady(&cx).isReady && ready
-        ready = e.pollDropReady(&cx).isReady && ready
-        ready = f.pollDropReady(&cx).isReady && ready
+        ready = partDropReady(&a, &cx) && ready
+        ready = partDropReady(&b, &cx) && ready
+        ready = partDropReady(&c, &cx) && ready
+        ready = partDropReady(&d, &cx) && ready
+        ready = partDropReady(&e, &cx) && ready
+        ready = partDropReady(&f, &cx) && ready
         return ready ? .ready(()) : .pending
     }
 }

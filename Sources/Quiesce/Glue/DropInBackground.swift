@@ -33,7 +33,7 @@ public struct DropInBackground<Value: AsyncDroppable & ~Copyable>: AsyncDroppabl
     /// Drives the value's drop here, in the owner's task; once it is ready, nothing is left to hand off.
     public mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> {
         guard box.value != nil else { return .ready(()) }
-        guard box.value!.pollDropReady(&cx).isReady else { return .pending }
+        guard partDropReady(&box.value!, &cx) else { return .pending }
         box.value = nil
         return .ready(())
     }
