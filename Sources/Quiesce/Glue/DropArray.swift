@@ -1,0 +1,136 @@
+/// How a container drops its elements: all at once (join, the default for arrays) or one after
+/// another, front to back (sequence, on request).
+public enum DropOrder: Sendable, Equatable {
+    /// Every element's drop is driven at once; the container is ready when all are.
+    case together
+    /// Elements are dropped front to back; an element that stays pending keeps its place (a cursor,
+    /// no restart), and the ones after it wait their turn.
+    case inOrder
+}
+
+/// A growable array of noncopyable droppable parts (operations, join handles, connections) with
+/// drop glue: its async drop drives its elements' drops, together or in order (``DropOrder``).
+///
+/// `Array` needs copyable elements; this is its counterpart for values that own something, so
+/// that operations and join handles can be kept in a collection without class boxes. Elements are
+/// released (their `deinit`, once each) when the array is released, or when taken out with
+/// ``removeLast()`` / ``remove(at:)`` / ``swapRemove(at:)``.
+///
+/// ```swift
+/// var reads = DropArray<BufferOp>()
+/// for fd in fds { reads.append(IO.read(fd, into: IOBuffer(capacity: 4096))) }
+/// // Dropped asynchronously: every read is cancelled and awaited, all at once.
+/// try executor.blockOn(asyncDrop(reads))
+/// ```
+///
+/// Elements appended while the drop is under way are dropped too. With ``DropOrder/inOrder``,
+/// removing an element before the cursor keeps the cursor on the element it was on.
+public struct DropArray<Element: AsyncDroppable & ~Copyable>: AsyncDroppable, ~Copyable {
+    /// Storage for `capacity` elements, the first `count` initialized.
+    private var storage: UnsafeMutablePointer<Element>
+    private var capacity: Int
+    /// The number of elements.
+    public private(set) var count = 0
+    /// How the async drop treats the elements.
+    public let order: DropOrder
+    /// With ``DropOrder/inOrder``: how many elements, from the front, have completed their drop.
+    public private(set) var droppedCount = 0
+
+    /// An empty array whose async drop drops its elements in `order` (together by default).
+    public init(order: DropOrder = .together, capacity: Int = 0) {
+        self.order = order
+        self.capacity = max(capacity, 0)
+        // SAFETY: allocated uninitialized; only the first `count` elements are ever initialized,
+        // read, moved or deinitialized, and `deinit` frees it once.
+        storage = .allocate(capacity: self.capacity)
+    }
+
+    deinit {
+        storage.deinitialize(count: count)
+        storage.deallocate()
+    }
+
+    /// `true` when the array holds no element.
+    public var isEmpty: Bool { count == 0 }
+
+    /// The valid indices, `0..<count`.
+    public var indices: Range<Int> { 0..<count }
+
+    /// The element at `index` (which must be in ``indices``), borrowed or modified in place.
+    public subscript(index: Int) -> Element {
+        unsafeAddress {
+            precondition(index >= 0 && index < count, "DropArray index \(index) out of range 0..<\(count)")
+            return UnsafePointer(storage + index)
+        }
+        unsafeMutableAddress {
+            precondition(index >= 0 && index < count, "DropArray index \(index) out of range 0..<\(count)")
+            return storage + index
+        }
+    }
+
+    /// Adds `element` at the end.
+    public mutating func append(_ element: consuming Element) {
+        if count == capacity { grow() }
+        (storage + count).initialize(to: element)
+        count += 1
+    }
+
+    /// Removes and returns the last element, or `nil` when the array is empty.
+    public mutating func removeLast() -> Element? {
+        guard count > 0 else { return nil }
+        count -= 1
+        if droppedCount > count { droppedCount = count }
+        return (storage + count).move()
+    }
+
+    /// Removes and returns the element at `index` (which must be in ``indices``), moving the ones
+    /// after it forward: the order of the rest is kept.
+    public mutating func remove(at index: Int) -> Element {
+        precondition(index >= 0 && index < count, "DropArray index \(index) out of range 0..<\(count)")
+        let element = (storage + index).move()
+        (storage + index).moveInitialize(from: storage + index + 1, count: count - index - 1)
+        count -= 1
+        if index < droppedCount { droppedCount -= 1 }
+        return element
+    }
+
+    /// Removes and returns the element at `index` (which must be in ``indices``) in constant time,
+    /// putting the last element in its place. Not for ``DropOrder/inOrder`` arrays whose drop has
+    /// begun, where order matters: use ``remove(at:)`` there.
+    public mutating func swapRemove(at index: Int) -> Element {
+        precondition(index >= 0 && index < count, "DropArray index \(index) out of range 0..<\(count)")
+        let element = (storage + index).move()
+        count -= 1
+        if index != count { (storage + index).moveInitialize(from: storage + count, count: 1) }
+        if droppedCount > count { droppedCount = count }
+        return element
+    }
+
+    /// Drives the elements' drops: all at once, or front to back with a cursor (``order``).
+    /// Ready when every element's drop is.
+    public mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> {
+        switch order {
+        case .together:
+            var ready = true
+            for index in 0..<count where !partDropReady(&storage[index], &cx) {
+                ready = false
+            }
+            return ready ? .ready(()) : .pending
+        case .inOrder:
+            while droppedCount < count {
+                guard partDropReady(&storage[droppedCount], &cx) else { return .pending }
+                droppedCount += 1
+            }
+            return .ready(())
+        }
+    }
+
+    private mutating func grow() {
+        let newCapacity = max(4, capacity * 2)
+        let newStorage = UnsafeMutablePointer<Element>.allocate(capacity: newCapacity)
+        newStorage.moveInitialize(from: storage, count: count)
+        storage.deallocate()
+        storage = newStorage
+        capacity = newCapacity
+    }
+}
