@@ -105,6 +105,36 @@ final class RESPParserTests: XCTestCase {
         XCTAssertEqual(parser.next(), .incomplete)
     }
 
+    /// Records mode (the AOF): a well-formed stream fed one byte at a time never fails early, while
+    /// inline lines, empty records and bytes no record can have are refused as soon as they arrive.
+    func testRecordsModeTakesOnlyMultibulkRecords() {
+        var parser = RESPParser(mode: .records)
+        let stream = bytes("*3\r\n$3\r\nSET\r\n$10\r\n0123456789\r\n$0\r\n\r\n*1\r\n$4\r\nPING\r\n")
+        var results: [ParseResult] = []
+        for byte in stream {
+            parser.feed([byte])
+            let result = parser.next()
+            if result != .incomplete { results.append(result) }
+        }
+        XCTAssertEqual(results, [args("SET", "0123456789", ""), args("PING")])
+        let refused: [(String, String)] = [
+            ("PING\r\n", "expected '*', got 'P'"),
+            ("\r\n", "expected '*', got '\\xd'"),
+            ("*0\r\n", "invalid multibulk length"),
+            ("*-1\r\n", "invalid multibulk length"),
+            ("*1x", "invalid multibulk length"),
+            ("*01", "invalid multibulk length"),
+            ("*1\rx", "invalid multibulk length"),
+            ("*1\r\n$-", "invalid bulk length"),
+            ("*1\r\n$4\r\nPINGx", "expected CRLF after bulk string"),
+        ]
+        for (input, message) in refused {
+            var parser = RESPParser(mode: .records)
+            parser.feed(bytes(input))
+            XCTAssertEqual(parser.next(), .protocolError(message), "input \(input.debugDescription)")
+        }
+    }
+
     func testLimitsAreCheckedBeforeBuffering() {
         let limits = RESPLimits(maxBulkLength: 16, maxMultibulkCount: 4, maxInlineLength: 32, maxRequestBytes: 24)
         var parser = RESPParser(limits: limits)

@@ -10,9 +10,12 @@ public struct AOFError: Error, CustomStringConvertible, Equatable {
 
 /// Loads an AOF into an engine at start-up: every record is run again, in order.
 ///
-/// A record cut short at the end of the file (the server died mid-write) is dropped and the file
-/// truncated to the last complete record, like Redis' `aof-load-truncated yes`; a malformed record
-/// elsewhere is an error, since replaying past it would give a keyspace that never existed.
+/// Every record must be a RESP array of bulk strings (what ``AppendOnlyFile`` writes). Only a record
+/// cut short at the end of the file (the server died mid-write) is dropped, and the file truncated
+/// to the last complete record, like Redis' `aof-load-truncated yes`. Anything else that is not such
+/// a record — an inline command line, garbage, a malformed record, wherever it is — is corruption:
+/// the load fails naming the byte offset where that record starts, and the file is left as it is,
+/// since replaying past it (or cutting it off) would give a keyspace that never existed.
 public enum AOFReplay {
     /// What a replay did.
     public struct Outcome: Equatable, Sendable {
@@ -31,7 +34,8 @@ public enum AOFReplay {
         }
         defer { close(fd) }
         var parser = RESPParser(limits: RESPLimits(maxBulkLength: .max / 4, maxMultibulkCount: .max / 4,
-                                                   maxInlineLength: 1024 * 1024, maxRequestBytes: .max / 4))
+                                                   maxInlineLength: 1024 * 1024, maxRequestBytes: .max / 4),
+                                mode: .records)
         var session = engine.newSession(peer: "aof")
         var reply: [UInt8] = []
         var records = 0
@@ -54,7 +58,7 @@ public enum AOFReplay {
                 case .incomplete:
                     break
                 case .protocolError(let message):
-                    throw AOFError(description: "AOF \(path) is corrupt after byte \(parser.consumed): \(message)")
+                    throw AOFError(description: "AOF \(path) is corrupt at byte \(parser.consumed): the record there is not RESP (\(message)); the file is left unchanged")
                 case .command(let args):
                     records += 1
                     reply.removeAll(keepingCapacity: true)
@@ -67,6 +71,8 @@ public enum AOFReplay {
                 break
             }
         }
+        // The records parser refuses any byte no record can have, so an unfinished tail is the start
+        // of a well-formed record: torn by a crash mid-write.
         let truncated = total - parser.consumed
         if truncated > 0 {
             guard truncate(path, off_t(parser.consumed)) == 0 else {

@@ -10,14 +10,28 @@ public enum ParseResult: Equatable {
 }
 
 /// An incremental RESP2 request parser: multibulk (`*2\r\n$3\r\nGET\r\n$1\r\nk\r\n`) and inline
-/// (`GET k\r\n`) requests, fed in whatever pieces the network delivers.
+/// (`GET k\r\n`) requests, fed in whatever pieces the network delivers. In ``Mode/records`` it reads
+/// AOF records instead: multibulk only.
 ///
 /// Progress inside a request is kept (arguments already parsed are not parsed again), so a large
 /// bulk arriving in many pieces costs linear time. Every length is checked against ``RESPLimits``
 /// before anything is buffered for it, so memory stays bounded by the limits.
 public struct RESPParser {
+    /// What the parser reads.
+    public enum Mode: Sendable {
+        /// Client requests, as Redis reads them: multibulk or inline; `*0` and negative counts are
+        /// empty requests, skipped.
+        case requests
+        /// AOF records: multibulk only, with at least one argument. A byte that no record can have
+        /// at its place is an error as soon as it arrives, so what is left unfinished at the end is
+        /// always the start of a well-formed record (a torn record, never garbage).
+        case records
+    }
+
     /// The bounds requests must respect.
     public let limits: RESPLimits
+    /// What it reads.
+    public let mode: Mode
     private var buffer: [UInt8] = []
     private var start = 0
     // Inside a multibulk request: arguments still expected, those parsed, and the bulk length
@@ -31,9 +45,10 @@ public struct RESPParser {
     /// Bytes consumed so far by complete requests (an AOF replay reports offsets with it).
     public private(set) var consumed = 0
 
-    /// A parser enforcing `limits`.
-    public init(limits: RESPLimits = .standard) {
+    /// A parser of `mode` input enforcing `limits`.
+    public init(limits: RESPLimits = .standard, mode: Mode = .requests) {
         self.limits = limits
+        self.mode = mode
     }
 
     /// Bytes fed but not yet consumed by a complete request.
@@ -79,6 +94,8 @@ public struct RESPParser {
                     case .empty: continue  // `*0` / `*-1`: nothing to run, as in Redis
                     case .started: break
                     }
+                } else if mode == .records {
+                    return fail("expected '*', got '\(printable(buffer[start]))'")
                 } else {
                     switch parseInline() {
                     case .incomplete: return .incomplete
@@ -97,6 +114,7 @@ public struct RESPParser {
                     }
                     guard let line = findLine(from: start) else {
                         if bufferedCount > limits.maxInlineLength { return fail("too big bulk count string") }
+                        if mode == .records && !couldBecomeLength(from: start + 1) { return fail("invalid bulk length") }
                         return .incomplete
                     }
                     guard let length = parseInteger(start + 1, line.end), length >= 0,
@@ -111,7 +129,12 @@ public struct RESPParser {
                     // client nothing to send, so it must not make the server allocate up front.
                     buffer.reserveCapacity(start + Swift.min(length, 1 << 20) + 2)
                 }
-                guard buffer.count - start >= bulkLength + 2 else { return .incomplete }
+                guard buffer.count - start >= bulkLength + 2 else {
+                    if mode == .records && buffer.count - start > bulkLength && buffer[start + bulkLength] != 13 {
+                        return fail("expected CRLF after bulk string")
+                    }
+                    return .incomplete
+                }
                 guard buffer[start + bulkLength] == 13, buffer[start + bulkLength + 1] == 10 else {
                     return fail("expected CRLF after bulk string")
                 }
@@ -139,9 +162,11 @@ public struct RESPParser {
     private mutating func parseMultibulkHeader() -> HeaderOutcome {
         guard let line = findLine(from: start) else {
             if bufferedCount > limits.maxInlineLength { return .failed("too big mbulk count string") }
+            if mode == .records && !couldBecomeLength(from: start + 1) { return .failed("invalid multibulk length") }
             return .incomplete
         }
-        guard let count = parseInteger(start + 1, line.end), count <= limits.maxMultibulkCount else {
+        guard let count = parseInteger(start + 1, line.end), count <= limits.maxMultibulkCount,
+              count >= 1 || mode == .requests else {
             return .failed("invalid multibulk length")
         }
         start = line.next
@@ -202,6 +227,23 @@ public struct RESPParser {
             i += 1
         }
         return nil
+    }
+
+    // Whether the unfinished header line from `index` to the end of the buffer can still become a
+    // length of records mode (`0`, or a digit 1-9 and at most 18 more digits) followed by CRLF.
+    private func couldBecomeLength(from index: Int) -> Bool {
+        let end = buffer.count
+        var i = index
+        guard i < end else { return true }
+        if buffer[i] == UInt8(ascii: "0") {
+            i += 1
+        } else {
+            guard buffer[i] >= UInt8(ascii: "1") && buffer[i] <= UInt8(ascii: "9") else { return false }
+            i += 1
+            while i < end && buffer[i] >= UInt8(ascii: "0") && buffer[i] <= UInt8(ascii: "9") { i += 1 }
+            guard i - index <= 19 else { return false }
+        }
+        return i == end || (buffer[i] == 13 && i + 1 == end)
     }
 
     // Redis' `string2ll`: a lone `0`, or an optional `-` then a digit 1-9 and more digits, within
