@@ -7,7 +7,15 @@ import Glibc
 /// buffer), queue replies, send them. It completes when the client closes, sends a malformed
 /// request, says QUIT, stays idle too long, or the server shuts down; the executor then async-drops
 /// it: the receive and timer are cancelled, then the ``ClientConnection`` flushes and closes.
+///
+/// When the server shuts down, the connection first takes what has already reached its socket: the
+/// receive armed before the shutdown is cancelled (keeping what it received in the race), then it
+/// reads while the socket has bytes waiting (`FIONREAD`), at most ``shutdownReadLimit`` bytes, and
+/// runs every complete request among them. Bytes that arrive after the socket was found empty, and
+/// an incomplete last request, are not read.
 struct ConnectionTask: Future, ~Copyable {
+    /// The most bytes a connection reads once the shutdown has begun.
+    static let shutdownReadLimit = 1 << 20
     let server: KVServer
     private var recvOp: BufferOp?
     private var idleTimer: Sleep?
@@ -18,6 +26,9 @@ struct ConnectionTask: Future, ~Copyable {
     private var scratch: [UInt8] = []
     private var lastActivity: UInt64 = 0
     private var closeAfterReply = false
+    // The receive in flight was armed after the shutdown began, for bytes known to be waiting.
+    private var recvIsShutdownRead = false
+    private var shutdownReadBudget = ConnectionTask.shutdownReadLimit
     private var registered = false
     private var unregistered = false
 
@@ -71,7 +82,7 @@ struct ConnectionTask: Future, ~Copyable {
                 }
                 break
             }
-            if closeAfterReply || server.isShuttingDown { return .ready(()) }
+            if closeAfterReply { return .ready(()) }
             // A client that half-closes after pipelining still gets every reply: finish its requests.
             if connection.peerClosed && drained { return .ready(()) }
             // Replies held for the AOF go out once it acknowledges them (this also registers the wake).
@@ -79,27 +90,32 @@ struct ConnectionTask: Future, ~Copyable {
             if case .failed = connection.pumpSend(&cx) { return .ready(()) }
             // Sending made room while requests are still waiting in the parser: run them now.
             if !drained && connection.pendingBytes < maxPending { continue }
+            let stopping = server.isShuttingDown
+            if stopping && recvOp != nil && !recvIsShutdownRead {
+                // Armed before the shutdown, it may never complete: cancel it, keeping what it
+                // received in the race.
+                guard case .ready(let done) = recvOp!.cancel(&cx) else { return .pending }
+                recvOp = nil
+                guard take(done, &cx) else { return .ready(()) }
+                continue
+            }
             if recvOp == nil && !connection.peerClosed && connection.pendingBytes < maxPending {
+                // Every complete request received so far has run (`drained`).
+                if stopping {
+                    // Only what is already in the socket, within the budget; then the task is done
+                    // and its drop flushes the replies.
+                    guard shutdownReadBudget > 0 && readableBytes() > 0 else { return .ready(()) }
+                    recvIsShutdownRead = true
+                }
                 var buffer = recvBuffer.take() ?? IOBuffer(capacity: 16 * 1024)
                 buffer.clear()
                 recvOp = IO.recv(connection.fd, into: buffer)
             }
             if recvOp != nil, case .ready(let done) = recvOp!.poll(&cx) {
                 recvOp = nil
+                recvIsShutdownRead = false
                 progressed = true
-                let result = done.result
-                switch result {
-                case .failure:
-                    return .ready(())  // reset by the peer: nothing more to read or deliver
-                case .success(0):
-                    connection.peerClosed = true
-                    continue
-                case .success:
-                    done.buffer.withUnsafeBytes { parser.feed($0) }
-                    server.noteBufferedInput(parser.bufferedCount)
-                    recvBuffer = consume done.buffer
-                    lastActivity = cx.executor?.driver.now() ?? lastActivity
-                }
+                guard take(done, &cx) else { return .ready(()) }
             }
             if server.config.idleTimeout > 0 {
                 if idleTimer == nil {
@@ -115,6 +131,33 @@ struct ConnectionTask: Future, ~Copyable {
             }
             if !progressed { return .pending }
         }
+    }
+
+    // Feeds a finished receive to the parser; `false` when the connection was reset (nothing more
+    // can be read or delivered). A cancelled receive read nothing.
+    private mutating func take(_ done: consuming BufferResult, _ cx: inout Context) -> Bool {
+        let result = done.result
+        let buffer = done.buffer
+        switch result {
+        case .failure(let error):
+            guard error.isCancellation else { return false }
+        case .success(0):
+            connection.peerClosed = true
+        case .success(let count):
+            buffer.withUnsafeBytes { parser.feed($0) }
+            server.noteBufferedInput(parser.bufferedCount)
+            if server.isShuttingDown { shutdownReadBudget -= count }
+            lastActivity = cx.executor?.driver.now() ?? lastActivity
+        }
+        recvBuffer = consume buffer
+        return true
+    }
+
+    // Bytes waiting in the socket's receive queue (0 when that cannot be told).
+    private func readableBytes() -> Int {
+        var count: Int32 = 0
+        guard ioctl(connection.fd, UInt(FIONREAD), &count) == 0 else { return 0 }
+        return Int(count)
     }
 
     /// Own cleanup first (cancel the receive and the idle timer), then the connection's flush and
