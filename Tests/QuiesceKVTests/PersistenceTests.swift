@@ -137,6 +137,41 @@ final class PersistenceTests: XCTestCase {
         XCTAssertThrowsError(try KVServer(config: { var c = ServerConfig(); c.port = 0; c.aofPath = path; return c }()))
     }
 
+    /// Creating the AOF fsyncs its directory once (so a power loss cannot lose the new file's entry);
+    /// opening a file that exists fsyncs nothing more.
+    func testCreatingTheAOFFsyncsItsDirectory() throws {
+        let path = temporaryAOFPath()
+        defer { unlink(path) }
+        var directory = stat()
+        XCTAssertEqual(stat(NSTemporaryDirectory(), &directory), 0)
+        var synced: [(dev: UInt64, ino: UInt64)] = []
+        let record = { (fd: Int32) -> Int32 in
+            var target = stat()
+            if fstat(fd, &target) == 0 { synced.append((UInt64(target.st_dev), UInt64(target.st_ino))) }
+            return fsync(fd)
+        }
+        close(try AOFReplay.openForAppend(path: path, syncDirectory: record))
+        XCTAssertEqual(synced.count, 1, "creating the AOF fsyncs its directory once")
+        XCTAssertTrue(synced.first.map { $0.dev == UInt64(directory.st_dev) && $0.ino == UInt64(directory.st_ino) } ?? false,
+                      "the directory fsynced is the AOF's")
+        close(try AOFReplay.openForAppend(path: path, syncDirectory: record))
+        XCTAssertEqual(synced.count, 1, "an AOF that exists is not created again")
+    }
+
+    /// A directory fsync that fails refuses the start with a reason and removes the file it created
+    /// (so the next start creates it and fsyncs again); one the file system does not support
+    /// (EINVAL) is no failure.
+    func testAFailedDirectoryFsyncRefusesToStart() throws {
+        let path = temporaryAOFPath()
+        defer { unlink(path) }
+        XCTAssertThrowsError(try AOFReplay.openForAppend(path: path, syncDirectory: { _ in errno = EIO; return -1 })) { error in
+            XCTAssertTrue("\(error)".contains("cannot fsync the directory"), "\(error)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path))
+        close(try AOFReplay.openForAppend(path: path, syncDirectory: { _ in errno = EINVAL; return -1 }))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: path))
+    }
+
     func testMissingAOFIsAnEmptyOne() throws {
         let outcome = try AOFReplay.replay(path: temporaryAOFPath(), into: KVEngine())
         XCTAssertEqual(outcome, AOFReplay.Outcome(records: 0, truncatedBytes: 0))

@@ -82,10 +82,57 @@ public enum AOFReplay {
         return Outcome(records: records, truncatedBytes: truncated)
     }
 
-    /// Opens (creating if needed) the AOF for appending.
+    /// Opens (creating if needed) the AOF for appending. A file it creates has its directory
+    /// fsynced before it is used, so the new file's directory entry survives a power loss (a record
+    /// acknowledged as durable must not vanish with the file that holds it).
     public static func openForAppend(path: String) throws(AOFError) -> Int32 {
-        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw AOFError(description: "cannot open AOF \(path) for writing: \(String(cString: strerror(errno)))") }
-        return fd
+        try openForAppend(path: path, syncDirectory: { fsync($0) })
+    }
+
+    /// ``openForAppend(path:)`` with the directory's fsync given (tests observe it).
+    static func openForAppend(path: String, syncDirectory: (Int32) -> Int32) throws(AOFError) -> Int32 {
+        while true {
+            let fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
+            if fd >= 0 { return fd }
+            guard errno == ENOENT else { throw openError(path) }
+            // Exclusive: the one that creates the file is the one that makes its entry durable.
+            let created = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            if created < 0 {
+                if errno == EEXIST { continue }
+                throw openError(path)
+            }
+            do throws(AOFError) {
+                try fsyncDirectory(holding: path, using: syncDirectory)
+            } catch {
+                // Removed (it is empty and ours), so the next start creates it again and retries.
+                close(created)
+                unlink(path)
+                throw error
+            }
+            return created
+        }
+    }
+
+    private static func openError(_ path: String) -> AOFError {
+        AOFError(description: "cannot open AOF \(path) for writing: \(String(cString: strerror(errno)))")
+    }
+
+    // Fsyncs the directory that holds `path`. A file system that cannot fsync a directory at all
+    // (EINVAL, EBADF) is not an error, as in Redis' `fsyncFileDir`.
+    private static func fsyncDirectory(holding path: String, using sync: (Int32) -> Int32) throws(AOFError) {
+        let directory: String
+        if let slash = path.lastIndex(of: "/") {
+            directory = slash == path.startIndex ? "/" : String(path[..<slash])
+        } else {
+            directory = "."
+        }
+        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw AOFError(description: "cannot open the directory \(directory) of AOF \(path) to fsync it: \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        if sync(fd) != 0 && errno != EINVAL && errno != EBADF {
+            throw AOFError(description: "cannot fsync the directory \(directory) of the new AOF \(path): \(String(cString: strerror(errno)))")
+        }
     }
 }
