@@ -13,6 +13,7 @@ let package = Package(
     name: "Quiesce",
     products: [
         .library(name: "Quiesce", targets: ["Quiesce"]),
+        .library(name: "QuiesceSimulation", targets: ["QuiesceSimulation"]),
         .executable(name: "QuiesceDemo", targets: ["QuiesceDemo"]),
         .executable(name: "QuiesceKV", targets: ["QuiesceKV"]),
         .executable(name: "QuiesceEcho", targets: ["QuiesceEcho"]),
@@ -24,10 +25,17 @@ let package = Package(
             name: "CQuiesceUring",
             linkerSettings: [.linkedLibrary("uring")]
         ),
-        // The library: core model, drop glue, executor, drivers (io_uring and simulated), operations.
+        // The library: core model, drop glue, executor, the io_uring driver, operations.
         .target(
             name: "Quiesce",
             dependencies: ["CQuiesceUring"],
+            swiftSettings: coreSettings
+        ),
+        // The simulated driver: a deterministic, in-memory kernel behind the same driver interface
+        // (tests, seed sweeps), apart from the library as SwiftNIO ships NIOEmbedded apart from NIOPosix.
+        .target(
+            name: "QuiesceSimulation",
+            dependencies: ["Quiesce"],
             swiftSettings: coreSettings
         ),
         // `make demo`: narrated io_uring cancellation demos.
@@ -62,11 +70,11 @@ let package = Package(
         ),
         .testTarget(
             name: "QuiesceTests",
-            dependencies: ["Quiesce"]
+            dependencies: ["Quiesce", "QuiesceSimulation"]
         ),
         .testTarget(
             name: "QuiesceSimTests",
-            dependencies: ["Quiesce"]
+            dependencies: ["Quiesce", "QuiesceSimulation"]
         ),
         .testTarget(
             name: "QuiesceKVTests",

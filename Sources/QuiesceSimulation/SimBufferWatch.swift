@@ -1,8 +1,12 @@
+import Quiesce
+
+#if DEBUG
 /// Watches ``IOBuffer`` allocations and frees for the simulation: a buffer freed while an operation
 /// the kernel holds points into it is a use-after-free in the making, and buffers still allocated at
 /// the end of a run are leaks.
 extension SimBackend: IOBufferObserver {
     /// Starts observing every ``IOBuffer`` of the process (one simulation at a time; tests are serial).
+    /// Debug builds only: release builds of the library carry no buffer hook.
     /// The process keeps this simulation until ``stopWatchingBuffers()``.
     public func watchBuffers() {
         IOBuffer.observer = self
@@ -17,11 +21,11 @@ extension SimBackend: IOBufferObserver {
     /// Buffers allocated since ``watchBuffers()`` and not freed yet.
     public var liveBufferCount: Int { liveBuffers.count }
 
-    func bufferAllocated(_ base: UnsafeMutableRawPointer, capacity: Int) {
+    package func bufferAllocated(_ base: UnsafeMutableRawPointer, capacity: Int) {
         liveBuffers.insert(base)
     }
 
-    func bufferFreed(_ base: UnsafeMutableRawPointer, capacity: Int) {
+    package func bufferFreed(_ base: UnsafeMutableRawPointer, capacity: Int) {
         liveBuffers.remove(base)
         let start = UInt(bitPattern: base), end = start + UInt(max(capacity, 1))
         for (userData, region) in inFlight {
@@ -34,3 +38,4 @@ extension SimBackend: IOBufferObserver {
         }
     }
 }
+#endif

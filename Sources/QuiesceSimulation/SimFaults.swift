@@ -1,3 +1,4 @@
+import Quiesce
 /// The fault plan of a simulation: how often each fault happens (per mille), plus one-shot faults a
 /// test scripts for a precise scenario. The seed picks the rates in ``random(_:)``; every individual
 /// fault is then a draw of the simulation's generator, so it replays exactly.

@@ -1,3 +1,4 @@
+import Quiesce
 /// One direction of bytes in the simulated kernel (a pipe, or half of a socket connection), with a
 /// bounded capacity so writers can block.
 public final class SimStream {

@@ -1,3 +1,4 @@
+import Quiesce
 /// A submission held by the simulated kernel: an operation waiting to be able to complete, or a
 /// cancel request waiting to be processed.
 struct SimOp {

@@ -1,3 +1,4 @@
+import Quiesce
 /// The simulation's only source of choices: xoshiro256** seeded through SplitMix64, so one 64-bit
 /// seed replays every decision exactly (completion order, races, faults).
 public struct SimRandom: RandomNumberGenerator {

@@ -1,3 +1,4 @@
+import Quiesce
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,3 +1,4 @@
+import Quiesce
 /// The test's side of the simulation: making descriptors, playing the peer, scripting events on
 /// the virtual clock, and reading the state the invariants are checked against.
 extension SimBackend {

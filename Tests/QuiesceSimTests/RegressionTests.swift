@@ -1,6 +1,7 @@
 import XCTest
 import Glibc
 @testable import Quiesce
+@testable import QuiesceSimulation
 
 /// Each test here fails if a bug that other io_uring runtimes shipped comes back. They run on the
 /// simulated driver, across the three answers a cancel can get and a range of seeds.

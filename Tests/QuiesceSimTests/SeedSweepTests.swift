@@ -1,6 +1,7 @@
 import XCTest
 import Glibc
 @testable import Quiesce
+@testable import QuiesceSimulation
 
 /// Runs seeded random workloads on the simulated driver and checks every invariant on each seed.
 ///

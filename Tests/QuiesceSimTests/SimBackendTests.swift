@@ -1,6 +1,7 @@
 import XCTest
 import Glibc
 @testable import Quiesce
+@testable import QuiesceSimulation
 
 /// The simulated kernel itself: descriptors, data, the virtual clock, cancel answers, determinism.
 final class SimBackendTests: XCTestCase {

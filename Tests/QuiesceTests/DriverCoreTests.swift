@@ -1,5 +1,6 @@
 import XCTest
 @testable import Quiesce
+@testable import QuiesceSimulation
 
 /// Submits a NOP through `driver` when woken: code that calls the driver from inside one of its
 /// own calls (here, the dispatch of a completion).

@@ -35,7 +35,7 @@ final class RingSetupTests: XCTestCase {
     }
 
     func testNotInTheKernel() {
-        let error = setupError { _ = try UringBackend(setupOverride: { _ in -ENOSYS }) }
+        let error = setupError { _ = try UringBackend(entries: 256, setupOverride: { _ in -ENOSYS }) }
         XCTAssertEqual(error?.errno, ENOSYS)
         let text = error?.description ?? ""
         XCTAssertTrue(text.hasPrefix("io_uring_setup: ENOSYS (Function not implemented)"), text)
@@ -44,7 +44,7 @@ final class RingSetupTests: XCTestCase {
     }
 
     func testForbiddenBySysctlOrSeccomp() {
-        let error = setupError { _ = try UringBackend(setupOverride: { _ in -EPERM }) }
+        let error = setupError { _ = try UringBackend(entries: 256, setupOverride: { _ in -EPERM }) }
         XCTAssertEqual(error?.errno, EPERM)
         let text = error?.description ?? ""
         XCTAssertTrue(text.contains("kernel.io_uring_disabled"), "the sysctl: \(text)")
@@ -61,12 +61,12 @@ final class RingSetupTests: XCTestCase {
     }
 
     func testOutOfDescriptors() {
-        let error = setupError { _ = try UringBackend(setupOverride: { _ in -EMFILE }) }
+        let error = setupError { _ = try UringBackend(entries: 256, setupOverride: { _ in -EMFILE }) }
         XCTAssertTrue(error?.description.contains("ulimit -n") ?? false)
     }
 
     func testUnknownFailureStillExplains() {
-        let error = setupError { _ = try UringBackend(setupOverride: { _ in -EIO }) }
+        let error = setupError { _ = try UringBackend(entries: 256, setupOverride: { _ in -EIO }) }
         XCTAssertEqual(error?.errno, EIO)
         XCTAssertTrue(error?.description.contains("check that io_uring is enabled") ?? false)
     }

@@ -19,7 +19,9 @@ public struct IOBuffer: ~Copyable {
         self.capacity = capacity
         self.base = .allocate(byteCount: Swift.max(capacity, 1), alignment: 64)
         self.count = 0
+        #if DEBUG
         IOBuffer.observer?.bufferAllocated(base, capacity: capacity)
+        #endif
     }
 
     /// A buffer holding a copy of `bytes`, with room for exactly those bytes.
@@ -34,13 +36,18 @@ public struct IOBuffer: ~Copyable {
     }
 
     deinit {
+        #if DEBUG
         IOBuffer.observer?.bufferFreed(base, capacity: capacity)
+        #endif
         base.deallocate()
     }
 
+    #if DEBUG
     /// The simulated driver's watch on buffer lifetimes (use-after-free and leak checks); `nil`
-    /// outside those tests. Only touched on the executor's thread.
-    nonisolated(unsafe) static var observer: IOBufferObserver?
+    /// outside those tests. Debug builds only: release builds never read it. Only touched on the
+    /// executor's thread (tests that set it run one simulation at a time).
+    package nonisolated(unsafe) static var observer: IOBufferObserver?
+    #endif
 
     /// Room left behind the valid bytes.
     public var spareCapacity: Int { capacity - count }
@@ -65,8 +72,21 @@ public struct IOBuffer: ~Copyable {
     }
 
     /// Appends as many of `bytes` as fit; returns how many were appended.
+    ///
+    /// Contiguous collections (arrays, slices, `UnsafeRawBufferPointer`, a string's UTF-8 view) are
+    /// copied with one memory copy; others byte by byte.
     @discardableResult
     public mutating func append<Bytes: Collection>(contentsOf bytes: Bytes) -> Int where Bytes.Element == UInt8 {
+        let room = capacity - count
+        let copied = bytes.withContiguousStorageIfAvailable { source -> Int in
+            let n = Swift.min(source.count, room)
+            if n > 0 { (base + count).copyMemory(from: source.baseAddress!, byteCount: n) }
+            return n
+        }
+        if let copied {
+            count += copied
+            return copied
+        }
         var written = 0
         for byte in bytes {
             guard count < capacity else { break }
@@ -113,8 +133,10 @@ public struct IOBuffer: ~Copyable {
     }
 }
 
-/// Sees every ``IOBuffer`` allocated and freed while installed (see ``SimBackend/watchBuffers()``).
-protocol IOBufferObserver: AnyObject {
+#if DEBUG
+/// Sees every ``IOBuffer`` allocated and freed while installed (the simulation's buffer watch).
+package protocol IOBufferObserver: AnyObject {
     func bufferAllocated(_ base: UnsafeMutableRawPointer, capacity: Int)
     func bufferFreed(_ base: UnsafeMutableRawPointer, capacity: Int)
 }
+#endif

@@ -64,8 +64,9 @@ public func sleep(nanoseconds: UInt64) -> Sleep { Sleep(nanoseconds: nanoseconds
 public func sleep(for duration: Duration) -> Sleep { Sleep(for: duration) }
 
 extension Duration {
-    /// The duration in whole nanoseconds, clamped to zero and to `UInt64.max`.
-    public var nanoseconds: UInt64 {
+    /// The duration in whole nanoseconds, clamped to zero and to `UInt64.max`. Package-wide, not
+    /// public: a library adds no members to a standard-library type its users see.
+    package var nanoseconds: UInt64 {
         let (seconds, attoseconds) = components
         if seconds < 0 { return 0 }
         let (scaled, overflow) = UInt64(seconds).multipliedReportingOverflow(by: 1_000_000_000)

@@ -56,7 +56,7 @@ public final class Driver {
     public var staleCompletions: Int { core.staleCompletions }
     /// Called with the result of an orphaned accept/open that succeeded after all, just before the
     /// driver closes that descriptor. For demos and tests.
-    public var onOrphanedDescriptorClosed: ((Int32) -> Void)? {
+    package var onOrphanedDescriptorClosed: ((Int32) -> Void)? {
         get { core.onOrphanedDescriptorClosed }
         set { core.onOrphanedDescriptorClosed = newValue }
     }

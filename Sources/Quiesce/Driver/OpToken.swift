@@ -22,7 +22,7 @@ public struct OpToken: Hashable, Sendable, CustomStringConvertible {
     var cancelUserData: UInt64 { userData | OpToken.cancelBit }
 
     /// Decodes a `user_data`; `isCancel` tells whether it tagged a cancel request.
-    static func decode(_ userData: UInt64) -> (token: OpToken, isCancel: Bool) {
+    package static func decode(_ userData: UInt64) -> (token: OpToken, isCancel: Bool) {
         let isCancel = userData & cancelBit != 0
         let bits = userData & ~cancelBit
         return (OpToken(index: UInt32(truncatingIfNeeded: bits), generation: UInt32(truncatingIfNeeded: bits >> 32)), isCancel)

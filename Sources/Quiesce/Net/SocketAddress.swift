@@ -67,13 +67,13 @@ public struct SocketAddress: Sendable, Equatable, CustomStringConvertible {
     /// `host:port` (`[host]:port` for IPv6).
     public var description: String { family == AF_INET6 ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
-    func store(into opStorage: inout OpStorage) {
+    package func store(into opStorage: inout OpStorage) {
         opStorage.address = storage
         opStorage.addressLength = length
     }
 
     /// An address from `sockaddr` bytes (at most `sockaddr_storage`'s size of them are used).
-    init(bytes raw: UnsafeRawBufferPointer) {
+    package init(bytes raw: UnsafeRawBufferPointer) {
         var storage = sockaddr_storage()
         let length = withUnsafeMutableBytes(of: &storage) { dst in
             let n = Swift.min(raw.count, dst.count)

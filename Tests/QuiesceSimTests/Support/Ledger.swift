@@ -1,4 +1,5 @@
 @testable import Quiesce
+@testable import QuiesceSimulation
 
 /// Everything one seeded run records to check the invariants against: probe lifecycles, the
 /// operations each probe started, and every violation found (with the check that found it).

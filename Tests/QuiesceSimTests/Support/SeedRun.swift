@@ -1,4 +1,5 @@
 @testable import Quiesce
+@testable import QuiesceSimulation
 
 /// One seeded run: builds the simulation and a random workload from the seed, runs it to the end,
 /// shuts down, and checks every invariant. Deterministic: the same seed gives the same run.

@@ -1,4 +1,5 @@
 @testable import Quiesce
+@testable import QuiesceSimulation
 
 /// A hand-written future for scenario tests: `poll` and `pollDropReady` are closures over a class
 /// that holds the operations (noncopyable values live in its optionals).

@@ -1,4 +1,5 @@
 @testable import Quiesce
+@testable import QuiesceSimulation
 
 /// The simulated descriptors and peer one workload plays with.
 struct SimWorld {

@@ -18,10 +18,13 @@ public final class UringBackend: IOBackend {
     /// Throws an ``IOError`` naming the cause and the remedy when io_uring is unavailable: disabled by
     /// `kernel.io_uring_disabled`, blocked by seccomp (a container's default profile), not built into
     /// the kernel, or out of locked memory.
-    ///
-    /// `setupOverride` injects a setup failure for tests: it receives `entries` and returns `-errno` to
-    /// fail as the kernel would, or a non-negative value to go on with the real setup.
-    public init(entries: UInt32 = 256, setupOverride: ((UInt32) -> Int32)? = nil) throws(IOError) {
+    public convenience init(entries: UInt32 = 256) throws(IOError) {
+        try self.init(entries: entries, setupOverride: nil)
+    }
+
+    /// A ring whose setup first asks `setupOverride` (tests): it receives `entries` and returns
+    /// `-errno` to fail as the kernel would, or a non-negative value to go on with the real setup.
+    package init(entries: UInt32, setupOverride: ((UInt32) -> Int32)?) throws(IOError) {
         self.entries = entries
         ring = UnsafeMutableRawPointer.allocate(byteCount: cqu_ring_size(), alignment: 64)
             .bindMemory(to: io_uring.self, capacity: 1)
