@@ -10,7 +10,7 @@ let usage = """
                      [--aof PATH] [--appendfsync always|everysec|no]
       --port N            TCP port (default 6379; 0 picks a free one)
       --bind ADDR         numeric address to listen on (default 127.0.0.1)
-      --max-clients N     connections served at once (default 10000)
+      --max-clients N     connections served at once (default 10000; lowered to fit ulimit -n)
       --idle-timeout S    close clients idle for S seconds (default 0: never)
       --aof PATH          append-only file: replayed at start, every write appended
       --appendfsync P     always (ack after fsync, group commit) | everysec (default) | no
@@ -84,6 +84,7 @@ do {
         emit("QuiesceKV: replayed \(server.replayed.records) AOF record(s)"
              + (server.replayed.truncatedBytes > 0 ? ", dropped an incomplete last record of \(server.replayed.truncatedBytes) byte(s)" : "") + "\n")
     }
+    for notice in server.notices { emit("QuiesceKV: \(notice)\n") }
     ShutdownSignals.forward(to: server, through: try executor.remoteHandle())
     emit("QuiesceKV listening on \(config.host):\(server.port)\n")
     try server.run(on: executor)

@@ -15,7 +15,10 @@ final class TestServer: @unchecked Sendable {
 
     struct UnsafeServer: @unchecked Sendable { let value: KVServer }
 
-    init(configure: (inout ServerConfig) -> Void = { _ in }) throws {
+    /// `configure` adjusts the configuration; `prepare` runs on the server's thread once the server
+    /// and its executor exist, before it starts serving (to install test seams and handlers).
+    init(configure: (inout ServerConfig) -> Void = { _ in },
+         prepare: @escaping @Sendable (KVServer, Executor) -> Void = { _, _ in }) throws {
         var config = ServerConfig()
         config.port = 0
         config.flushTimeout = 1_000_000_000
@@ -34,6 +37,7 @@ final class TestServer: @unchecked Sendable {
             do {
                 let executor = try Executor()
                 let server = try KVServer(config: frozen)
+                prepare(server, executor)
                 box.server = server
                 box.port = server.port
                 box.remote = try executor.remoteHandle()
@@ -89,6 +93,8 @@ final class TestServer: @unchecked Sendable {
 final class ServerProcess {
     let process = Process()
     let port: UInt16
+    /// What the server printed before the line that names its port.
+    private(set) var startupLines: [String] = []
     private let output = Pipe()
 
     static var binary: URL {
@@ -100,12 +106,19 @@ final class ServerProcess {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[1]
     }
 
-    init(arguments: [String]) throws {
+    /// Starts the server with `arguments`. `limits` (shell commands such as `ulimit -n 64`) run in
+    /// a shell that then execs the server, so they apply to it alone.
+    init(arguments: [String], limits: String? = nil) throws {
         guard FileManager.default.isExecutableFile(atPath: Self.binary.path) else {
             throw TestError("QuiesceKV is not built at \(Self.binary.path): run swift build first")
         }
-        process.executableURL = Self.binary
-        process.arguments = ["--port", "0"] + arguments
+        if let limits {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "\(limits) && exec \"$0\" \"$@\"", Self.binary.path, "--port", "0"] + arguments
+        } else {
+            process.executableURL = Self.binary
+            process.arguments = ["--port", "0"] + arguments
+        }
         process.standardOutput = output
         process.standardError = FileHandle.standardError
         try process.run()
@@ -122,6 +135,7 @@ final class ServerProcess {
                     self.port = port
                     return
                 }
+                startupLines.append(text)
                 line = []
             } else {
                 line.append(data[0])

@@ -13,6 +13,9 @@ public struct Diagnostic: Sendable, CustomStringConvertible {
         case orphanedAtShutdown
         /// A programming error that was caught instead of hanging (e.g. a `blockOn` inside a poll).
         case misuse
+        /// Accepting connections failed for a reason that may pass (out of descriptors or memory):
+        /// the accepting service pauses and retries, and reports at a bounded rate.
+        case acceptFailed
         /// A value's async drop could not run (for example a ``DropInBackground`` released after its
         /// executor was gone), so it was released synchronously: memory-safe, but its asynchronous
         /// cleanup (a flush, say) was skipped.

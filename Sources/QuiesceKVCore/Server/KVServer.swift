@@ -33,6 +33,11 @@ public final class KVServer {
     public let port: UInt16
     /// What the AOF replay at start found.
     public let replayed: AOFReplay.Outcome
+    /// Connections served at once: ``ServerConfig/maxClients``, lowered when the descriptor limit
+    /// leaves room for fewer (see ``ClientLimit``).
+    public let maxClients: Int
+    /// What the start adjusted, for the log (e.g. a lowered client limit).
+    public let notices: [String]
     /// `true` once a shutdown has been requested.
     public private(set) var isShuttingDown = false
     /// Connections served now.
@@ -41,6 +46,11 @@ public final class KVServer {
     public private(set) var refusedCount = 0
     /// The most request bytes any one connection has held unparsed (a bound the limits enforce).
     public private(set) var peakBufferedInput = 0
+    /// Pauses the accept loop has taken after a failed accept, since start.
+    public private(set) var acceptPauses = 0
+    /// Test seam: asked before each accept is submitted; an errno it returns fails that accept with
+    /// that error, as the kernel would, and nothing is submitted.
+    var acceptErrorInjection: (() -> Int32?)?
     private var wakers: [UInt64: Waker] = [:]
     private var listenerClosed = false
     var mainWaker: Waker?
@@ -48,6 +58,9 @@ public final class KVServer {
     /// Replays the AOF (if configured), opens it for appending, and listens.
     public init(config: ServerConfig) throws(ServerError) {
         self.config = config
+        let fit = try ClientLimit.fit(requested: config.maxClients)
+        maxClients = fit.maxClients
+        notices = fit.notice.map { [$0] } ?? []
         let store = KeyValueStore()
         engine = KVEngine(store: store)
         if let path = config.aofPath {
@@ -70,7 +83,7 @@ public final class KVServer {
         } catch { throw ServerError(description: "cannot listen on \(address): \(error)") }
         engine.settings = [
             ("appendonly", aof == nil ? "no" : "yes"), ("appendfsync", config.appendFsync.rawValue),
-            ("bind", config.host), ("databases", "1"), ("maxclients", String(config.maxClients)),
+            ("bind", config.host), ("databases", "1"), ("maxclients", String(maxClients)),
             ("port", String(port)), ("proto-max-bulk-len", String(config.limits.maxBulkLength)),
             ("save", ""), ("timeout", String(Int(config.idleTimeout))),
         ]
@@ -111,7 +124,7 @@ public final class KVServer {
     func admit(_ accepted: Accepted, on executor: Executor) {
         var one: Int32 = 1
         _ = setsockopt(accepted.fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        if clientCount >= config.maxClients {
+        if clientCount >= maxClients {
             refusedCount += 1
             executor.spawn(RefusedConnection(fd: accepted.fd, config: config), name: "kv-refused").detach()
             return
@@ -120,6 +133,8 @@ public final class KVServer {
         let session = engine.newSession(peer: accepted.peer.description, local: local, fd: accepted.fd)
         executor.spawn(ConnectionTask(server: self, fd: accepted.fd, session: session), name: "kv-client").detach()
     }
+
+    func noteAcceptPause() { acceptPauses += 1 }
 
     func noteBufferedInput(_ count: Int) {
         if count > peakBufferedInput { peakBufferedInput = count }

@@ -4,7 +4,8 @@ public struct ServerConfig: Sendable {
     public var host = "127.0.0.1"
     /// Port to listen on; 0 picks a free one (``KVServer/port`` tells which).
     public var port: UInt16 = 6379
-    /// Connections served at once; the next one gets `-ERR max number of clients reached`.
+    /// Connections served at once; the next one gets `-ERR max number of clients reached`. Lowered
+    /// at start when the descriptor limit leaves room for fewer (``KVServer/maxClients``).
     public var maxClients = 10_000
     /// Seconds without a request before a client is closed (0: never), like Redis' `timeout`.
     public var idleTimeout: Double = 0
@@ -14,8 +15,10 @@ public struct ServerConfig: Sendable {
     public var appendFsync: FsyncPolicy = .everysec
     /// Bounds on requests.
     public var limits = RESPLimits.standard
-    /// Replies waiting to be sent beyond which a connection stops reading requests (backpressure:
-    /// a client that never reads its replies holds a bounded amount of memory).
+    /// Replies waiting to be sent beyond which a connection stops reading requests (backpressure).
+    /// The memory a connection holds for replies stays near this bound — at most about twice it
+    /// plus the largest reply — whether its client never reads, reads slowly, or keeps the queue
+    /// busy with pipelined requests while it reads.
     public var maxPendingOutput = 256 * 1024
     /// Longest a closing connection may spend flushing its replies (nanoseconds).
     public var flushTimeout: UInt64 = 2_000_000_000
@@ -24,6 +27,12 @@ public struct ServerConfig: Sendable {
     public var lingerTimeout: UInt64 = 250_000_000
     /// Longest a graceful shutdown waits for connections to finish before the AOF is closed anyway.
     public var shutdownTimeout: UInt64 = 5_000_000_000
+
+    /// The first pause after an accept fails for want of descriptors or memory (nanoseconds); each
+    /// further failure in a row doubles it, up to ``acceptRetryMaxDelay``.
+    public var acceptRetryDelay: UInt64 = 10_000_000
+    /// The longest pause between accepts that keep failing (nanoseconds).
+    public var acceptRetryMaxDelay: UInt64 = 1_000_000_000
 
     /// The defaults.
     public init() {}
