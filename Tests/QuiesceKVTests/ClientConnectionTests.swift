@@ -1,4 +1,5 @@
 import XCTest
+import Foundation
 import Quiesce
 #if canImport(Glibc)
 import Glibc
@@ -73,6 +74,38 @@ final class ClientConnectionTests: XCTestCase {
         XCTAssertTrue(received.closed)
     }
 
+    /// A client that reads while it keeps the connection's queue busy (pipelining): a few hundred MB
+    /// of replies pass through, and the memory for them stays near ``ServerConfig/maxPendingOutput``
+    /// (sent replies free their space), not the size of the stream.
+    func testAStreamOfRepliesKeepsItsMemoryNearTheBound() throws {
+        let executor = try Executor()
+        let (mine, peer) = try Sockets.socketPair()
+        defer { close(peer) }
+        let bound = ServerConfig().maxPendingOutput
+        var reply: [UInt8] = []
+        RESPEncoder.bulk([UInt8](repeating: 120, count: 1024), into: &reply)
+        let count = 250_000  // 258 MB
+        final class Received: @unchecked Sendable { var bytes = 0; var closed = false }
+        let received = Received()
+        let done = DispatchSemaphore(value: 0)
+        Thread {
+            var chunk = [UInt8](repeating: 0, count: 256 * 1024)
+            while true {
+                let n = chunk.withUnsafeMutableBytes { recv(peer, $0.baseAddress, $0.count, 0) }
+                if n <= 0 { received.closed = n == 0; break }
+                received.bytes += n
+            }
+            done.signal()
+        }.start()
+        let connection = ClientConnection(fd: mine, aof: nil, flushTimeout: 5_000_000_000, lingerTimeout: 0)
+        let peak = try executor.blockOn(ReplyStream(connection: connection, reply: reply, count: count, bound: bound,
+                                                    giveUpAbove: 64 << 20))
+        XCTAssertEqual(done.wait(timeout: .now() + 30), .success, "the reader saw the close")
+        XCTAssertLessThanOrEqual(peak, 2 * (bound + reply.count), "reply memory grew with the stream")
+        XCTAssertEqual(received.bytes, count * reply.count)
+        XCTAssertTrue(received.closed)
+    }
+
     func testAPeerThatNeverReadsIsCutOffAtTheFlushDeadline() throws {
         let executor = try Executor()
         let (mine, peer) = try Sockets.socketPair()
@@ -92,4 +125,41 @@ final class ClientConnectionTests: XCTestCase {
         XCTAssertTrue(closed)
         XCTAssertLessThan(total, 8 << 20)
     }
+}
+
+/// Streams `count` copies of `reply` through a connection the way ``ConnectionTask`` does: queue while
+/// fewer than `bound` bytes are pending, send, repeat. Its output is the connection's peak reply
+/// memory (it stops early once that passes `giveUpAbove`).
+private struct ReplyStream: Future, ~Copyable {
+    var connection: ClientConnection
+    let reply: [UInt8]
+    let count: Int
+    let bound: Int
+    let giveUpAbove: Int
+    private var queued = 0
+
+    init(connection: consuming ClientConnection, reply: [UInt8], count: Int, bound: Int, giveUpAbove: Int) {
+        self.connection = connection
+        self.reply = reply
+        self.count = count
+        self.bound = bound
+        self.giveUpAbove = giveUpAbove
+    }
+
+    mutating func poll(_ cx: inout Context) -> Poll<Int> {
+        while true {
+            while queued < count && connection.pendingBytes < bound {
+                connection.enqueue(reply, dependsOn: 0)
+                queued += 1
+            }
+            if connection.peakReplyMemory > giveUpAbove { return .ready(connection.peakReplyMemory) }
+            switch connection.pumpSend(&cx) {
+            case .failed: return .ready(-1)
+            case .idle: if queued == count { return .ready(connection.peakReplyMemory) }
+            case .busy: if queued == count || connection.pendingBytes >= bound { return .pending }
+            }
+        }
+    }
+
+    mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> { connection.pollDropReady(&cx) }
 }

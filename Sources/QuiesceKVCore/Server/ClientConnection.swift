@@ -20,8 +20,7 @@ public struct ClientConnection: AsyncDroppable, ~Copyable {
     let aof: AppendOnlyFile?
     let flushTimeout: UInt64
     let lingerTimeout: UInt64
-    private var output: [UInt8] = []
-    private var outputStart = 0
+    private var output = ReplyQueue()
     private var held: [UInt8] = []
     private var heldSeq: UInt64 = 0
     private var ackRegistration: UInt64 = 0
@@ -39,6 +38,10 @@ public struct ClientConnection: AsyncDroppable, ~Copyable {
     var peerClosed = false
     /// A send failed: the peer is gone, nothing more can be delivered.
     private(set) var failed = false
+    /// The most memory the queued and held replies have taken at once, in bytes: near
+    /// ``ServerConfig/maxPendingOutput`` (at most about twice the most ever pending), however many
+    /// replies pass through.
+    private(set) var peakReplyMemory = 0
 
     /// Wraps `fd`; replies gated by `aof` (if any) are held until acknowledged.
     public init(fd: Int32, aof: AppendOnlyFile?, flushTimeout: UInt64, lingerTimeout: UInt64) {
@@ -55,7 +58,7 @@ public struct ClientConnection: AsyncDroppable, ~Copyable {
     }
 
     /// Bytes of replies not yet sent (queued, held, or in a send).
-    public var pendingBytes: Int { output.count - outputStart + held.count + inFlightBytes }
+    public var pendingBytes: Int { output.count + held.count + inFlightBytes }
 
     /// Queues `reply`. `seq` is the AOF record it depends on (0: none); a reply queued after a held
     /// one is held too, so replies keep their order.
@@ -64,15 +67,20 @@ public struct ClientConnection: AsyncDroppable, ~Copyable {
             held.append(contentsOf: reply)
             heldSeq = Swift.max(heldSeq, seq)
         } else {
-            output.append(contentsOf: reply)
+            output.append(reply)
         }
+        notePeakReplyMemory()
+    }
+
+    private mutating func notePeakReplyMemory() {
+        peakReplyMemory = Swift.max(peakReplyMemory, output.capacity + held.capacity)
     }
 
     /// Moves held replies to the output once the AOF acknowledges them; otherwise registers to be
     /// woken. Returns `false` while replies are still held.
     mutating func releaseHeld(_ cx: inout Context) -> Bool {
         guard !held.isEmpty else { return true }
-        guard let aof else { output.append(contentsOf: held); held.removeAll(keepingCapacity: true); return true }
+        guard let aof else { moveHeldToOutput(); return true }
         if aof.failure != nil {
             // The records never became durable: their replies must never be sent.
             held.removeAll()
@@ -83,9 +91,15 @@ public struct ClientConnection: AsyncDroppable, ~Copyable {
             aof.waitForAcknowledgement(cx.waker, registration: &ackRegistration)
             return false
         }
-        output.append(contentsOf: held)
-        held.removeAll(keepingCapacity: true)
+        moveHeldToOutput()
         return true
+    }
+
+    // Held replies join the output; their buffer is kept for the next ones unless it is huge.
+    private mutating func moveHeldToOutput() {
+        output.append(held)
+        notePeakReplyMemory()
+        held.removeAll(keepingCapacity: held.capacity <= 1024 * 1024)
     }
 
     /// Sends queued replies; `.idle` once everything queued has been sent.
@@ -112,22 +126,18 @@ public struct ClientConnection: AsyncDroppable, ~Copyable {
                     sendBuffer = consume done.buffer
                 }
             }
-            let queued = output.count - outputStart
-            if queued == 0 {
-                output.removeAll(keepingCapacity: output.capacity <= 1024 * 1024)
-                outputStart = 0
+            if output.count == 0 {
+                output.removeAll(keepingCapacityUpTo: 1024 * 1024)
                 return .idle
             }
+            // The chunk leaves the queue as it is copied out: its space takes the next replies.
             var buffer = sendBuffer.take() ?? IOBuffer(capacity: 64 * 1024)
-            let chunk = Swift.min(queued, buffer.capacity)
             buffer.clear()
-            output.withUnsafeBytes { source in
-                buffer.withUnsafeMutableBytes { target, count in
-                    target.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[outputStart..<(outputStart + chunk)]))
-                    count = chunk
-                }
+            var chunk = 0
+            buffer.withUnsafeMutableBytes { target, count in
+                chunk = output.take(into: target)
+                count = chunk
             }
-            outputStart += chunk
             inFlightBytes = chunk
             sendFrom = 0
             sendOp = IO.send(fd, buffer)
