@@ -87,8 +87,12 @@ do {
     for notice in server.notices { emit("QuiesceKV: \(notice)\n") }
     ShutdownSignals.forward(to: server, through: try executor.remoteHandle())
     emit("QuiesceKV listening on \(config.host):\(server.port)\n")
-    try server.run(on: executor)
-    emit("QuiesceKV: shut down cleanly\n")
+    let report = try server.run(on: executor)
+    guard report.isClean else {
+        emit("QuiesceKV: \(report)\n", to: 2)
+        exit(1)
+    }
+    emit("QuiesceKV: \(report)\n")
     exit(0)
 } catch {
     emit("QuiesceKV: \(error)\n", to: 2)

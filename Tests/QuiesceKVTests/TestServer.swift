@@ -11,7 +11,13 @@ final class TestServer: @unchecked Sendable {
     private let remote: RemoteHandle
     private let server: UnsafeServer
     private let done = DispatchSemaphore(value: 0)
+    private let outcome: Outcome
     private(set) var error: String?
+
+    /// How the server's shutdown ended, once ``stop(timeout:)`` has returned `true`.
+    var shutdownReport: ShutdownReport? { outcome.report }
+
+    final class Outcome: @unchecked Sendable { var report: ShutdownReport? }
 
     struct UnsafeServer: @unchecked Sendable { let value: KVServer }
 
@@ -31,6 +37,7 @@ final class TestServer: @unchecked Sendable {
             var error: String?
         }
         let box = Box()
+        let outcome = Outcome()
         let finished = done
         let frozen = config
         let thread = Thread {
@@ -42,7 +49,7 @@ final class TestServer: @unchecked Sendable {
                 box.port = server.port
                 box.remote = try executor.remoteHandle()
                 ready.signal()
-                try server.run(on: executor)
+                outcome.report = try server.run(on: executor)
             } catch {
                 box.error = "\(error)"
                 ready.signal()
@@ -55,6 +62,7 @@ final class TestServer: @unchecked Sendable {
             throw TestError("server did not start: \(box.error ?? "?")")
         }
         self.port = box.port
+        self.outcome = outcome
         self.remote = remote
         self.server = UnsafeServer(value: server)
     }

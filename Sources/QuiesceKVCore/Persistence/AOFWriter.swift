@@ -10,8 +10,19 @@ import Glibc
 /// With `everysec` an fsync follows at most a second after a write; with `no` only shutdown fsyncs.
 /// After ``AppendOnlyFile/finish()`` it writes and fsyncs what is left and completes. Its async drop
 /// cancels whatever it has in flight and waits for the kernel to be done with it.
+///
+/// A failed write (a full disk, a file-size limit) sets ``AppendOnlyFile/failure``, so write
+/// commands are refused with `MISCONF`, and is retried every `retryInterval` from the first byte
+/// that did not reach the file; once a retry succeeds the failure is cleared and writes are accepted
+/// again (as Redis does). At shutdown a failed write is tried once more at once; if it fails again,
+/// what was written is fsynced and the rest is abandoned (``KVServer/shutdownReport`` says so). A
+/// failed fsync is final: the kernel may have dropped the pages it could not write, so a later fsync
+/// that succeeds proves nothing, and the failure stays until the server restarts. Each failure and
+/// the recovery are told to `report`, thinned as ``FailureStreak`` does.
 public struct AOFWriter: Future, ~Copyable {
     let aof: AppendOnlyFile
+    let retryInterval: UInt64
+    let report: (String) -> Void
     private var writeOp: BufferOp?
     private var fsyncOp: StatusOp?
     private var timer: StatusOp?
@@ -20,14 +31,24 @@ public struct AOFWriter: Future, ~Copyable {
     private var batchSeq: UInt64 = 0
     private var syncingSeq: UInt64 = 0
     private var lastFsyncAt: UInt64 = 0
+    // The batch whose write failed: its bytes from `writeFrom` on are not in the file.
+    private var unwritten: IOBuffer?
+    private var retryTimer: Sleep?
+    private var failures: FailureStreak
+    // Shutdown's immediate retry of a failed write has been made.
+    private var finalAttemptMade = false
     private static let second: UInt64 = 1_000_000_000
 
-    /// A writer for `aof`.
-    public init(_ aof: AppendOnlyFile) {
+    /// A writer for `aof` that retries a failed write every `retryInterval` nanoseconds and tells
+    /// `report` about failures and the recovery.
+    public init(_ aof: AppendOnlyFile, retryInterval: UInt64 = 1_000_000_000, report: @escaping (String) -> Void = { _ in }) {
         self.aof = aof
+        self.retryInterval = Swift.max(retryInterval, 1)
+        self.report = report
+        failures = FailureStreak(firstDelay: retryInterval, maxDelay: retryInterval)
     }
 
-    /// Writes and fsyncs until finished (or until a write fails: then ``AppendOnlyFile/failure`` is set).
+    /// Writes and fsyncs until finished, retrying failed writes (or until an fsync fails).
     public mutating func poll(_ cx: inout Context) -> Poll<Void> {
         aof.writerWaker = cx.waker
         while true {
@@ -36,28 +57,29 @@ public struct AOFWriter: Future, ~Copyable {
                 writeOp = nil
                 progressed = true
                 let result = done.result
+                let buffer = done.buffer
                 switch result {
                 case .failure(let error):
-                    return fail(error)
-                case .success(let n):
+                    writeFailed(error, keeping: buffer)
+                case .success(let n) where writeFrom + n < buffer.count:
                     writeFrom += n
-                    if n > 0 && writeFrom < done.buffer.count {
+                    if n > 0 {
                         // A short write: the rest goes in a new write of the same buffer.
-                        writeOp = IO.write(aof.fd, done.buffer, from: writeFrom)
+                        writeOp = IO.write(aof.fd, buffer, from: writeFrom)
                         continue
                     }
-                    if n == 0 && writeFrom < done.buffer.count {
-                        return fail(IOError(errno: ENOSPC, operation: "write AOF"))
-                    }
-                    spare = consume done.buffer
+                    writeFailed(IOError(errno: ENOSPC, operation: "write AOF"), keeping: buffer)
+                case .success:
+                    spare = consume buffer
                     aof.writtenSeq = batchSeq
+                    if aof.failure != nil { recovered() }
                     if aof.policy != .always { aof.wakeWaiters() }
                 }
             }
             if fsyncOp != nil, case .ready(let result) = fsyncOp!.poll(&cx) {
                 fsyncOp = nil
                 progressed = true
-                if case .failure(let error) = result { return fail(error) }
+                if case .failure(let error) = result { return fsyncFailed(error) }
                 aof.durableSeq = syncingSeq
                 aof.fsyncCount += 1
                 lastFsyncAt = cx.executor?.driver.now() ?? 0
@@ -67,8 +89,24 @@ public struct AOFWriter: Future, ~Copyable {
                 timer = nil
                 progressed = true
             }
+            if retryTimer != nil {
+                if aof.isFinishing {
+                    _ = retryTimer.pollDropReady(&cx)  // a timer's drop is immediate
+                    retryTimer = nil
+                    progressed = true
+                } else if case .ready = retryTimer!.poll(&cx) {
+                    retryTimer = nil
+                    progressed = true
+                }
+            }
             if writeOp == nil && fsyncOp == nil {
-                if !aof.pending.isEmpty {
+                let abandoned = unwritten != nil && finalAttemptMade
+                if unwritten != nil && retryTimer == nil && !abandoned {
+                    if aof.isFinishing { finalAttemptMade = true }
+                    writeOp = IO.write(aof.fd, unwritten.take()!, from: writeFrom)
+                    continue
+                }
+                if unwritten == nil && !aof.pending.isEmpty {
                     startWrite()
                     continue
                 }
@@ -86,15 +124,15 @@ public struct AOFWriter: Future, ~Copyable {
                         continue
                     }
                 }
-                if aof.isFinishing && aof.durableSeq == aof.appendedSeq { return .ready(()) }
+                if aof.isFinishing && (aof.durableSeq == aof.appendedSeq || abandoned) { return .ready(()) }
             }
             if !progressed { return .pending }
         }
     }
 
-    /// Cancels the write, fsync or timer in flight and waits for the kernel to be done with them.
+    /// Cancels the write, fsync or timers in flight and waits for the kernel to be done with them.
     public mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> {
-        DropGlue.join(&cx, &writeOp, &fsyncOp, &timer)
+        DropGlue.join(&cx, &writeOp, &fsyncOp, &timer, &retryTimer)
     }
 
     // Moves every pending record into one buffer (reused when big enough) and writes it.
@@ -115,9 +153,43 @@ public struct AOFWriter: Future, ~Copyable {
         writeOp = IO.write(aof.fd, buffer)
     }
 
-    private mutating func fail(_ error: IOError) -> Poll<Void> {
+    // Keeps the batch for a retry, refuses writes until then, and arms the retry.
+    private mutating func writeFailed(_ error: IOError, keeping buffer: consuming IOBuffer) {
+        unwritten = consume buffer
         aof.failure = error
         aof.wakeWaiters()
+        let (delay, due) = failures.fail()
+        if !aof.isFinishing {
+            retryTimer = Sleep(nanoseconds: delay)
+            if due {
+                report("AOF write failed: \(error); write commands are refused (MISCONF) and the write is retried "
+                       + "every \(Self.describe(retryInterval)) (failure \(failures.count) in a row)")
+            }
+        } else if finalAttemptMade {
+            report("AOF write failed again at shutdown: \(error); \(aof.appendedSeq - aof.writtenSeq) record(s) "
+                   + "executed are not in the file")
+        } else {
+            report("AOF write failed at shutdown: \(error); trying once more")
+        }
+    }
+
+    // A retried write went through: writes are accepted again.
+    private mutating func recovered() {
+        let attempts = failures.succeed()
+        aof.failure = nil
+        report("AOF write succeeded after \(attempts) failed attempt(s); write commands are accepted again")
+    }
+
+    private mutating func fsyncFailed(_ error: IOError) -> Poll<Void> {
+        aof.failure = error
+        aof.wakeWaiters()
+        report("AOF fsync failed: \(error); records already acknowledged may not be on disk, and write commands are "
+               + "refused until the server restarts")
         return .ready(())
+    }
+
+    static func describe(_ nanoseconds: UInt64) -> String {
+        nanoseconds >= 1_000_000_000 && nanoseconds % 1_000_000_000 == 0 ? "\(nanoseconds / 1_000_000_000) s"
+            : "\(nanoseconds / 1_000_000) ms"
     }
 }

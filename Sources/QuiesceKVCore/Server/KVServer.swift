@@ -46,6 +46,9 @@ public final class KVServer {
     public private(set) var refusedCount = 0
     /// The most request bytes any one connection has held unparsed (a bound the limits enforce).
     public private(set) var peakBufferedInput = 0
+    /// Where the server's own events go (an AOF write that failed, and its recovery): one line
+    /// each, without a trailing newline. Standard error by default.
+    public var logHandler: (String) -> Void = KVServer.printToStandardError
     /// Pauses the accept loop has taken after a failed accept, since start.
     public private(set) var acceptPauses = 0
     /// Test seam: asked before each accept is submitted; an errno it returns fails that accept with
@@ -94,10 +97,19 @@ public final class KVServer {
         if let aof { Glibc.close(aof.fd) }
     }
 
-    /// Serves until a shutdown completes. Then shuts the executor down (bounded by a deadline).
-    public func run(on executor: Executor) throws(ExecutorError) {
+    /// Serves until a shutdown completes. Then shuts the executor down (bounded by a deadline) and
+    /// says whether every executed write is durable in the AOF.
+    @discardableResult
+    public func run(on executor: Executor) throws(ExecutorError) -> ShutdownReport {
         try executor.blockOn(serve())
         executor.shutdown(deadline: config.flushTimeout + config.lingerTimeout)
+        return shutdownReport
+    }
+
+    /// Whether the AOF holds every write executed so far, fsynced (what a shutdown reports).
+    public var shutdownReport: ShutdownReport {
+        guard let aof else { return ShutdownReport(aofFailure: nil, recordsNotDurable: 0) }
+        return ShutdownReport(aofFailure: aof.failure, recordsNotDurable: aof.appendedSeq - aof.durableSeq)
     }
 
     /// The server as a future: ready once a requested shutdown has completed.
@@ -135,6 +147,18 @@ public final class KVServer {
     }
 
     func noteAcceptPause() { acceptPauses += 1 }
+
+    /// `QuiesceKV: <line>` on standard error, unbuffered.
+    public static func printToStandardError(_ line: String) {
+        let bytes = Array("QuiesceKV: \(line)\n".utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(2, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return }
+            offset += n
+        }
+    }
 
     func noteBufferedInput(_ count: Int) {
         if count > peakBufferedInput { peakBufferedInput = count }
@@ -180,7 +204,11 @@ public struct ServeFuture: Future, ~Copyable {
             switch phase {
             case .start:
                 guard let executor = cx.executor else { return .ready(()) }
-                if let aof = server.aof { writer = executor.spawn(AOFWriter(aof), name: "kv-aof") }
+                if let aof = server.aof {
+                    let server = server
+                    writer = executor.spawn(AOFWriter(aof, retryInterval: server.config.aofRetryInterval,
+                                                      report: { server.logHandler($0) }), name: "kv-aof")
+                }
                 acceptor = executor.spawn(AcceptLoop(server: server), name: "kv-accept")
                 phase = .running
             case .running:

@@ -34,6 +34,10 @@ public struct ServerConfig: Sendable {
     /// The longest pause between accepts that keep failing (nanoseconds).
     public var acceptRetryMaxDelay: UInt64 = 1_000_000_000
 
+    /// While the AOF cannot be written (and write commands get `MISCONF`), how often the failed
+    /// write is tried again (nanoseconds).
+    public var aofRetryInterval: UInt64 = 1_000_000_000
+
     /// The defaults.
     public init() {}
 }
