@@ -18,8 +18,9 @@ public struct ServerError: Error, CustomStringConvertible {
 /// ```
 ///
 /// ``requestShutdown()`` (on the executor's thread; from elsewhere through a ``RemoteHandle``)
-/// stops accepting, lets each connection finish the requests it has received and flush their
-/// replies, then writes and fsyncs the AOF. Confined to the executor's thread.
+/// stops accepting, lets each connection finish the requests it has received (those already in its
+/// socket included) and flush their replies, then writes and fsyncs the AOF; ``run(on:)`` then says
+/// whether the AOF holds every executed write. Confined to the executor's thread.
 public final class KVServer {
     /// The configuration.
     public let config: ServerConfig
