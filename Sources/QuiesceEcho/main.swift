@@ -156,7 +156,7 @@ func serve() throws {
     print("listening on \(bound)")
     fflush(nil)
     let signo = try executor.blockOn(Server(listener: listener, stop: stop))
-    let live = executor.liveTaskCount - 1  // the remote handle's own watch is a task too
+    let live = executor.liveTaskCount
     let report = executor.shutdown(deadline: 2_000_000_000)
     close(listener)
     print("signal \(signo): closed \(live) connection(s); shutdown \(report.isClean ? "clean" : "left \(report)")")

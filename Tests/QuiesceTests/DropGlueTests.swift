@@ -352,8 +352,10 @@ final class DropInBackgroundTests: XCTestCase {
         XCTAssertNil(gone, "the wrapper does not keep its executor alive")
         _ = wrapper.take()
         XCTAssertEqual(log.events, ["conn.deinit"], "released synchronously, exactly once, without its async drop")
-        XCTAssertEqual(reports.all.map(\.kind), [.droppedSynchronously])
-        XCTAssertTrue(reports.all.first?.message.contains("DropInBackground<Part>") ?? false, reports.all.first?.message ?? "")
+        // The process-wide handler may also hear from other executors still winding down.
+        let drops = reports.all.filter { $0.kind == .droppedSynchronously }
+        XCTAssertEqual(drops.count, 1)
+        XCTAssertTrue(drops.first?.message.contains("DropInBackground<Part>") ?? false, drops.first?.message ?? "")
     }
 
     func testAContextMadeWithAnExecutorKeepsItAlive() {

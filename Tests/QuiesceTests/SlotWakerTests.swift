@@ -62,7 +62,7 @@ final class SlotWakerTests: XCTestCase {
 
     func testATaskThatFinishesWhileASlotHoldsItIsKeptAndNotRecycledUntilTheCompletion() throws {
         let box = OpBox(IO.nop())
-        weak var weakTask: TaskBase?
+        weak var weakTask: RawTask?
         let held: ObjectIdentifier
         do {
             let first = executor.spawn(SubmitsThenHandsOver(box: box))
@@ -145,7 +145,7 @@ final class SlotWakerTests: XCTestCase {
         defer { close(fds[0]); close(fds[1]) }
         executor = try Executor(entries: 8)
         let box = OpBox(IO.read(fds[0], into: IOBuffer(capacity: 8)))
-        weak var weakTask: TaskBase?
+        weak var weakTask: RawTask?
         do {
             let first = executor.spawn(SubmitsThenHandsOver(box: box))
             try executor.runUntilIdle()

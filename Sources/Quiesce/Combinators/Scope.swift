@@ -35,7 +35,7 @@ public struct ScopeSpawner: ~Copyable, ~Escapable {
 }
 
 final class ScopeState {
-    var children: [TaskBase] = []
+    var children: [RawTask] = []
 
     /// Drops finished children from the list; `true` when none is left. Registers `waker` with the rest.
     func waitForChildren(_ waker: Waker, cancel: Bool) -> Bool {

@@ -30,7 +30,7 @@ public struct Context {
 
     /// The task the executor lent for this poll (`wakeTarget`), while ``waker`` is still its waker:
     /// driver slots refer to it without a reference (see ``SlotWaker``).
-    var lentTask: Unmanaged<TaskBase>?
+    var lentTask: Unmanaged<RawTask>?
 
     /// The executor polling this future, or `nil` when a future is polled by hand.
     public var executor: Executor? { executorRef?.takeUnretainedValue() }
@@ -45,7 +45,7 @@ public struct Context {
     /// The driver of the polling executor, unretained (the executor keeps it alive), for the
     /// operations' hot path.
     @inline(__always)
-    var driverCore: DriverCore? { executorRef?._withUnsafeGuaranteedRef { $0.driverCore } }
+    var driverHandle: DriverHandle? { executorRef?._withUnsafeGuaranteedRef { $0.driverHandle } }
 
     /// A context for polling a future by hand, outside any executor (tests, custom loops).
     public init(waker: Waker = .noop) {
@@ -67,7 +67,7 @@ public struct Context {
 
     /// The executor's context for one poll of `task`, which it keeps alive for that poll: no
     /// reference is taken.
-    init(borrowing task: TaskBase, executor: Executor) {
+    init(borrowing task: RawTask, executor: Executor) {
         self.wakeTarget = task
         self.ownedWaker = nil
         self.lentTask = Unmanaged.passUnretained(task)

@@ -23,6 +23,7 @@ extension Poll where T: ~Copyable {
 }
 
 extension Poll where T == Void {
-    /// `.ready(())`, the common answer of a drop that has nothing left to do.
+    /// `.ready(())`.
+    @available(*, deprecated, message: "write .ready(())")
     public static var done: Poll<Void> { .ready(()) }
 }

@@ -10,17 +10,17 @@ import Synchronization
 /// operation's *own* completion arrives. Its synchronous drop calls ``orphan(_:)``: the slot keeps
 /// the buffer until the kernel is done with it.
 ///
-/// The state lives at a fixed address this class owns, and the logic in `DriverCore`, which this
-/// class forwards to. Operations keep a `DriverCore` and call it directly (see `OperationCore`).
+/// The state lives at a fixed address this class owns, and the logic in `DriverHandle`, which this
+/// class forwards to. Operations keep a `DriverHandle` and call it directly (see `OperationCore`).
 public final class Driver {
     /// The driver's logic over its state, which stays at one address for as long as the driver lives.
-    let core: DriverCore
+    let core: DriverHandle
 
     /// A driver over `backend`.
     public init(backend: any IOBackend) {
         let state = UnsafeMutablePointer<DriverState>.allocate(capacity: 1)
         state.initialize(to: DriverState(backend: backend))
-        core = DriverCore(state: state)
+        core = DriverHandle(state: state)
     }
 
     /// Released with an operation in flight, or with a slot an operation still refers to, the driver

@@ -7,7 +7,7 @@
 /// plain `slotHolds` instead, as monoio's thread-local tasks count their wakers. A task is alive
 /// while it is listed (unfinished); when the executor gives up the list's reference and slots
 /// still hold the task, the task keeps itself alive until they let go
-/// (``TaskBase/keepAliveForSlots()``).
+/// (``RawTask/keepAliveForSlots()``).
 ///
 /// Any other waker (a test's target, a combinator's own) is held by a reference, taken by
 /// ``hold()`` and given up by ``letGo()``. The value itself owns nothing, so copying or
@@ -16,7 +16,7 @@
 enum SlotWaker {
     case none
     /// The polling task, lent: counted in its `slotHolds`, not retained.
-    case task(Unmanaged<TaskBase>)
+    case task(Unmanaged<RawTask>)
     /// Any other waker's target: retained by ``hold()``, released by ``letGo()``.
     case owned(Unmanaged<WakeTarget>)
 
@@ -50,7 +50,7 @@ enum SlotWaker {
     func letGo() {
         switch self {
         case .none: break
-        case .task(let task): TaskBase.slotLetGo(task)
+        case .task(let task): RawTask.slotLetGo(task)
         case .owned(let target): target.release()
         }
     }
@@ -62,7 +62,7 @@ enum SlotWaker {
         case .none: break
         case .task(let task):
             task._withUnsafeGuaranteedRef { $0.wake() }  // a finished task ignores it
-            TaskBase.slotLetGo(task)
+            RawTask.slotLetGo(task)
         case .owned(let target):
             target._withUnsafeGuaranteedRef { $0.wake() }
             target.release()

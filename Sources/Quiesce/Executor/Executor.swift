@@ -18,7 +18,7 @@ public final class Executor {
     public let driver: Driver
     /// The driver's logic, for the operations' hot path: reading a strong reference to the driver
     /// retained and released it on every submission. This executor keeps the driver alive.
-    let driverCore: DriverCore
+    let driverHandle: DriverHandle
 
     // `@exclusivity(unchecked)` on the hot stored properties of the executor and its tasks: they are
     // touched only on the executor's thread and never through overlapping inout accesses, so the
@@ -69,7 +69,7 @@ public final class Executor {
     /// An executor over any backend (the simulated one in tests).
     public init(backend: any IOBackend) {
         driver = Driver(backend: backend)
-        driverCore = driver.core
+        driverHandle = driver.core
     }
 
     deinit {
@@ -106,7 +106,7 @@ public final class Executor {
     /// Creates (or recycles), lists and schedules a task (inlinable for the same reason as
     /// ``spawn(_:name:)``).
     @inlinable
-    func makeTask<F: Future & ~Copyable>(_ future: consuming F, name: String?) -> TaskBase {
+    func makeTask<F: Future & ~Copyable>(_ future: consuming F, name: String?) -> RawTask {
         // Listed and scheduled before its future is in place: nothing polls it before this returns.
         let task = obtainTask(TaskLayout(F.self), ops: TaskOpsFor<F, F.Output>.self, name: name)
         task.block.assumingMemoryBound(to: F.self).initialize(to: future)
@@ -118,14 +118,14 @@ public final class Executor {
     /// references any more, or a new one. Its future and output slot are left for the caller to
     /// initialize at once. (One call from the spawn site for all of it.)
     @usableFromInline
-    func obtainTask(_ layout: TaskLayout, ops: any TaskOps.Type, name: String?) -> TaskBase {
+    func obtainTask(_ layout: TaskLayout, ops: any TaskOps.Type, name: String?) -> RawTask {
         nextTaskID += 1
-        let task: TaskBase
+        let task: RawTask
         if let pooled = pool.take() {
             pooled.reuse(id: nextTaskID, name: name, ops: ops, layout: layout)
             task = pooled
         } else {
-            task = TaskBase(executor: self, id: nextTaskID, name: name, ops: ops, layout: layout)
+            task = RawTask(executor: self, id: nextTaskID, name: name, ops: ops, layout: layout)
         }
         live.insert(task)
         statistics.spawned += 1
@@ -135,7 +135,7 @@ public final class Executor {
 
     /// Takes over the reference the live list (or the run queue) held on a finished task: into the
     /// pool for reuse, or released while the executor is being torn down.
-    private func retire(_ task: Unmanaged<TaskBase>) {
+    private func retire(_ task: Unmanaged<RawTask>) {
         task._withUnsafeGuaranteedRef { $0.keepAliveForSlots() }
         guard !isTornDown else { task.release(); return }
         task._withUnsafeGuaranteedRef { t in
@@ -145,14 +145,14 @@ public final class Executor {
         pool.put(task)
     }
 
-    func schedule(_ task: Unmanaged<TaskBase>) {
+    func schedule(_ task: Unmanaged<RawTask>) {
         runQueue.push(task)
     }
 
     /// Unlists a task that has just finished, inside its last poll. The list's reference is released
     /// by ``poll(_:)`` once that poll has returned (it is what keeps the task alive while it runs),
     /// or by the run queue if the task is queued.
-    func taskFinished(_ task: TaskBase) {
+    func taskFinished(_ task: RawTask) {
         _ = live.remove(task)
         if task.queued { task.heldByQueue = true }
         statistics.finished += 1
@@ -160,7 +160,7 @@ public final class Executor {
 
     /// Gives up the reference the live list held on an unlisted task, or hands it to the run queue
     /// when the task is queued (the queue's links hold none of their own).
-    private func releaseListReference(_ task: Unmanaged<TaskBase>) {
+    private func releaseListReference(_ task: Unmanaged<RawTask>) {
         let queued = task._withUnsafeGuaranteedRef { t in
             if t.queued { t.heldByQueue = true }
             return t.queued
@@ -169,7 +169,7 @@ public final class Executor {
     }
 
     /// Gives up the reference a popped task held through the queue, if it had one.
-    private func releaseQueueReference(_ task: Unmanaged<TaskBase>) {
+    private func releaseQueueReference(_ task: Unmanaged<RawTask>) {
         let held = task._withUnsafeGuaranteedRef { t in
             defer { t.heldByQueue = false }
             return t.heldByQueue
@@ -177,8 +177,9 @@ public final class Executor {
         if held { retire(task) }
     }
 
-    /// Tasks that have not finished (running or dropping).
-    public var liveTaskCount: Int { live.count }
+    /// Tasks that have not finished (running or dropping), not counting the executor's own task
+    /// that watches the ``RemoteHandle``'s eventfd.
+    public var liveTaskCount: Int { live.count - (remote?.hasLiveWatch == true ? 1 : 0) }
 
     /// Reports a diagnostic to ``diagnosticHandler``.
     public func report(_ diagnostic: Diagnostic) { diagnosticHandler(diagnostic) }
@@ -247,6 +248,10 @@ public final class Executor {
         // Tasks are runnable and there is nothing else to look at (no timer, nothing in flight, no
         // remote inbox): the rest of the turn would do nothing, so skip it (hand-offs between tasks).
         if !runQueue.isEmpty && timers.isEmpty && remote == nil && driver.isQuiescent { return true }
+        // Remote jobs run here, the one place they run, after the polls (where the eventfd watch
+        // empties the counter when it fired) and before the driver's wait: a job that arrives after
+        // the counter was read writes the eventfd again, so no job is left waiting behind a sleep.
+        drainRemote()
         // What the caller waits for may have happened in these polls: then look at the driver, never sleep.
         let mayBlock = mayBlock && !done()
         // The clock is read only when a timer is set: an executor without timers never pays for it.
@@ -272,14 +277,13 @@ public final class Executor {
             now = driver.now()
             _ = timers.fire(now: now)
         }
-        drainRemote()
         return true
     }
 
     /// Polls a popped task. No reference is taken: an unfinished task is kept alive by the live list
     /// (whose reference is released only after the poll returns), a finished one by the queue.
     @inline(__always)
-    private func poll(_ task: Unmanaged<TaskBase>) {
+    private func poll(_ task: Unmanaged<RawTask>) {
         let retire = task._withUnsafeGuaranteedRef { t -> Bool in
             guard t.phase != .finished else {
                 // Finished while it was queued: the queue held the list's reference until now.

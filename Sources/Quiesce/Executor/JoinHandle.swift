@@ -15,10 +15,10 @@ public struct Cancelled: Error, Equatable, Sendable, CustomStringConvertible {
 public struct JoinHandle<Output: ~Copyable>: Future, ~Copyable {
     /// The task, with one reference owned by this handle (released by `deinit` or `detach`). Managed
     /// by hand: reading a strong optional retained and released it around every use.
-    @usableFromInline var task: Unmanaged<TaskBase>?
+    @usableFromInline var task: Unmanaged<RawTask>?
 
     /// Adopts a new task; takes a reference and marks the task as having a taker of its output.
-    @usableFromInline init(_ task: TaskBase) {
+    @usableFromInline init(_ task: RawTask) {
         task.hasTaker = true
         self.task = Unmanaged.passRetained(task)
     }

@@ -64,6 +64,14 @@ final class RemoteInbox {
         state.close()
         watch?.cancel()
     }
+
+    /// `true` while the eventfd watch task has not finished.
+    var hasLiveWatch: Bool {
+        switch watch {
+        case .some(let handle): return !handle.isFinished
+        case .none: return false
+        }
+    }
 }
 
 extension Executor {
@@ -85,23 +93,26 @@ extension Executor {
 /// Keeps a poll on the eventfd in flight; each time it fires, drains the counter and re-arms.
 struct EventFDWatch: Future, ~Copyable {
     let fd: Int32
-    var poll: ValueOp?
+    /// The poll for readability of the eventfd, while one is in flight.
+    var readable: Int32Op?
 
     init(fd: Int32) { self.fd = fd }
 
+    /// Re-arms the eventfd poll each time it fires, emptying the counter. The jobs themselves run in
+    /// the loop's turn, after the polls and before the driver's wait (``Executor/drainRemote()``, the
+    /// one place they run), so every job pushed before the counter was read runs before the loop sleeps.
     mutating func poll(_ cx: inout Context) -> Poll<Void> {
         while true {
-            if poll == nil { poll = IO.poll(fd, events: UInt32(POLLIN)) }
-            guard case .ready(let result) = poll!.poll(&cx) else { return .pending }
-            poll = nil
+            if readable == nil { readable = IO.poll(fd, events: UInt32(POLLIN)) }
+            guard case .ready(let result) = readable!.poll(&cx) else { return .pending }
+            readable = nil
             var counter: UInt64 = 0
             _ = Glibc.read(fd, &counter, 8)
-            cx.executor?.drainRemote()
             if case .failure = result { return .ready(()) }
         }
     }
 
     mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> {
-        poll.pollDropReady(&cx)
+        readable.pollDropReady(&cx)
     }
 }

@@ -4,12 +4,12 @@
 /// by `remove`, so the executor decides when it is released (after the task's last poll returns:
 /// the list's reference is what keeps a task alive while it runs).
 struct TaskList {
-    private(set) var head: Unmanaged<TaskBase>?
+    private(set) var head: Unmanaged<RawTask>?
     private(set) var count = 0
 
     /// Lists `task`, taking one reference to it.
     @inline(__always)
-    mutating func insert(_ task: TaskBase) {
+    mutating func insert(_ task: RawTask) {
         let new = Unmanaged.passRetained(task)
         task.nextLive = head
         task.previousLive = nil
@@ -20,7 +20,7 @@ struct TaskList {
 
     /// Unlists `task` and returns the list's reference to it, which the caller must release.
     @inline(__always)
-    mutating func remove(_ task: TaskBase) -> Unmanaged<TaskBase> {
+    mutating func remove(_ task: RawTask) -> Unmanaged<RawTask> {
         let next = task.nextLive
         let previous = task.previousLive
         if let previous { previous._withUnsafeGuaranteedRef { $0.nextLive = next } } else { head = next }
@@ -32,8 +32,8 @@ struct TaskList {
     }
 
     /// The tasks, collected first so the list may change while the caller works through them.
-    func snapshot() -> [TaskBase] {
-        var tasks: [TaskBase] = []
+    func snapshot() -> [RawTask] {
+        var tasks: [RawTask] = []
         tasks.reserveCapacity(count)
         var cursor = head
         while let task = cursor?.takeUnretainedValue() { tasks.append(task); cursor = task.nextLive }

@@ -1,9 +1,9 @@
 /// What a task needs to know about its future's type: reached through an existential metatype in
-/// ``TaskBase``, so the task class itself has no generic parameter and can be recycled across types.
+/// ``RawTask``, so the task class itself has no generic parameter and can be recycled across types.
 @usableFromInline
 protocol TaskOps {
-    /// Polls the task once, in the phase it is in (see ``TaskBase``).
-    static func run(_ task: TaskBase, _ cx: inout Context)
+    /// Polls the task once, in the phase it is in (see ``RawTask``).
+    static func run(_ task: RawTask, _ cx: inout Context)
     /// Runs the synchronous destructor of the future at `block`.
     static func destroyFuture(_ block: UnsafeMutableRawPointer)
     /// Destroys the `Output?` at `slot`, leaving it uninitialized.
@@ -23,7 +23,7 @@ protocol TaskOps {
 @usableFromInline
 enum TaskOpsFor<F: Future & ~Copyable, Output: ~Copyable>: TaskOps where F.Output == Output {
     @usableFromInline
-    static func run(_ task: TaskBase, _ cx: inout Context) {
+    static func run(_ task: RawTask, _ cx: inout Context) {
         let future = task.block.assumingMemoryBound(to: F.self)
         if task.phase == .running {
             if task.cancelRequested {

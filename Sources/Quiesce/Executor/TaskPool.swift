@@ -5,7 +5,7 @@
 /// no stored waker, no scope can observe it any more, so recycling it is invisible (a waker of the
 /// old task can never wake the new one). Driver slots hold tasks without a reference, but a task
 /// that finishes while a slot still holds it keeps a reference on itself until the slot lets go
-/// (``TaskBase/keepAliveForSlots()``), so it is not reused meanwhile either.
+/// (``RawTask/keepAliveForSlots()``), so it is not reused meanwhile either.
 ///
 /// A task still referenced when its turn comes (its handle not yet joined, say) goes to the back for
 /// a second chance; still referenced at that one, it is let go (freed when its last owner lets go).
@@ -20,15 +20,15 @@ struct TaskPool {
     static let blockBudget = 1 << 20
 
     // A FIFO linked through `nextLive` (a pooled task is not listed).
-    private var head: Unmanaged<TaskBase>?
-    private var tail: Unmanaged<TaskBase>?
+    private var head: Unmanaged<RawTask>?
+    private var tail: Unmanaged<RawTask>?
     private(set) var count = 0
     /// Bytes of the pooled tasks' blocks.
     private(set) var blockBytes = 0
 
     /// Adopts the caller's reference to a finished, unqueued task, or releases it when full.
     @inline(__always)
-    mutating func put(_ task: Unmanaged<TaskBase>) {
+    mutating func put(_ task: Unmanaged<RawTask>) {
         let capacity = task._withUnsafeGuaranteedRef { $0.blockCapacity }
         guard count < TaskPool.limit, blockBytes + capacity <= TaskPool.blockBudget else {
             task.release()
@@ -43,7 +43,7 @@ struct TaskPool {
 
     /// A pooled task nobody else references, with the pool's reference; `nil` when there is none.
     @inline(__always)
-    mutating func take() -> TaskBase? {
+    mutating func take() -> RawTask? {
         for _ in 0..<min(2, count) {  // never the same task twice
             guard let top = head else { return nil }
             head = top._withUnsafeGuaranteedRef { t in
@@ -64,7 +64,7 @@ struct TaskPool {
         return nil
     }
 
-    private mutating func append(_ task: Unmanaged<TaskBase>) {
+    private mutating func append(_ task: Unmanaged<RawTask>) {
         if let tail { tail._withUnsafeGuaranteedRef { $0.nextLive = task } } else { head = task }
         tail = task
         count += 1

@@ -15,7 +15,7 @@ public protocol OperationKind {
 /// Its async drop cancels it and waits for the kernel to be done with it; its synchronous drop leaves
 /// its buffer with the driver until then. See ``OperationCore`` for the whole lifecycle. Made by the
 /// constructors of ``IO`` (read, write, recv, send, accept, connect, open, close, fsync, nop, timeout,
-/// poll, cancel), as ``BufferOp``, ``StatusOp``, ``ValueOp`` or ``AcceptOp``. (Named `IOOperation`
+/// poll, cancel), as ``BufferOp``, ``StatusOp``, ``Int32Op`` or ``AcceptOp``. (Named `IOOperation`
 /// so that it never clashes with Foundation's `Operation`.)
 public struct IOOperation<Kind: OperationKind>: Future, ~Copyable {
     /// The shared lifecycle: submission, completion, cancellation, orphaning.

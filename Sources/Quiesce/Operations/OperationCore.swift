@@ -33,11 +33,11 @@ public struct OperationCore: ~Copyable {
     // Safe because the driver outlives every slot: an executor released while any slot is live
     // leaves its driver's state allocated (`Driver.deinit`), and the driver is used only
     // while this operation holds a token.
-    @usableFromInline var driverCore: DriverCore?
+    @usableFromInline var driverHandle: DriverHandle?
 
     /// The driver this operation submitted to (precondition: it did).
     @inline(__always)
-    private var driver: DriverCore { driverCore.unsafelyUnwrapped }
+    private var driver: DriverHandle { driverHandle.unsafelyUnwrapped }
 
     @usableFromInline var state: State = .idle
     /// The result of the cancel request sent by a drop or ``cancel(_:)``, once known:
@@ -92,7 +92,7 @@ public struct OperationCore: ~Copyable {
             state = .done
             return .ready(completion)
         case .idle:
-            guard let driver = cx.driverCore, !(request.readsIntoBuffer && (buffer?.spareCapacity ?? 0) == 0) else {
+            guard let driver = cx.driverHandle, !(request.readsIntoBuffer && (buffer?.spareCapacity ?? 0) == 0) else {
                 return pollInGeneral(&cx)
             }
             return submit(to: driver, &cx)
@@ -103,8 +103,8 @@ public struct OperationCore: ~Copyable {
 
     /// Hands the request and its buffer to `driver`; the operation is in flight.
     @inline(__always)
-    private mutating func submit(to driver: DriverCore, _ cx: inout Context) -> Poll<Completion> {
-        driverCore = driver
+    private mutating func submit(to driver: DriverHandle, _ cx: inout Context) -> Poll<Completion> {
+        driverHandle = driver
         state = .inFlight(driver.submit(request, buffer: buffer.take(), waker: cx.slotWaker))
         return .pending
     }
@@ -139,7 +139,7 @@ public struct OperationCore: ~Copyable {
             case .idle:
                 // The driver of the executor polling now: after a retry, the one that ran the first
                 // attempt may belong to an executor that is gone.
-                guard let driver = cx.driverCore else {
+                guard let driver = cx.driverHandle else {
                     state = .done
                     cx.report(Diagnostic(.misuse, "\(request.name) polled outside an executor: it needs a driver"))
                     return .ready(Completion(result: -ENXIO, flags: 0, buffer: buffer.take()))

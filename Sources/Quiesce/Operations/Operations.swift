@@ -6,8 +6,11 @@ import Glibc
 public typealias StatusOp = IOOperation<StatusKind>
 /// An operation that moves a buffer in and hands it back: read, write, recv, send.
 public typealias BufferOp = IOOperation<BufferKind>
-/// An operation whose success is a number: open (a descriptor), poll (events), cancel (a count).
-public typealias ValueOp = IOOperation<ValueKind>
+/// An operation whose success is an `Int32`: open (a descriptor), poll (events), cancel (a count).
+public typealias Int32Op = IOOperation<ValueKind>
+/// The former name of ``Int32Op``.
+@available(*, deprecated, renamed: "Int32Op")
+public typealias ValueOp = Int32Op
 /// An accept: a new connection's descriptor and its peer's address.
 public typealias AcceptOp = IOOperation<AcceptKind>
 
@@ -76,23 +79,23 @@ public enum IO {
     /// Opens `path` relative to `directory` (default: the working directory); `.ready` with the new
     /// descriptor (O_CLOEXEC is added). If the open is cancelled but succeeds anyway, the descriptor
     /// is closed, not leaked.
-    public static func open(_ path: String, flags: Int32, mode: UInt32 = 0o644, directory: Int32 = AT_FDCWD) -> ValueOp {
+    public static func open(_ path: String, flags: Int32, mode: UInt32 = 0o644, directory: Int32 = AT_FDCWD) -> Int32Op {
         var bytes = Array(path.utf8)
         bytes.append(0)
-        return ValueOp(core: OperationCore(.openat(directory: directory, flags: flags | O_CLOEXEC, mode: mode),
+        return Int32Op(core: OperationCore(.openat(directory: directory, flags: flags | O_CLOEXEC, mode: mode),
                                            buffer: IOBuffer(bytes: bytes)))
     }
 
     /// Waits until `fd` is ready for `events` (POLLIN, POLLOUT…); `.ready` with the events that fired.
     @inlinable
-    public static func poll(_ fd: Int32, events: UInt32) -> ValueOp {
-        ValueOp(core: OperationCore(.poll(fd: fd, events: events)))
+    public static func poll(_ fd: Int32, events: UInt32) -> Int32Op {
+        Int32Op(core: OperationCore(.poll(fd: fd, events: events)))
     }
 
     /// Cancels every operation in flight on `fd`; `.ready` with how many were found (0: none).
     /// Needs Linux 5.19 (IORING_ASYNC_CANCEL_FD); older kernels answer EINVAL.
     @inlinable
-    public static func cancel(fd: Int32) -> ValueOp { ValueOp(core: OperationCore(.cancelFD(fd: fd))) }
+    public static func cancel(fd: Int32) -> Int32Op { Int32Op(core: OperationCore(.cancelFD(fd: fd))) }
 
     /// Accepts a connection on listening socket `fd` (SOCK_CLOEXEC). If the accept is cancelled but
     /// a connection was accepted anyway, that descriptor is closed, not leaked.

@@ -22,7 +22,7 @@ final class Ops {
     var read: BufferOp?
     var write: BufferOp?
     var accept: AcceptOp?
-    var open: ValueOp?
+    var open: Int32Op?
     var readResult: Result<Int, IOError>?
     var stage = 0
 }

@@ -17,7 +17,7 @@ final class OpNode: Node {
     var index = 0
 
     var buffer: BufferOp?
-    var value: ValueOp?
+    var value: Int32Op?
     var status: StatusOp?
     var accepted: AcceptOp?
     var sleeper: Sleep?

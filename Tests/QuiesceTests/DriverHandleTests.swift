@@ -11,9 +11,9 @@ final class SubmittingWakeTarget: WakeTarget {
     override func wake() { submitted.append(driver.submit(.nop, buffer: nil, waker: .noop)) }
 }
 
-/// The driver's state sits behind a pointer (`DriverCore` over `DriverState`) and its slots' wakers
+/// The driver's state sits behind a pointer (`DriverHandle` over `DriverState`) and its slots' wakers
 /// own nothing by themselves (`SlotWaker`): what that layout must still guarantee.
-final class DriverCoreTests: XCTestCase {
+final class DriverHandleTests: XCTestCase {
     func testAWakerMayCallTheDriverAgainWhileItDispatchesCompletions() throws {
         let backend = ScriptedBackend()
         let driver = Driver(backend: backend)

@@ -10,7 +10,7 @@
 /// nothing once the executor has warmed up.
 // Stored properties are `@exclusivity(unchecked)`: see Executor (one thread, no overlapping access).
 @usableFromInline
-final class TaskBase: WakeTarget {
+final class RawTask: WakeTarget {
     @usableFromInline enum Phase: UInt8 { case running, dropping, finished }
 
     /// The executor, without a reference (tasks never use it once it is gone). Unmanaged, so that a
@@ -59,9 +59,9 @@ final class TaskBase: WakeTarget {
 
     // Intrusive links: no allocation when a task is queued, listed or pooled, and no reference
     // counting (see RunQueue, TaskList and TaskPool for who keeps a linked task alive).
-    @exclusivity(unchecked) var nextRunnable: Unmanaged<TaskBase>?
-    @exclusivity(unchecked) var nextLive: Unmanaged<TaskBase>?
-    @exclusivity(unchecked) var previousLive: Unmanaged<TaskBase>?
+    @exclusivity(unchecked) var nextRunnable: Unmanaged<RawTask>?
+    @exclusivity(unchecked) var nextLive: Unmanaged<RawTask>?
+    @exclusivity(unchecked) var previousLive: Unmanaged<RawTask>?
 
     /// A task with room for a future of `layout`; the caller initializes the future and the output
     /// slot at once (see ``Executor/makeTask(_:name:)``).
@@ -71,7 +71,7 @@ final class TaskBase: WakeTarget {
         self.name = name
         self.ops = ops
         self.layout = layout
-        (blockCapacity, blockAlignment) = TaskBase.blockSize(for: layout)
+        (blockCapacity, blockAlignment) = RawTask.blockSize(for: layout)
         block = .allocate(byteCount: blockCapacity, alignment: blockAlignment)
         futureIsLive = true
     }
@@ -94,7 +94,7 @@ final class TaskBase: WakeTarget {
         releaseOutput()
         if layout.size > blockCapacity || layout.alignment > blockAlignment {
             block.deallocate()
-            (blockCapacity, blockAlignment) = TaskBase.blockSize(for: layout)
+            (blockCapacity, blockAlignment) = RawTask.blockSize(for: layout)
             block = .allocate(byteCount: blockCapacity, alignment: blockAlignment)
         }
         self.id = id
@@ -146,7 +146,7 @@ final class TaskBase: WakeTarget {
 
     /// A slot let go of `task`: the last one releases the reference the task kept for them.
     @inline(__always)
-    static func slotLetGo(_ task: Unmanaged<TaskBase>) {
+    static func slotLetGo(_ task: Unmanaged<RawTask>) {
         let release = task._withUnsafeGuaranteedRef { t -> Bool in
             t.slotHolds &-= 1
             guard t.slotHolds == 0, t.keptForSlots else { return false }

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 
-/// The state of a ``Driver``, allocated once at a fixed address (see ``DriverCore``).
+/// The state of a ``Driver``, allocated once at a fixed address (see ``DriverHandle``).
 struct DriverState: ~Copyable {
     /// The kernel side: the real ring or the simulation.
     let backend: any IOBackend
@@ -35,7 +35,7 @@ struct DriverState: ~Copyable {
     // waker holds anything any more.
     deinit {
         for i in 0..<chunkCount {
-            slots[i].deinitialize(count: Int(DriverCore.chunkSize))
+            slots[i].deinitialize(count: Int(DriverHandle.chunkSize))
             slots[i].deallocate()
             storages[i].deallocate()
         }
@@ -52,7 +52,7 @@ struct DriverState: ~Copyable {
 /// field is read and written through the pointer (never through an `inout self`), so code that
 /// runs inside a driver call (a waker, a task freed by a slot letting go) may call the driver again.
 @usableFromInline
-struct DriverCore {
+struct DriverHandle {
     /// The state, owned by the ``Driver`` (which outlives every operation holding this core).
     let state: UnsafeMutablePointer<DriverState>
 
@@ -130,12 +130,12 @@ struct DriverCore {
 
     @inline(__always)
     private func slot(_ index: UInt32) -> UnsafeMutablePointer<Slot> {
-        slots[Int(index >> DriverCore.chunkShift)] + Int(index & (DriverCore.chunkSize - 1))
+        slots[Int(index >> DriverHandle.chunkShift)] + Int(index & (DriverHandle.chunkSize - 1))
     }
 
     @inline(__always)
     private func storage(_ index: UInt32) -> UnsafeMutablePointer<OpStorage> {
-        storages[Int(index >> DriverCore.chunkShift)] + Int(index & (DriverCore.chunkSize - 1))
+        storages[Int(index >> DriverHandle.chunkShift)] + Int(index & (DriverHandle.chunkSize - 1))
     }
 
     @inline(__always)
@@ -150,12 +150,12 @@ struct DriverCore {
     // Slots live in fixed chunks that never move, so addresses handed to the kernel stay valid.
     @inline(never)
     private func addChunk() {
-        let chunk = UnsafeMutablePointer<Slot>.allocate(capacity: Int(DriverCore.chunkSize))
-        let store = UnsafeMutablePointer<OpStorage>.allocate(capacity: Int(DriverCore.chunkSize))
-        store.initialize(repeating: OpStorage(), count: Int(DriverCore.chunkSize))
+        let chunk = UnsafeMutablePointer<Slot>.allocate(capacity: Int(DriverHandle.chunkSize))
+        let store = UnsafeMutablePointer<OpStorage>.allocate(capacity: Int(DriverHandle.chunkSize))
+        store.initialize(repeating: OpStorage(), count: Int(DriverHandle.chunkSize))
         let first = slotCount
-        for i in 0..<DriverCore.chunkSize {
-            let next = i + 1 < DriverCore.chunkSize ? first + i + 1 : Slot.none
+        for i in 0..<DriverHandle.chunkSize {
+            let next = i + 1 < DriverHandle.chunkSize ? first + i + 1 : Slot.none
             (chunk + Int(i)).initialize(to: Slot(nextFree: next))
         }
         if chunkCount == chunkCapacity {
@@ -173,7 +173,7 @@ struct DriverCore {
         (slots + chunkCount).initialize(to: chunk)
         (storages + chunkCount).initialize(to: store)
         chunkCount += 1
-        slotCount += DriverCore.chunkSize
+        slotCount += DriverHandle.chunkSize
         freeHead = first
     }
 
