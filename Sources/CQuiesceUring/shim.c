@@ -1,4 +1,8 @@
 // One plain C function per liburing call; see the header for why. No logic belongs here.
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 #include "CQuiesceUring.h"
 int cqu_queue_init(unsigned entries, struct io_uring *ring, unsigned flags) { return io_uring_queue_init(entries, ring, flags); }
 void cqu_queue_exit(struct io_uring *ring) { io_uring_queue_exit(ring); }
@@ -30,3 +34,7 @@ void cqu_prep_poll_add(struct io_uring_sqe *sqe, int fd, unsigned poll_mask) { i
 void cqu_prep_cancel64(struct io_uring_sqe *sqe, uint64_t user_data, int flags) { io_uring_prep_cancel64(sqe, user_data, flags); }
 void cqu_prep_cancel_fd(struct io_uring_sqe *sqe, int fd, unsigned flags) { io_uring_prep_cancel_fd(sqe, fd, flags); }
 size_t cqu_ring_size(void) { return sizeof(struct io_uring); }
+const char *cqu_strerrorname_np(int errnum) { return strerrorname_np(errnum); }
+const char *cqu_strerrordesc_np(int errnum) { return strerrordesc_np(errnum); }
+int cqu_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
+int cqu_fputs_stderr(const char *text) { return fputs(text, stderr); }

@@ -45,6 +45,17 @@ final class RemoteHandleTests: XCTestCase {
         XCTAssertTrue(executor.shutdown().isClean)
     }
 
+    func testTheHandlesOwnWatchIsNotCountedAsALiveTask() throws {
+        let executor = try Executor(entries: 8)
+        _ = try executor.remoteHandle()
+        XCTAssertEqual(executor.liveTaskCount, 0, "the eventfd watch is the executor's own, not a user's task")
+        let handle = executor.spawn(yieldNow())
+        XCTAssertEqual(executor.liveTaskCount, 1)
+        _ = try executor.blockOn(handle)
+        XCTAssertEqual(executor.liveTaskCount, 0)
+        XCTAssertTrue(executor.shutdown().isClean)
+    }
+
     func testJobsRunInSubmissionOrder() throws {
         let executor = try Executor(entries: 8)
         let handle = try executor.remoteHandle()

@@ -1,4 +1,5 @@
-// Thin wrappers over liburing: one plain C function per liburing call the Swift side needs, no
+// Thin wrappers over liburing: one plain C function per liburing call the Swift side needs (and the
+// few C library calls Swift cannot reach, at the end), no
 // logic: every decision is made in Swift. Plain functions compiled in shim.c, never inlined into
 // Swift (DESIGN.md, section 5), so the boundary stays a list of liburing calls.
 #ifndef CQUIESCE_URING_H
@@ -44,5 +45,12 @@ void cqu_prep_cancel_fd(struct io_uring_sqe *sqe, int fd, unsigned flags);
 
 /// Size of `struct io_uring`, so Swift can allocate one without knowing its layout.
 size_t cqu_ring_size(void);
+
+// The C library's GNU extensions, which Swift's Glibc module does not expose (it is built without
+// _GNU_SOURCE), and standard error, which Swift 6 cannot read as a global: one call each.
+const char *cqu_strerrorname_np(int errnum);
+const char *cqu_strerrordesc_np(int errnum);
+int cqu_pipe2(int fds[2], int flags);
+int cqu_fputs_stderr(const char *text);
 
 #endif

@@ -1,3 +1,4 @@
+import CQuiesceUring
 import Synchronization
 
 /// A problem the library reports rather than crashing on: a cleanup error from a drop, a contract
@@ -58,27 +59,8 @@ public enum Diagnostics {
     /// The default handler: one line on standard error.
     @Sendable
     public static func printToStandardError(_ diagnostic: Diagnostic) {
-        var line = diagnostic.description
-        line.append("\n")
-        FileStream.standardError.write(line)
-    }
-}
-
-/// Unbuffered writes to a file descriptor, for diagnostics that must not be lost in a buffer.
-struct FileStream {
-    let fd: Int32
-    static let standardError = FileStream(fd: 2)
-
-    func write(_ text: String) {
-        var text = text
-        text.withUTF8 { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-                if n <= 0 { return }
-                offset += n
-            }
-        }
+        // Standard error is unbuffered: the line is out before the call returns.
+        _ = cqu_fputs_stderr(diagnostic.description + "\n")
     }
 }
 

@@ -1,3 +1,4 @@
+import CQuiesceUring
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -23,11 +24,18 @@ public struct IOError: Error, Equatable, Sendable, CustomStringConvertible {
         self.init(errno: -result, operation: operation)
     }
 
-    /// The C library's text for ``errno``.
-    public var message: String { String(cString: strerror(errno)) }
+    /// The C library's text for ``errno`` (`strerrordesc_np`), e.g. "Operation canceled".
+    public var message: String {
+        guard let text = cqu_strerrordesc_np(errno) else { return "Unknown error \(errno)" }
+        return String(cString: text)
+    }
 
-    /// The errno's symbolic name where known (ECANCELED, EAGAIN, …).
-    public var name: String { IOError.names[errno] ?? "errno \(errno)" }
+    /// The errno's symbolic name (`strerrorname_np`: ECANCELED, EAGAIN, EFBIG, …), or
+    /// `errno N` for a number the C library does not know.
+    public var name: String {
+        guard let text = cqu_strerrorname_np(errno) else { return "errno \(errno)" }
+        return String(cString: text)
+    }
 
     /// `read: ECANCELED (Operation canceled)`, plus the remedy when there is one.
     public var description: String {
@@ -38,15 +46,4 @@ public struct IOError: Error, Equatable, Sendable, CustomStringConvertible {
 
     /// `true` when the operation was cancelled before it did anything.
     public var isCancellation: Bool { errno == ECANCELED }
-
-    static let names: [Int32: String] = [
-        EPERM: "EPERM", ENOENT: "ENOENT", EINTR: "EINTR", EIO: "EIO", EBADF: "EBADF", EAGAIN: "EAGAIN",
-        ENOMEM: "ENOMEM", EACCES: "EACCES", EFAULT: "EFAULT", EBUSY: "EBUSY", EEXIST: "EEXIST",
-        EINVAL: "EINVAL", EMFILE: "EMFILE", ENFILE: "ENFILE", ENOSPC: "ENOSPC", EPIPE: "EPIPE",
-        ENOSYS: "ENOSYS", ETIME: "ETIME", ECANCELED: "ECANCELED", EALREADY: "EALREADY",
-        ECONNRESET: "ECONNRESET", ECONNREFUSED: "ECONNREFUSED", ENOTCONN: "ENOTCONN",
-        ETIMEDOUT: "ETIMEDOUT", EADDRINUSE: "EADDRINUSE", ENOTSOCK: "ENOTSOCK", EISDIR: "EISDIR",
-        ENOTDIR: "ENOTDIR", EOPNOTSUPP: "EOPNOTSUPP", ESHUTDOWN: "ESHUTDOWN", EHOSTUNREACH: "EHOSTUNREACH",
-        ENOBUFS: "ENOBUFS", ENXIO: "ENXIO",
-    ]
 }

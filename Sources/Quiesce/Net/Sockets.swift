@@ -1,3 +1,4 @@
+import CQuiesceUring
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -47,9 +48,7 @@ public enum Sockets {
     /// A pipe: (read end, write end), both CLOEXEC.
     public static func pipe() throws(IOError) -> (read: Int32, write: Int32) {
         var fds: [Int32] = [0, 0]
-        guard Glibc.pipe(&fds) == 0 else { throw IOError(errno: errno, operation: "pipe") }
-        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
-        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+        guard cqu_pipe2(&fds, O_CLOEXEC) == 0 else { throw IOError(errno: errno, operation: "pipe2") }
         return (fds[0], fds[1])
     }
 
