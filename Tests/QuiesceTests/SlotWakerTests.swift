@@ -50,12 +50,12 @@ final class SlotWakerTests: XCTestCase {
         let handle = executor.spawn(PollsBoxedOp(box: box, polls: polls))
         try executor.runUntilIdle()
         let task = handle.task!.takeUnretainedValue()
-        XCTAssertEqual(task.slotHolds, 1)
-        XCTAssertFalse(task.keptForSlots, "listed and unfinished: the live list keeps it")
+        XCTAssertEqual(task.holds, 1)
+        XCTAssertFalse(task.keptForHolds, "listed and unfinished: the live list keeps it")
 
         try complete(0)
         XCTAssertEqual(polls.value, 2, "the completion woke the task that polled the operation")
-        XCTAssertEqual(task.slotHolds, 0)
+        XCTAssertEqual(task.holds, 0)
         XCTAssertTrue(box.isEmpty)
         XCTAssertEqual(executor.liveTaskCount, 0)
     }
@@ -70,8 +70,8 @@ final class SlotWakerTests: XCTestCase {
             let task = first.task!.takeUnretainedValue()
             XCTAssertEqual(task.phase, .finished)
             XCTAssertTrue(box.isInFlight)
-            XCTAssertEqual(task.slotHolds, 1, "the handed-over operation's slot still names the finished task")
-            XCTAssertTrue(task.keptForSlots)
+            XCTAssertEqual(task.holds, 1, "the handed-over operation's slot still names the finished task")
+            XCTAssertTrue(task.keptForHolds)
             weakTask = task
             held = ObjectIdentifier(task)
         }
@@ -103,19 +103,19 @@ final class SlotWakerTests: XCTestCase {
         let first = executor.spawn(SubmitsThenHandsOver(box: box))
         try executor.runUntilIdle()
         let firstTask = first.task!.takeUnretainedValue()
-        XCTAssertEqual(firstTask.slotHolds, 1)
+        XCTAssertEqual(firstTask.holds, 1)
 
         let polls = Counter()
         let second = executor.spawn(PollsBoxedOp(box: box, polls: polls))
         try executor.runUntilIdle()
         let secondTask = second.task!.takeUnretainedValue()
-        XCTAssertEqual(firstTask.slotHolds, 0, "registering the second task's waker let the first go")
-        XCTAssertFalse(firstTask.keptForSlots)
-        XCTAssertEqual(secondTask.slotHolds, 1)
+        XCTAssertEqual(firstTask.holds, 0, "registering the second task's waker let the first go")
+        XCTAssertFalse(firstTask.keptForHolds)
+        XCTAssertEqual(secondTask.holds, 1)
 
         try complete(0)
         XCTAssertEqual(polls.value, 2, "the completion woke the task that polled last")
-        XCTAssertEqual(secondTask.slotHolds, 0)
+        XCTAssertEqual(secondTask.holds, 0)
         XCTAssertEqual(executor.liveTaskCount, 0)
     }
 
@@ -156,7 +156,7 @@ final class SlotWakerTests: XCTestCase {
         XCTAssertEqual(executor.shutdown(deadline: 1_000_000).operationsLeft, 1, "the read waits for a writer")
         executor = nil  // a slot is live: the driver is abandoned, not freed
         XCTAssertNotNil(weakTask, "the slot still holds the finished task")
-        XCTAssertTrue(weakTask?.keptForSlots ?? false)
+        XCTAssertTrue(weakTask?.keptForHolds ?? false)
         box.op = nil  // orphaned: the slot lets go of the task
         XCTAssertNil(weakTask, "the task's own reference was its last")
         XCTAssertEqual(diagnostics.map(\.kind), [.orphanedAtShutdown])

@@ -18,7 +18,7 @@ public struct Context {
         set {
             ownedWaker = newValue
             wakeTarget = newValue.target
-            lentTask = nil
+            lentTarget = nil
         }
     }
 
@@ -30,7 +30,7 @@ public struct Context {
 
     /// The task the executor lent for this poll (`wakeTarget`), while ``waker`` is still its waker:
     /// driver slots refer to it without a reference (see ``SlotWaker``).
-    var lentTask: Unmanaged<RawTask>?
+    var lentTarget: Unmanaged<CountedWakeTarget>?
 
     /// The executor polling this future, or `nil` when a future is polled by hand.
     public var executor: Executor? { executorRef?.takeUnretainedValue() }
@@ -51,7 +51,7 @@ public struct Context {
     public init(waker: Waker = .noop) {
         self.wakeTarget = waker.target
         self.ownedWaker = waker
-        self.lentTask = nil
+        self.lentTarget = nil
         self.executorRef = nil
         self.ownedExecutor = nil
     }
@@ -60,7 +60,7 @@ public struct Context {
     public init(waker: Waker, executor: Executor) {
         self.wakeTarget = waker.target
         self.ownedWaker = waker
-        self.lentTask = nil
+        self.lentTarget = nil
         self.executorRef = Unmanaged.passUnretained(executor)
         self.ownedExecutor = executor
     }
@@ -70,7 +70,7 @@ public struct Context {
     init(borrowing task: RawTask, executor: Executor) {
         self.wakeTarget = task
         self.ownedWaker = nil
-        self.lentTask = Unmanaged.passUnretained(task)
+        self.lentTarget = Unmanaged.passUnretained(task as CountedWakeTarget)
         self.executorRef = Unmanaged.passUnretained(executor)
         self.ownedExecutor = nil
     }

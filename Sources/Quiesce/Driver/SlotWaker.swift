@@ -1,22 +1,18 @@
 /// Whom a driver slot wakes when its completion arrives.
 ///
-/// The common case is the task that polled the operation, lent by the executor's context: the
-/// slot refers to it without a reference of its own, because counting a reference is an atomic
-/// read-modify-write pair (about 18 ns on this project's 2-core machine, a tenth of a NOP's
-/// cost). Tasks never leave their executor's thread, so the slot counts its hold in the task's
-/// plain `slotHolds` instead, as monoio's thread-local tasks count their wakers. A task is alive
-/// while it is listed (unfinished); when the executor gives up the list's reference and slots
-/// still hold the task, the task keeps itself alive until they let go
-/// (``RawTask/keepAliveForSlots()``).
+/// The common case is the task that polled the operation, lent by the executor's context: the slot
+/// holds it as a ``CountedWakeTarget``, counting its hold instead of taking a reference (a plain
+/// increment on the executor's thread, where a reference count is an atomic read-modify-write
+/// pair), as monoio's thread-local tasks count their wakers. The driver knows nothing more of tasks:
+/// the target's owner keeps it alive while holds remain (``CountedWakeTarget/keepAliveWhileHeld()``).
 ///
 /// Any other waker (a test's target, a combinator's own) is held by a reference, taken by
-/// ``hold()`` and given up by ``letGo()``. The value itself owns nothing, so copying or
-/// overwriting one costs nothing (an enum with a strong payload paid an outlined copy and destroy
-/// per submission).
+/// ``hold()`` and given up by ``letGo()``. The value itself owns nothing, so copying or overwriting
+/// one costs nothing.
 enum SlotWaker {
     case none
-    /// The polling task, lent: counted in its `slotHolds`, not retained.
-    case task(Unmanaged<RawTask>)
+    /// A lent target: its hold counted in the target, no reference taken.
+    case counted(Unmanaged<CountedWakeTarget>)
     /// Any other waker's target: retained by ``hold()``, released by ``letGo()``.
     case owned(Unmanaged<WakeTarget>)
 
@@ -29,7 +25,7 @@ enum SlotWaker {
     func willWake(_ other: SlotWaker) -> Bool {
         switch (self, other) {
         case (.none, .none): return true
-        case (.task(let a), .task(let b)): return a.toOpaque() == b.toOpaque()
+        case (.counted(let a), .counted(let b)): return a.toOpaque() == b.toOpaque()
         case (.owned(let a), .owned(let b)): return a.toOpaque() == b.toOpaque()
         default: return false
         }
@@ -40,7 +36,7 @@ enum SlotWaker {
     func hold() {
         switch self {
         case .none: break
-        case .task(let task): task._withUnsafeGuaranteedRef { $0.slotHolds &+= 1 }
+        case .counted(let target): target._withUnsafeGuaranteedRef { $0.hold() }
         case .owned(let target): _ = target.retain()
         }
     }
@@ -50,7 +46,7 @@ enum SlotWaker {
     func letGo() {
         switch self {
         case .none: break
-        case .task(let task): RawTask.slotLetGo(task)
+        case .counted(let target): CountedWakeTarget.letGo(target)
         case .owned(let target): target.release()
         }
     }
@@ -60,9 +56,9 @@ enum SlotWaker {
     func wakeAndLetGo() {
         switch self {
         case .none: break
-        case .task(let task):
-            task._withUnsafeGuaranteedRef { $0.wake() }  // a finished task ignores it
-            RawTask.slotLetGo(task)
+        case .counted(let target):
+            target._withUnsafeGuaranteedRef { $0.wake() }  // a finished task ignores it
+            CountedWakeTarget.letGo(target)
         case .owned(let target):
             target._withUnsafeGuaranteedRef { $0.wake() }
             target.release()
@@ -71,11 +67,11 @@ enum SlotWaker {
 }
 
 extension Context {
-    /// The waker to store in a driver slot: the lent task itself when the executor is polling it,
-    /// otherwise an owning copy of ``waker``.
+    /// The waker to store in a driver slot: the lent target itself when the executor is polling a
+    /// task, otherwise an owning copy of ``waker``.
     @inline(__always)
     var slotWaker: SlotWaker {
-        if let lentTask { return .task(lentTask) }
+        if let lentTarget { return .counted(lentTarget) }
         return SlotWaker(waker)  // the context keeps its target alive for the poll
     }
 }

@@ -136,7 +136,7 @@ public final class Executor {
     /// Takes over the reference the live list (or the run queue) held on a finished task: into the
     /// pool for reuse, or released while the executor is being torn down.
     private func retire(_ task: Unmanaged<RawTask>) {
-        task._withUnsafeGuaranteedRef { $0.keepAliveForSlots() }
+        task._withUnsafeGuaranteedRef { $0.keepAliveWhileHeld() }
         guard !isTornDown else { task.release(); return }
         task._withUnsafeGuaranteedRef { t in
             // Nobody can take the output (a detached task): release it now, not at reuse.

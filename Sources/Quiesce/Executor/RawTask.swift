@@ -10,7 +10,7 @@
 /// nothing once the executor has warmed up.
 // Stored properties are `@exclusivity(unchecked)`: see Executor (one thread, no overlapping access).
 @usableFromInline
-final class RawTask: WakeTarget {
+final class RawTask: CountedWakeTarget {
     @usableFromInline enum Phase: UInt8 { case running, dropping, finished }
 
     /// The executor, without a reference (tasks never use it once it is gone). Unmanaged, so that a
@@ -51,12 +51,6 @@ final class RawTask: WakeTarget {
     @exclusivity(unchecked) var blockCapacity: Int
     @exclusivity(unchecked) var blockAlignment: Int
 
-    /// Driver slots that will wake this task and hold it without a reference (see ``SlotWaker``).
-    @exclusivity(unchecked) var slotHolds = 0
-    /// The task keeps itself alive (one reference) until `slotHolds` drops to 0: set when the
-    /// executor let go of it while slots still held it.
-    @exclusivity(unchecked) var keptForSlots = false
-
     // Intrusive links: no allocation when a task is queued, listed or pooled, and no reference
     // counting (see RunQueue, TaskList and TaskPool for who keeps a linked task alive).
     @exclusivity(unchecked) var nextRunnable: Unmanaged<RawTask>?
@@ -77,7 +71,7 @@ final class RawTask: WakeTarget {
     }
 
     deinit {
-        assert(slotHolds == 0, "a task was freed while a driver slot still held it")
+        assert(holds == 0, "a task was freed while a driver slot still held it")
         releaseFuture()
         releaseOutput()
         block.deallocate()
@@ -132,28 +126,6 @@ final class RawTask: WakeTarget {
     override func wake() {
         guard phase != .finished, !queued else { return }
         executorRef._withUnsafeGuaranteedRef { $0.schedule(Unmanaged.passUnretained(self)) }
-    }
-
-    /// The executor is giving up the reference that kept this task alive while it was listed: if
-    /// driver slots still hold it (an operation it polled, moved elsewhere and still in flight),
-    /// it keeps itself alive until they let go. A kept task is not uniquely referenced, so the
-    /// pool does not reuse it meanwhile.
-    func keepAliveForSlots() {
-        guard slotHolds > 0, !keptForSlots else { return }
-        keptForSlots = true
-        _ = Unmanaged.passRetained(self)
-    }
-
-    /// A slot let go of `task`: the last one releases the reference the task kept for them.
-    @inline(__always)
-    static func slotLetGo(_ task: Unmanaged<RawTask>) {
-        let release = task._withUnsafeGuaranteedRef { t -> Bool in
-            t.slotHolds &-= 1
-            guard t.slotHolds == 0, t.keptForSlots else { return false }
-            t.keptForSlots = false
-            return true
-        }
-        if _slowPath(release) { task.release() }
     }
 
     /// The join handle went away without detaching: cancels the task, or releases an output nobody

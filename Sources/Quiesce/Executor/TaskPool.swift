@@ -5,7 +5,7 @@
 /// no stored waker, no scope can observe it any more, so recycling it is invisible (a waker of the
 /// old task can never wake the new one). Driver slots hold tasks without a reference, but a task
 /// that finishes while a slot still holds it keeps a reference on itself until the slot lets go
-/// (``RawTask/keepAliveForSlots()``), so it is not reused meanwhile either.
+/// (``CountedWakeTarget/keepAliveWhileHeld()``), so it is not reused meanwhile either.
 ///
 /// A task still referenced when its turn comes (its handle not yet joined, say) goes to the back for
 /// a second chance; still referenced at that one, it is let go (freed when its last owner lets go).
