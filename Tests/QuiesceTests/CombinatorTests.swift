@@ -94,7 +94,7 @@ final class CombinatorTests: XCTestCase {
     func testTimeoutPassesTheOutputThroughWhenInTime() throws {
         let outcome = try executor.blockOn(timeout(.seconds(1), Probe("p", log, steps: 2, value: 4)))
         XCTAssertEqual(try outcome.get(), 4)
-        XCTAssertEqual(executor.timers.count, 0, "the timer is removed once the timeout is done")
+        XCTAssertEqual(executor.armedTimerCount, 0, "the timer is removed once the timeout is done")
     }
 
     func testOneDeadlineSharedBySleepAndTimeout() throws {

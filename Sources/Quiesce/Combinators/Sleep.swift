@@ -5,7 +5,7 @@
 public struct Sleep: Future, ~Copyable {
     private let duration: UInt64
     private var deadline: UInt64?
-    private var timer: TimerQueue.ID?
+    private var timer: TimerHandle?
     // Weak: a sleeping task must not keep its executor alive (task → sleep → executor would be a cycle).
     private weak var executor: Executor?
 
@@ -22,7 +22,7 @@ public struct Sleep: Future, ~Copyable {
     }
 
     deinit {
-        if let timer, let executor { executor.timers.remove(timer) }
+        if let timer, let executor { executor.cancelTimer(timer) }
     }
 
     /// Ready once the deadline has passed.
@@ -37,11 +37,7 @@ public struct Sleep: Future, ~Copyable {
             cancelTimer()
             return .ready(())
         }
-        if let timer, executor.timers.isLive(timer) {
-            executor.timers.updateWaker(timer, cx.waker)
-        } else {
-            timer = executor.timers.insert(deadline: deadline!, waker: cx.waker)
-        }
+        timer = executor.armTimer(timer, deadline: deadline!, waker: cx.waker)
         return .pending
     }
 
@@ -52,7 +48,7 @@ public struct Sleep: Future, ~Copyable {
     }
 
     private mutating func cancelTimer() {
-        if let timer, let executor { executor.timers.remove(timer) }
+        if let timer, let executor { executor.cancelTimer(timer) }
         timer = nil
     }
 }
@@ -62,6 +58,9 @@ public func sleep(nanoseconds: UInt64) -> Sleep { Sleep(nanoseconds: nanoseconds
 
 /// A future ready after `duration`.
 public func sleep(for duration: Duration) -> Sleep { Sleep(for: duration) }
+
+/// A future ready once `deadline` has passed (at once if it already has).
+public func sleep(until deadline: Deadline) -> Sleep { Sleep(until: deadline) }
 
 extension Duration {
     /// The duration in whole nanoseconds, clamped to zero and to `UInt64.max`. Package-wide, not

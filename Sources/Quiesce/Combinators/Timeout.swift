@@ -58,3 +58,9 @@ public func timeout<F: Future & ~Copyable>(nanoseconds: UInt64, _ future: consum
 public func timeout<F: Future & ~Copyable>(_ duration: Duration, _ future: consuming F) -> Timeout<F> {
     Timeout(nanoseconds: duration.nanoseconds, future)
 }
+
+/// Runs `future` until `deadline`; if the deadline passes first, `future` is async-dropped before
+/// `TimedOut` is reported.
+public func timeout<F: Future & ~Copyable>(until deadline: Deadline, _ future: consuming F) -> Timeout<F> {
+    Timeout(until: deadline, future)
+}

@@ -26,7 +26,7 @@ public final class Executor {
     // callgrind) buys nothing here. (The driver's state sits behind a pointer, which has no check.)
     @exclusivity(unchecked) var runQueue = RunQueue()
     @exclusivity(unchecked) var live = TaskList()
-    @exclusivity(unchecked) var timers = TimerQueue()
+    @exclusivity(unchecked) private var timers = TimerQueue()
     @exclusivity(unchecked) var pool = TaskPool()
     @exclusivity(unchecked) private var nextTaskID: UInt64 = 0
     /// Set by `deinit`: finished tasks are released, not pooled.
@@ -183,6 +183,32 @@ public final class Executor {
 
     /// Reports a diagnostic to ``diagnosticHandler``.
     public func report(_ diagnostic: Diagnostic) { diagnosticHandler(diagnostic) }
+
+    // MARK: Clock and timers
+
+    /// Now, on this executor's clock (the driver's monotonic clock; virtual in the simulation).
+    public var now: Deadline { Deadline(nanoseconds: driver.now()) }
+
+    /// The instant `duration` from now, on this executor's clock.
+    public func deadline(after duration: Duration) -> Deadline { now.adding(duration) }
+
+    /// Arms a timer that wakes `waker` once `deadline` (nanoseconds on this executor's clock) has
+    /// passed, and bounds the loop's sleep in the driver until then. Given the handle of a timer
+    /// still armed, keeps it and stores `waker` in it instead. The timer is disarmed when it fires
+    /// or by ``cancelTimer(_:)``.
+    func armTimer(_ handle: TimerHandle?, deadline: UInt64, waker: Waker) -> TimerHandle {
+        if let handle, timers.isLive(handle.id) {
+            timers.updateWaker(handle.id, waker)
+            return handle
+        }
+        return TimerHandle(id: timers.insert(deadline: deadline, waker: waker))
+    }
+
+    /// Disarms a timer; nothing happens for one that already fired or was cancelled.
+    func cancelTimer(_ handle: TimerHandle) { timers.remove(handle.id) }
+
+    /// Timers armed and not yet fired or cancelled.
+    var armedTimerCount: Int { timers.count }
 
     // MARK: Running
 

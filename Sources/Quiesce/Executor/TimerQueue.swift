@@ -123,3 +123,9 @@ struct TimerQueue {
         }
     }
 }
+
+/// A timer armed on an executor (``Executor/armTimer(_:deadline:waker:)``): what a sleeping future
+/// keeps to re-arm or cancel it, without reaching into the timer queue.
+struct TimerHandle: Equatable {
+    let id: TimerQueue.ID
+}

@@ -21,20 +21,3 @@ public struct Deadline: Comparable, Hashable, Sendable, CustomStringConvertible 
     /// `<n> ns`.
     public var description: String { "\(nanoseconds) ns" }
 }
-
-extension Executor {
-    /// Now, on this executor's clock.
-    public var now: Deadline { Deadline(nanoseconds: driver.now()) }
-
-    /// The instant `duration` from now, on this executor's clock.
-    public func deadline(after duration: Duration) -> Deadline { now.adding(duration) }
-}
-
-/// A future ready once `deadline` has passed (at once if it already has).
-public func sleep(until deadline: Deadline) -> Sleep { Sleep(until: deadline) }
-
-/// Runs `future` until `deadline`; if the deadline passes first, `future` is async-dropped before
-/// `TimedOut` is reported.
-public func timeout<F: Future & ~Copyable>(until deadline: Deadline, _ future: consuming F) -> Timeout<F> {
-    Timeout(until: deadline, future)
-}
