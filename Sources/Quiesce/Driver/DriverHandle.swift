@@ -241,14 +241,8 @@ struct DriverHandle {
 
     @inline(__always)
     private func push(_ token: OpToken, _ s: UnsafeMutablePointer<Slot>) -> Bool {
-        let region: UnsafeMutableRawBufferPointer?
-        switch s.pointee.request {
-        case .read, .recv: region = s.pointee.buffer?.spareRegion
-        case .write(_, _, let from), .send(_, _, let from): region = s.pointee.buffer?.validRegion(from: from)
-        case .openat, .connect: region = s.pointee.buffer?.validRegion(from: 0)  // a path, an address
-        case .nop, .accept, .close, .fsync, .timeout, .poll, .cancelFD: region = nil
-        }
         let request = s.pointee.request, store = storage(token.index)
+        let region = request.lentRegion(of: s.pointee.buffer)
         if let uring {
             return uring._withUnsafeGuaranteedRef { $0.prepare(request, userData: token.userData, region: region, storage: store) }
         }
@@ -308,26 +302,11 @@ struct DriverHandle {
         preconditionFailure("Driver.take(\(token)) before its completion arrived")
     }
 
-    /// An accept hands the peer's address back in a buffer: completions stay small, and the others
-    /// never carry (or destroy) an address. Out of line: the address is copied through a pointer to
-    /// a local, which would cost every caller a stack protector.
-    @inline(never)
-    private func acceptedPeer(_ index: UInt32) -> IOBuffer {
-        let store = storage(index)
-        return SocketAddress(storage: store.pointee.address, length: store.pointee.addressLength).bytes
-    }
-
     @inline(__always)
     private func takeSettled(_ token: OpToken, _ s: UnsafeMutablePointer<Slot>) -> Completion {
         var buffer = s.pointee.buffer.take()
         let result = s.pointee.result
-        if result >= 0 {
-            switch s.pointee.request {
-            case .read, .recv: if result > 0 { buffer?.commitAppended(Int(result)) }
-            case .accept: buffer = acceptedPeer(token.index)
-            default: break
-            }
-        }
+        if result >= 0 { s.pointee.request.settle(result: result, buffer: &buffer, storage: storage(token.index)) }
         let completion = Completion(result: result, flags: s.pointee.flags, buffer: buffer)
         freeSlot(token.index, s)
         return completion

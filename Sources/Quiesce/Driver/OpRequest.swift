@@ -105,3 +105,43 @@ public struct OpStorage {
     /// Empty storage.
     public init() {}
 }
+
+// What each request lends the kernel and how its success changes its memory: the request's rules,
+// which the driver applies without knowing them.
+extension OpRequest {
+    /// The part of `buffer` the kernel reads or writes while the request is in flight: the spare
+    /// capacity for reads, the valid bytes from `from` for writes, the whole (a path, an address)
+    /// for open and connect; `nil` for requests that lend no buffer.
+    @inline(__always)
+    func lentRegion(of buffer: borrowing IOBuffer?) -> UnsafeMutableRawBufferPointer? {
+        switch buffer {
+        case .none: return nil
+        case .some(let buffer):
+            switch self {
+            case .read, .recv: return buffer.spareRegion
+            case .write(_, _, let from), .send(_, _, let from): return buffer.validRegion(from: from)
+            case .openat, .connect: return buffer.validRegion(from: 0)
+            case .nop, .accept, .close, .fsync, .timeout, .poll, .cancelFD: return nil
+            }
+        }
+    }
+
+    /// Applies a successful completion (`result` >= 0) to the memory handed back: bytes a read
+    /// received become valid; an accept hands the peer's address back in a buffer, so completions
+    /// stay small and the others never carry (or destroy) an address.
+    @inline(__always)
+    func settle(result: Int32, buffer: inout IOBuffer?, storage: UnsafeMutablePointer<OpStorage>) {
+        switch self {
+        case .read, .recv: if result > 0 { buffer?.commitAppended(Int(result)) }
+        case .accept: buffer = OpRequest.acceptedPeer(storage)
+        default: break
+        }
+    }
+
+    /// The peer address an accept left in `storage`. Out of line: the address is copied through a
+    /// pointer to a local, which would cost every caller a stack protector.
+    @inline(never)
+    static func acceptedPeer(_ storage: UnsafeMutablePointer<OpStorage>) -> IOBuffer {
+        SocketAddress(storage: storage.pointee.address, length: storage.pointee.addressLength).bytes
+    }
+}
