@@ -13,13 +13,17 @@ status=0
 echo "== AddressSanitizer: io_uring tests and simulated driver (${SEEDS} seeds)"
 "$SWIFT" build --build-tests --sanitize=address --scratch-path .build-asan
 # Leaks are scripts/leaks.sh's business (a driver kept alive on purpose past a shutdown deadline is
-# not one); here ASan looks for use-after-free, overflows and double frees.
-if ! ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 QUIESCE_SEEDS="$SEEDS" \
-    "$SWIFT" test --skip-build --disable-swift-testing --sanitize=address --scratch-path .build-asan \
-    --filter 'QuiesceTests|QuiesceSimTests'; then
-  echo "sanitize: AddressSanitizer run FAILED" >&2
-  status=1
-fi
+# not one); here ASan looks for use-after-free, overflows and double frees. Both test frameworks
+# run, each on its own: XCTest, then Swift Testing (the parameterized tests).
+for framework in xctest swift-testing; do
+  if [ "$framework" = xctest ]; then only=--disable-swift-testing; else only=--disable-xctest; fi
+  if ! ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 QUIESCE_SEEDS="$SEEDS" \
+      "$SWIFT" test --skip-build "$only" --sanitize=address --scratch-path .build-asan \
+      --filter 'QuiesceTests|QuiesceSimTests'; then
+    echo "sanitize: AddressSanitizer run ($framework) FAILED" >&2
+    status=1
+  fi
+done
 
 echo "== ThreadSanitizer: remote-handle tests"
 TSAN_FLAGS=()
