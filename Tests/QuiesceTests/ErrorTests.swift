@@ -2,7 +2,8 @@ import XCTest
 import Glibc
 @testable import Quiesce
 
-/// Errors as a user expects them: errno values with their text; short reads, EOF and EAGAIN handled.
+/// Errors as a user expects them: errno values with their text; short reads, EOF and EAGAIN handled
+/// (a read that would block waits: ``WouldBlockReadTests``).
 final class ErrorTests: XCTestCase {
     var executor: Executor!
 
@@ -68,39 +69,6 @@ final class ErrorTests: XCTestCase {
         XCTAssertFalse(pollOnce(&recv, on: executor))
         close(b)
         XCTAssertEqual(value(try drive(&recv, on: executor).result), 0)
-    }
-
-    func testNonBlockingPipeReadWaitsInsteadOfEAGAIN() throws {
-        let (r, w) = try Sockets.pipe()
-        defer { close(r); close(w) }
-        XCTAssertEqual(fcntl(r, F_SETFL, fcntl(r, F_GETFL) | O_NONBLOCK), 0)
-        var read = IO.read(r, into: IOBuffer(capacity: 64))
-        XCTAssertFalse(pollOnce(&read, on: executor))
-        for _ in 0..<3 {
-            try executor.driver.turn(waitNanos: 0)
-            XCTAssertFalse(pollOnce(&read, on: executor), "no data: still waiting, no EAGAIN surfaced")
-        }
-        put(w, "eventually")
-        let got = try drive(&read, on: executor)
-        XCTAssertEqual(value(got.result), 10)
-        XCTAssertEqual(got.buffer.string, "eventually")
-        // (This kernel arms its own poll for an O_NONBLOCK pipe; the next test forces a real -EAGAIN.)
-    }
-
-    func testDontWaitRecvGetsEAGAINAndTheOperationRetriesViaPoll() throws {
-        let (a, b) = try Sockets.socketPair()
-        defer { close(a); close(b) }
-        var recv = IO.recv(a, into: IOBuffer(capacity: 64), flags: Int32(MSG_DONTWAIT))
-        XCTAssertFalse(pollOnce(&recv, on: executor))
-        for _ in 0..<3 {
-            try executor.driver.turn(waitNanos: 0)
-            XCTAssertFalse(pollOnce(&recv, on: executor), "no data: still waiting, no EAGAIN surfaced")
-        }
-        XCTAssertEqual(recv.core.retries, 1, "the kernel said EAGAIN once; the operation now waits on a poll")
-        put(b, "eventually")
-        let got = try drive(&recv, on: executor)
-        XCTAssertEqual(value(got.result), 10)
-        XCTAssertEqual(got.buffer.string, "eventually")
     }
 
     func testDontWaitRecvCancelledWhileWaitingForReadiness() throws {
