@@ -2,77 +2,9 @@ import XCTest
 import Glibc
 @testable import Quiesce
 
-/// WriteAll loops on short writes until every byte is out, owns its buffer, and cancels on drop.
+/// WriteAll: an empty buffer, megabytes through a socket, and a drop that cancels the piece in flight
+/// (short writes, offsets and errors are scripts of ``WriteAllScriptTests``).
 final class WriteAllTests: XCTestCase {
-    func testShortWritesAreContinuedFromWhereTheyStopped() throws {
-        let backend = ScriptedBackend()
-        let executor = Executor(backend: backend)
-        var write = WriteAll(7, IOBuffer(string: "hello, world"))
-        XCTAssertFalse(pollOnce(&write, on: executor))
-        try executor.driver.turn(waitNanos: 0)
-        XCTAssertEqual(backend.submitted.last?.request, .write(fd: 7, offset: .max, from: 0))
-        backend.completions = [(backend.operation(0), 5)]  // a short write: 5 of 12
-        try executor.driver.turn(waitNanos: 0)
-        XCTAssertFalse(pollOnce(&write, on: executor))
-        try executor.driver.turn(waitNanos: 0)
-        XCTAssertEqual(backend.submitted.last?.request, .write(fd: 7, offset: .max, from: 5), "the rest, from byte 5")
-        backend.completions = [(backend.operation(1), 7)]
-        try executor.driver.turn(waitNanos: 0)
-        var cx = Context(waker: .noop, executor: executor)
-        guard case .ready(let done) = write.poll(&cx) else { return XCTFail("not done") }
-        XCTAssertEqual(value(done.result), 12)
-        XCTAssertEqual(done.buffer.string, "hello, world", "the buffer comes back whole")
-        XCTAssertEqual(write.pieces, 2)
-    }
-
-    func testPositionalWritesAdvanceTheOffset() throws {
-        let backend = ScriptedBackend()
-        let executor = Executor(backend: backend)
-        var write = WriteAll(7, IOBuffer(string: "abcdef"), offset: 100)
-        pollOnce(&write, on: executor)
-        try executor.driver.turn(waitNanos: 0)
-        backend.completions = [(backend.operation(0), 2)]
-        try executor.driver.turn(waitNanos: 0)
-        pollOnce(&write, on: executor)
-        try executor.driver.turn(waitNanos: 0)
-        XCTAssertEqual(backend.submitted.last?.request, .write(fd: 7, offset: 102, from: 2))
-        backend.completions = [(backend.operation(1), 4)]
-        try executor.driver.turn(waitNanos: 0)
-        XCTAssertTrue(pollOnce(&write, on: executor))
-    }
-
-    func testAnErrorStopsTheLoopAndReturnsTheBuffer() throws {
-        let backend = ScriptedBackend()
-        let executor = Executor(backend: backend)
-        var write = WriteAll.send(7, IOBuffer(string: "abcdef"))
-        pollOnce(&write, on: executor)
-        try executor.driver.turn(waitNanos: 0)
-        backend.completions = [(backend.operation(0), 3)]
-        try executor.driver.turn(waitNanos: 0)
-        pollOnce(&write, on: executor)
-        try executor.driver.turn(waitNanos: 0)
-        backend.completions = [(backend.operation(1), -EPIPE)]
-        try executor.driver.turn(waitNanos: 0)
-        var cx = Context(waker: .noop, executor: executor)
-        guard case .ready(let done) = write.poll(&cx) else { return XCTFail("not done") }
-        XCTAssertEqual(errnoOf(done.result), EPIPE)
-        XCTAssertEqual(write.written, 3, "how far it got")
-        XCTAssertEqual(done.buffer.string, "abcdef")
-    }
-
-    func testZeroBytesTakenIsAnErrorNotASpin() throws {
-        let backend = ScriptedBackend()
-        let executor = Executor(backend: backend)
-        var write = WriteAll(7, IOBuffer(string: "x"))
-        pollOnce(&write, on: executor)
-        try executor.driver.turn(waitNanos: 0)
-        backend.completions = [(backend.operation(0), 0)]
-        try executor.driver.turn(waitNanos: 0)
-        var cx = Context(waker: .noop, executor: executor)
-        guard case .ready(let done) = write.poll(&cx) else { return XCTFail("not done") }
-        XCTAssertEqual(errnoOf(done.result), EIO)
-    }
-
     func testEmptyBufferIsDoneAtOnce() throws {
         let executor = try Executor(entries: 8)
         var write = WriteAll(1, IOBuffer(capacity: 16))
