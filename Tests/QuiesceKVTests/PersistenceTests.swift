@@ -5,8 +5,8 @@ import Glibc
 #endif
 @testable import QuiesceKVCore
 
-/// The AOF: replay on restart, group commit, truncated and corrupt files, and SIGTERM while clients
-/// write (every acknowledged SET survives).
+/// The AOF: replay on restart, group commit, truncated files, and SIGTERM while clients write
+/// (every acknowledged SET survives); corrupt files are ``CorruptAOFTests``.
 final class PersistenceTests: XCTestCase {
     func testRestartRecoversFromTheAOF() throws {
         for policy in FsyncPolicy.allCases {
@@ -90,51 +90,6 @@ final class PersistenceTests: XCTestCase {
             XCTAssertEqual(outcome, AOFReplay.Outcome(records: 1, truncatedBytes: cut), "cut at \(cut)")
             XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int, good.count)
         }
-    }
-
-    /// Anything that is not the start of a RESP record refuses the start, names the offset of the
-    /// record it breaks, and leaves the file as it was: an inline command appended (with or without
-    /// its newline), garbage between records, an empty record, and a tail that no record starts with.
-    func testANonRESPRecordRefusesToStartAndLeavesTheFileUnchanged() throws {
-        var good: [UInt8] = []
-        RESPEncoder.command([Array("SET".utf8), Array("a".utf8), Array("1".utf8)], into: &good)
-        RESPEncoder.command([Array("INCR".utf8), Array("n".utf8)], into: &good)
-        var more: [UInt8] = []
-        RESPEncoder.command([Array("SET".utf8), Array("c".utf8), Array("3".utf8)], into: &more)
-        let cases: [(String, [UInt8])] = [
-            ("inline line appended", good + Array("SET injected 1\r\n".utf8)),
-            ("inline line without its newline", good + Array("SET injected 1".utf8)),
-            ("garbage in the middle", good + [0, 1, 2] + Array("junk\r\n".utf8) + more),
-            ("an empty line in the middle", good + Array("\r\n".utf8) + more),
-            ("an empty record", good + Array("*0\r\n".utf8) + more),
-            ("a negative count", good + Array("*-1\r\n".utf8) + more),
-            ("a bulk length that is no number", good + Array("*3\r\n$3\r\nSET\r\n$1x".utf8)),
-            ("a count that is no number", good + Array("*a".utf8)),
-            ("a bulk not ended by CRLF", good + Array("*2\r\n$4\r\nINCR\r\n$1\r\nnX".utf8)),
-        ]
-        for (name, bytes) in cases {
-            let path = temporaryAOFPath()
-            defer { unlink(path) }
-            XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
-            let engine = KVEngine()
-            XCTAssertThrowsError(try AOFReplay.replay(path: path, into: engine), name) { error in
-                XCTAssertTrue("\(error)".contains("corrupt at byte \(good.count)"), "\(name): \(error)")
-            }
-            XCTAssertNil(engine.store.get(Array("injected".utf8)), name)
-            XCTAssertEqual(FileManager.default.contents(atPath: path).map { [UInt8]($0) }, bytes, "\(name): the file was changed")
-            XCTAssertThrowsError(try KVServer(config: { var c = ServerConfig(); c.port = 0; c.aofPath = path; return c }()), name)
-            XCTAssertEqual(FileManager.default.contents(atPath: path).map { [UInt8]($0) }, bytes, "\(name): the file was changed")
-        }
-    }
-
-    func testCorruptAOFRefusesToStart() throws {
-        let path = temporaryAOFPath()
-        defer { unlink(path) }
-        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data("*1\r\n$4\r\nPING\r\n*x\r\n*1\r\n$4\r\nPING\r\n".utf8)))
-        XCTAssertThrowsError(try AOFReplay.replay(path: path, into: KVEngine())) { error in
-            XCTAssertTrue("\(error)".contains("corrupt at byte 14"), "\(error)")
-        }
-        XCTAssertThrowsError(try KVServer(config: { var c = ServerConfig(); c.port = 0; c.aofPath = path; return c }()))
     }
 
     /// Creating the AOF fsyncs its directory once (so a power loss cannot lose the new file's entry);
