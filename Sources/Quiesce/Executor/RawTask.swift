@@ -8,6 +8,29 @@
 /// (`block`) the task owns, and the code that knows their types is reached through `ops`. So a
 /// finished task can be recycled for a future of any type (see ``TaskPool``): spawning allocates
 /// nothing once the executor has warmed up.
+///
+/// # Who owns a task
+///
+/// These are the task's ownership rules, in one place; the run queue, the live list, the pool and
+/// the driver's slots each follow the part that concerns them.
+///
+/// - **The live list** (``TaskList``) owns one reference from spawn until the task finishes. It is
+///   what keeps a task alive while it runs: an unfinished task is never freed.
+/// - **The run queue** (``RunQueue``) links tasks without references: a queued unfinished task is
+///   kept by the live list. A task that finishes while queued (woken in its last poll) hands the
+///   list's reference to the queue (`heldByQueue`), given up when it is popped.
+/// - **Join handles** own one reference each (``JoinHandle``), and so does every copy of a
+///   ``Waker``: a finished task ignores wakes, so a late waker is harmless.
+/// - **A scope** owns a reference to each child it spawned until the child finished.
+/// - **Driver slots** hold the task as a ``CountedWakeTarget``: a count in `holds`, no reference.
+///   When the executor gives up the list's reference while holds remain (an operation the task
+///   polled was moved elsewhere and is still in flight), the task keeps one reference on itself
+///   until the last hold is let go (``CountedWakeTarget/keepAliveWhileHeld()``).
+/// - **The pool** (``TaskPool``) takes over the list's reference of a finished task, and reuses the
+///   task only when that is the last reference left: no handle, waker, scope or slot can observe
+///   the recycling.
+/// - **The executor itself** is referenced by no task (`executorRef` is unretained): it outlives
+///   every task it runs, and releases the ones left, synchronously, when it is torn down.
 // Stored properties are `@exclusivity(unchecked)`: see Executor (one thread, no overlapping access).
 @usableFromInline
 final class RawTask: CountedWakeTarget {

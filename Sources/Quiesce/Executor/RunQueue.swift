@@ -1,9 +1,8 @@
 /// The FIFO of woken tasks, linked through the tasks themselves: queueing never allocates.
 ///
-/// The links hold no reference (queueing costs no atomic reference-count traffic). That is safe
-/// because a queued task is always kept alive by someone else: by the live list while it has not
-/// finished, and, when it finishes while queued (woken during its last poll), by one reference the
-/// executor takes for the queue (`RawTask.heldByQueue`) and gives back when the task is popped.
+/// The links hold no reference: a queued task is kept alive by the live list, or by the reference
+/// the list handed to the queue (`heldByQueue`) when it finished while queued (see "Who owns a
+/// task" in ``RawTask``).
 struct RunQueue {
     private var head: Unmanaged<RawTask>?
     private var tail: Unmanaged<RawTask>?

@@ -1,8 +1,7 @@
 /// Every task that has not finished, linked through the tasks: for shutdown and for counting.
 ///
 /// The list owns one reference to each listed task, taken by `insert` and handed back to the caller
-/// by `remove`, so the executor decides when it is released (after the task's last poll returns:
-/// the list's reference is what keeps a task alive while it runs).
+/// by `remove`, so the executor decides when it is released (see "Who owns a task" in ``RawTask``).
 struct TaskList {
     private(set) var head: Unmanaged<RawTask>?
     private(set) var count = 0

@@ -1,11 +1,9 @@
 /// Finished tasks kept for reuse, so that spawning allocates nothing in steady state.
 ///
 /// The pool holds one reference to each pooled task (the live list's, handed over when the task
-/// finished). A pooled task is reused only when that is the *only* reference left: no join handle,
-/// no stored waker, no scope can observe it any more, so recycling it is invisible (a waker of the
-/// old task can never wake the new one). Driver slots hold tasks without a reference, but a task
-/// that finishes while a slot still holds it keeps a reference on itself until the slot lets go
-/// (``CountedWakeTarget/keepAliveWhileHeld()``), so it is not reused meanwhile either.
+/// finished) and reuses a task only when that is the *only* reference left, so recycling it is
+/// invisible: a waker of the old task can never wake the new one (see "Who owns a task" in
+/// ``RawTask``).
 ///
 /// A task still referenced when its turn comes (its handle not yet joined, say) goes to the back for
 /// a second chance; still referenced at that one, it is let go (freed when its last owner lets go).
