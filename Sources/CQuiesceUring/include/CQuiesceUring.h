@@ -1,7 +1,7 @@
 // Thin wrappers over liburing: one plain C function per liburing call the Swift side needs (and the
-// few C library calls Swift cannot reach, at the end), no
-// logic: every decision is made in Swift. Plain functions compiled in shim.c, never inlined into
-// Swift (DESIGN.md, section 5), so the boundary stays a list of liburing calls.
+// few C library calls Swift cannot reach, at the end), no logic: every decision is made in Swift.
+// Plain functions compiled in shim.c, never inlined into Swift, so the boundary stays a list of
+// liburing calls.
 #ifndef CQUIESCE_URING_H
 #define CQUIESCE_URING_H
 

@@ -34,9 +34,9 @@ public struct Context {
 
     /// The executor polling this future, or `nil` when a future is polled by hand.
     public var executor: Executor? { executorRef?.takeUnretainedValue() }
-    // Unmanaged: reading an `unowned(unsafe)` optional into a strong reference retained and released
-    // the executor on every submission. The executor outlives every poll it runs; a context made
-    // with the public initializer keeps its executor alive through `ownedExecutor`.
+    // Unmanaged: reading an `unowned(unsafe)` optional into a strong reference would retain and
+    // release the executor on every submission. The executor outlives every poll it runs; a context
+    // made with the public initializer keeps its executor alive through `ownedExecutor`.
     let executorRef: Unmanaged<Executor>?
     /// Keeps `executorRef` alive when the context was made with ``init(waker:executor:)``: such a
     /// context is the caller's to keep, and may outlive every other reference to the executor.

@@ -7,11 +7,11 @@ struct DriverState: ~Copyable {
     /// The kernel side: the real ring or the simulation.
     let backend: any IOBackend
     /// The same backend when it is the real ring: the per-operation calls go to it directly, so
-    /// they inline (through the existential, each was an indirect call). Unretained (``backend``
+    /// they inline (through the existential, each would be an indirect call). Unretained (``backend``
     /// holds it) and used through `_withUnsafeGuaranteedRef`, which spares a retain and a release.
     let uring: Unmanaged<UringBackend>?
-    // Chunk tables, grown by hand: an Array here cost a bounds check and a retain of its buffer on
-    // every slot access.
+    // Chunk tables, grown by hand: an Array here would cost a bounds check and a retain of its
+    // buffer on every slot access.
     var slots = UnsafeMutablePointer<UnsafeMutablePointer<Slot>>.allocate(capacity: 1)
     var storages = UnsafeMutablePointer<UnsafeMutablePointer<OpStorage>>.allocate(capacity: 1)
     var chunkCount = 0

@@ -14,7 +14,7 @@ public struct Cancelled: Error, Equatable, Sendable, CustomStringConvertible {
 /// its handle, ``detach()`` it explicitly.
 public struct JoinHandle<Output: ~Copyable>: Future, ~Copyable {
     /// The task, with one reference owned by this handle (released by `deinit` or `detach`). Managed
-    /// by hand: reading a strong optional retained and released it around every use.
+    /// by hand: a strong optional would be retained and released around every use.
     @usableFromInline var task: Unmanaged<RawTask>?
 
     /// Adopts a new task; takes a reference and marks the task as having a taker of its output.

@@ -13,13 +13,12 @@ protocol TaskOps {
 }
 
 /// ``TaskOps`` for futures of type `F`, whose output type is passed too (`Output == F.Output`): as
-/// a generic argument its metadata is at hand, where `F.Output` looked it up at every poll.
+/// a generic argument its metadata is at hand, where `F.Output` would be looked up at every poll.
 ///
 /// These run unspecialized (through the witness table). They only touch `F` through a typed
 /// pointer, so only `F`'s metadata, already in hand, is needed: an `F?` or `F.Output?` value here
-/// would instantiate `Optional` metadata through the runtime's cache at every poll (~900
-/// instructions under callgrind). Polling goes through `_pollForExecutor`, specialized where `F`
-/// is declared.
+/// would instantiate `Optional` metadata through the runtime's cache at every poll. Polling goes
+/// through `_pollForExecutor`, specialized where `F` is declared.
 @usableFromInline
 enum TaskOpsFor<F: Future & ~Copyable, Output: ~Copyable>: TaskOps where F.Output == Output {
     @usableFromInline
@@ -39,7 +38,7 @@ enum TaskOpsFor<F: Future & ~Copyable, Output: ~Copyable>: TaskOps where F.Outpu
         }
         guard task.phase == .dropping else { return }
         guard future.pointee.pollDropReady(&cx).isReady else { return }
-        #if DEBUG  // the check is empty in release builds; unspecialized here, its call was not
+        #if DEBUG  // the check is empty in release builds, but unspecialized here its call would remain
         checkFusedAfterReady(&future.pointee, &cx)
         #endif
         // The synchronous destructor runs here, exactly once (called directly: `releaseFuture`
@@ -49,10 +48,10 @@ enum TaskOpsFor<F: Future & ~Copyable, Output: ~Copyable>: TaskOps where F.Outpu
         task.finish()
     }
 
-    // Out of line: inlined, its stack temporary for `F` made every poll's prologue longer.
+    // Out of line: inlined, its stack temporary for `F` would lengthen every poll's prologue.
     @usableFromInline @inline(never)
     static func destroyFuture(_ block: UnsafeMutableRawPointer) {
-        _ = block.assumingMemoryBound(to: F.self).move()  // inlined: `deinitialize(count:)` went through swift_arrayDestroy
+        _ = block.assumingMemoryBound(to: F.self).move()  // inlined: `deinitialize(count:)` goes through swift_arrayDestroy
     }
 
     @usableFromInline

@@ -10,7 +10,7 @@
 /// So a spawn checks at most two tasks, and tasks referenced for long do not clog the pool.
 ///
 /// Bounded by ``limit`` tasks and ``blockBudget`` bytes of blocks (the memory their futures lived
-/// in, kept with them): beyond either, finished tasks are freed as before.
+/// in, kept with them): beyond either, a finished task is freed instead of pooled.
 struct TaskPool {
     /// Enough for bursts of a thousand short tasks; a pooled task takes about 200 bytes plus its block.
     static let limit = 1024

@@ -1,14 +1,15 @@
 /// An explicit, opt-in synchronous-drop policy: if this wrapper is released *without* its async drop
 /// having completed, it spawns a task on `executor` that finishes the value's async drop.
 ///
-/// Quiesce never spawns implicitly; this is the "spawn from drop" workaround of the seed tutorial,
-/// available only when asked for by name. Without it, a synchronous drop stays memory-safe (in-flight
-/// operations become orphans) but any remaining cleanup, such as a flush, is skipped.
+/// Quiesce never spawns implicitly; this is the "spawn from drop" workaround (a synchronous drop
+/// that starts a task to finish the cleanup), available only when asked for by name. Without it, a
+/// synchronous drop stays memory-safe (in-flight operations become orphans) but any remaining
+/// cleanup, such as a flush, is skipped.
 ///
 /// The wrapper holds its executor weakly: released after the executor is gone, it cannot hand the
-/// drop off, so it releases the value synchronously (its `deinit` runs, once, and
-/// §2.5 keeps that memory-safe) and reports a ``Diagnostic/Kind/droppedSynchronously``
-/// diagnostic that names the value's type.
+/// drop off, so it releases the value synchronously (its `deinit` runs, once, and rule 5 of the
+/// ``AsyncDroppable`` contract keeps that memory-safe) and reports a
+/// ``Diagnostic/Kind/droppedSynchronously`` diagnostic that names the value's type.
 ///
 /// ```swift
 /// let connection = DropInBackground(FlushingConnection(fd), on: executor)

@@ -28,8 +28,8 @@ public struct OperationCore: ~Copyable {
     public let request: OpRequest
     /// The buffer, until it moves into the driver's slot (a connect's buffer holds its target address).
     @usableFromInline var buffer: IOBuffer?
-    // The driver's logic, a pointer to its state: no reference is held and every call is direct
-    // (a retain and a release, or a closure call, per poll were a large share of a NOP's cost).
+    // The driver's logic, a pointer to its state: no reference is held and every call is direct,
+    // so a poll costs no retain and release pair and no closure call.
     // Safe because the driver outlives every slot: an executor released while any slot is live
     // leaves its driver's state allocated (`Driver.deinit`), and the driver is used only
     // while this operation holds a token.
@@ -79,8 +79,8 @@ public struct OperationCore: ~Copyable {
     /// Submits on first call; `.ready` with the completion once it has arrived.
     public mutating func poll(_ cx: inout Context) -> Poll<Completion> {
         // The two polls of every operation's life, kept apart from the rare paths (a retry, a
-        // refusal, misuse) so that they run in a small frame: the general loop below spilled and
-        // saved registers on every call.
+        // refusal, misuse) so that they run in a small frame: the general loop below spills and
+        // saves registers on every call.
         switch state {
         case .inFlight(let token):
             guard let completion = driver.takeIfSettled(token) else {

@@ -9,7 +9,7 @@ public typealias StatusOp = IOOperation<StatusKind>
 public typealias BufferOp = IOOperation<BufferKind>
 /// An operation whose success is an `Int32`: open (a descriptor), poll (events), cancel (a count).
 public typealias Int32Op = IOOperation<ValueKind>
-/// The former name of ``Int32Op``.
+/// Deprecated alias of ``Int32Op``, kept so that code naming `ValueOp` still compiles.
 @available(*, deprecated, renamed: "Int32Op")
 public typealias ValueOp = Int32Op
 /// An accept: a new connection's descriptor and its peer's address.
@@ -23,7 +23,7 @@ public typealias AcceptOp = IOOperation<AcceptKind>
 /// ```
 public enum IO {
     // The constructors are inlinable so that an operation is built in place in the caller's future:
-    // called across the module boundary, each was a call whose 96-byte result was copied twice.
+    // a call across the module boundary would copy its result (a whole operation) twice.
     /// A no-op through the ring.
     @inlinable
     public static func nop() -> StatusOp { StatusOp(core: OperationCore(.nop)) }

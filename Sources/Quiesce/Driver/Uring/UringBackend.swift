@@ -91,7 +91,7 @@ public final class UringBackend: IOBackend {
     /// Fills a submission queue entry for `request` (flushing the queue once if it is full); `false`
     /// when there is still no room, or the ring is closed.
     // Inlined into the driver's submission (called directly, not through `any IOBackend`): as a call
-    // it cost ~30 instructions per operation in argument passing and frame set-up.
+    // it would add argument passing and a frame set-up to every operation.
     @inline(__always)
     public func prepare(_ request: OpRequest, userData: UInt64, region: UnsafeMutableRawBufferPointer?,
                         storage: UnsafeMutablePointer<OpStorage>) -> Bool {
@@ -170,7 +170,7 @@ public final class UringBackend: IOBackend {
         }
     }
 
-    // Out of line: building the error in `submit` lengthened every call.
+    // Out of line: building the error inside `submit` would lengthen every call.
     @inline(never)
     private static func closedError() -> IOError {
         IOError(errno: EBADF, operation: "io_uring_enter", remedy: "the ring was closed; operations need an open ring")
