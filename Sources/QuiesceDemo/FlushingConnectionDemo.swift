@@ -8,7 +8,7 @@ final class FlushLog {
     var lines: [String] = []
 }
 
-/// The seed tutorial's connection wrapper, done with an awaited async drop instead of spawn-from-drop:
+/// A flush-on-drop connection wrapper, done with an awaited async drop instead of spawn-from-drop:
 /// `write` only buffers; the drop flushes the buffered bytes to the socket, then closes it, and is
 /// ready only when both are done — nothing is left in flight, nothing unflushed.
 struct BufferedConnection: AsyncDroppable, ~Copyable {

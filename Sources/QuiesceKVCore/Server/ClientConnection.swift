@@ -4,7 +4,7 @@ import Glibc
 #endif
 
 /// A client connection that flushes its pending replies when it goes out of scope, then closes —
-/// the seed tutorial's connection wrapper, with the asynchronous drop Rust cannot have.
+/// a flush-on-drop connection wrapper whose drop is asynchronous, which a Rust `Drop` cannot be.
 ///
 /// Replies that depend on AOF records are *held* until the AOF acknowledges those records, then
 /// released in order; the drop waits for them too (bounded by ``ServerConfig/flushTimeout``). After
