@@ -14,7 +14,7 @@ struct Figure {
     var reference = Sample()
     /// Minimum Quiesce speed relative to the reference (see ``ratio``), when a target exists.
     let minRatio: Double?
-    /// The target in words, as the issue states it.
+    /// The target in words, as the report prints it ("≥ 30× faster").
     let targetText: String
     /// For figures without a reference: the most Quiesce may show (allocations: 0).
     var maxValue: Double? = nil
@@ -22,7 +22,7 @@ struct Figure {
     /// Quiesce's speed relative to the reference, always "higher is better": quiesce/reference for
     /// throughputs, reference/quiesce for times. The median of the per-repetition ratios: each
     /// repetition runs both sides back to back, so a ratio compares runs under the same machine load
-    /// (this machine is shared; the absolute figures drift more than the ratios). nil without a reference.
+    /// (on a shared machine the absolute figures drift more than the ratios). nil without a reference.
     var ratio: Double? {
         guard referenceName != nil, quiesce.values.count == reference.values.count, !quiesce.values.isEmpty else { return nil }
         var ratios: [Double] = []

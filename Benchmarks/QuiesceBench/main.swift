@@ -61,8 +61,8 @@ func pair(_ rep: Int, _ quiesce: () -> Void, _ reference: () -> Void) {
 }
 
 /// Lets the machine go quiet after a reference run. Swift concurrency's worker threads keep spinning
-/// for a while after a task group ends; on a 2-core machine, whatever ran next (Quiesce) measured
-/// 2–3× slower. Each side is measured on a quiet machine.
+/// for a while after a task group ends, and on a machine with few cores they slow down whatever runs
+/// next. Each side is measured on a quiet machine.
 func settle() { usleep(300_000) }
 
 func log(_ text: String) {
