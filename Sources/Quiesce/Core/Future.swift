@@ -26,7 +26,7 @@ extension AsyncDroppable where Self: ~Copyable {
 ///
 /// Noncopyable types adopt it too, and ``Output`` may be noncopyable (an I/O operation hands its
 /// buffer back with its result).
-public protocol Future: AsyncDroppable, ~Copyable {
+public protocol Future<Output>: AsyncDroppable, ~Copyable {
     /// The value the future produces.
     associatedtype Output: ~Copyable
 
