@@ -43,7 +43,8 @@ grep -E "Executed [0-9]+ tests?," "$log" | tail -1
 
 # The Swift Testing tests (the parameterized ones) are not run under valgrind: valgrind 3.19 (this
 # system's) stops with an internal SIGSEGV when the test binary starts its Swift Testing run
-# (`--testing-library swift-testing`). scripts/sanitize.sh runs them under AddressSanitizer.
+# (`--testing-library swift-testing`). scripts/sanitize.sh runs them under AddressSanitizer with
+# LeakSanitizer on.
 swift_testing=$("$tests" --testing-library swift-testing --list-tests 2>/dev/null \
   | grep -cE '^(QuiesceTests|QuiesceSimTests)\.' || true)
 echo "leaks: $swift_testing Swift Testing tests of the library not run under valgrind (see scripts/leaks.sh)"
