@@ -1,4 +1,5 @@
 /// The outputs of two futures run together by ``Join``.
+@frozen
 public struct Both<First: ~Copyable, Second: ~Copyable>: ~Copyable {
     /// The first future's output.
     public var first: First
