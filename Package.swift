@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.2
 import PackageDescription
 
 // `Future.Output` may be noncopyable (an operation hands its buffer back with its result), which
@@ -7,6 +7,9 @@ let coreSettings: [SwiftSetting] = [
     .enableExperimentalFeature("SuppressedAssociatedTypes"),
     // The scope spawner is `~Escapable`: lent to a poll, it cannot be kept (needs lifetime annotations).
     .enableExperimentalFeature("Lifetimes"),
+    // Strict memory safety (SE-0458): every use of a pointer, `Unmanaged`, `unowned(unsafe)` or
+    // unchecked exclusivity is marked `unsafe`, and the code around it says why it holds.
+    .strictMemorySafety(),
 ]
 
 let package = Package(

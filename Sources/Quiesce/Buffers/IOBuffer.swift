@@ -6,7 +6,13 @@ import Glibc
 /// memory the kernel is reading or writing. It moves into an operation and comes back with the result.
 ///
 /// `count` bytes at the front are valid; reads append into the spare capacity behind them.
+@safe
 public struct IOBuffer: ~Copyable {
+    // SAFETY: `base` points to `max(capacity, 1)` bytes allocated by `init` and freed only by `deinit`;
+    // noncopyable, the buffer has one owner, so no copy outlives that free. `count` stays within
+    // `0...capacity` (preconditions and clamping), so every access through `base` stays inside the
+    // allocation. The pointers it hands out are valid while the buffer is borrowed (`withUnsafeBytes`)
+    // or while an operation holds it (the regions the driver lends the kernel).
     @usableFromInline let base: UnsafeMutableRawPointer
     /// How many bytes the buffer can hold.
     public let capacity: Int
@@ -17,10 +23,10 @@ public struct IOBuffer: ~Copyable {
     public init(capacity: Int) {
         precondition(capacity >= 0, "IOBuffer capacity must not be negative")
         self.capacity = capacity
-        self.base = .allocate(byteCount: Swift.max(capacity, 1), alignment: 64)
+        unsafe self.base = .allocate(byteCount: Swift.max(capacity, 1), alignment: 64)
         self.count = 0
         #if DEBUG
-        IOBuffer.observer?.bufferAllocated(base, capacity: capacity)
+        unsafe IOBuffer.observer?.bufferAllocated(base, capacity: capacity)
         #endif
     }
 
@@ -37,9 +43,9 @@ public struct IOBuffer: ~Copyable {
 
     deinit {
         #if DEBUG
-        IOBuffer.observer?.bufferFreed(base, capacity: capacity)
+        unsafe IOBuffer.observer?.bufferFreed(base, capacity: capacity)
         #endif
-        base.deallocate()
+        unsafe base.deallocate()
     }
 
     #if DEBUG
@@ -67,7 +73,7 @@ public struct IOBuffer: ~Copyable {
     /// Drops the first `n` valid bytes, moving the rest to the front.
     public mutating func removeFirst(_ n: Int) {
         precondition(n >= 0 && n <= count, "removeFirst(_:) beyond the valid bytes")
-        if n < count { (base).copyMemory(from: base + n, byteCount: count - n) }
+        if n < count { unsafe (base).copyMemory(from: base + n, byteCount: count - n) }
         count -= n
     }
 
@@ -80,7 +86,7 @@ public struct IOBuffer: ~Copyable {
         let room = capacity - count
         let copied = bytes.withContiguousStorageIfAvailable { source -> Int in
             let n = Swift.min(source.count, room)
-            if n > 0 { (base + count).copyMemory(from: source.baseAddress!, byteCount: n) }
+            if n > 0 { unsafe (base + count).copyMemory(from: source.baseAddress!, byteCount: n) }
             return n
         }
         if let copied {
@@ -90,7 +96,7 @@ public struct IOBuffer: ~Copyable {
         var written = 0
         for byte in bytes {
             guard count < capacity else { break }
-            base.storeBytes(of: byte, toByteOffset: count, as: UInt8.self)
+            unsafe base.storeBytes(of: byte, toByteOffset: count, as: UInt8.self)
             count += 1
             written += 1
         }
@@ -99,7 +105,7 @@ public struct IOBuffer: ~Copyable {
 
     /// The valid bytes, read-only.
     public func withUnsafeBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
-        try body(UnsafeRawBufferPointer(start: base, count: count))
+        unsafe try body(UnsafeRawBufferPointer(start: base, count: count))
     }
 
     /// The whole capacity, writable, and the count of valid bytes to update.
@@ -108,23 +114,23 @@ public struct IOBuffer: ~Copyable {
     ) throws(E) -> R {
         var newCount = count
         defer { count = Swift.min(Swift.max(newCount, 0), capacity) }
-        return try body(UnsafeMutableRawBufferPointer(start: base, count: capacity), &newCount)
+        return unsafe try body(UnsafeMutableRawBufferPointer(start: base, count: capacity), &newCount)
     }
 
     /// A copy of the valid bytes.
-    public var bytes: [UInt8] { withUnsafeBytes { Array($0) } }
+    public var bytes: [UInt8] { unsafe withUnsafeBytes { unsafe Array($0) } }
 
     /// The valid bytes decoded as UTF-8 (invalid sequences repaired).
     public var string: String { String(decoding: bytes, as: UTF8.self) }
 
     // Regions handed to the kernel. Internal: only the driver passes raw memory to a backend.
     var spareRegion: UnsafeMutableRawBufferPointer {
-        UnsafeMutableRawBufferPointer(start: base + count, count: capacity - count)
+        unsafe UnsafeMutableRawBufferPointer(start: base + count, count: capacity - count)
     }
 
     func validRegion(from start: Int) -> UnsafeMutableRawBufferPointer {
         let start = Swift.min(Swift.max(start, 0), count)
-        return UnsafeMutableRawBufferPointer(start: base + start, count: count - start)
+        return unsafe UnsafeMutableRawBufferPointer(start: base + start, count: count - start)
     }
 
     /// Records that the kernel wrote `n` bytes into the spare capacity.

@@ -13,25 +13,27 @@ public protocol ScopeBody: AsyncDroppable, ~Copyable {
 /// Spawns children into the ``Scope`` whose body is being polled.
 public struct ScopeSpawner: ~Copyable, ~Escapable {
     let state: ScopeState
+    // SAFETY: the spawner is lent for one poll of the scope's body, which runs on this executor, so
+    // the executor is alive whenever the spawner is (non-escaping, the spawner cannot be kept).
     unowned(unsafe) let executor: Executor
 
     @_lifetime(immortal)
     init(state: ScopeState, executor: Executor) {
         self.state = state
-        self.executor = executor
+        unsafe self.executor = executor
     }
 
     /// Spawns `future` as a child of the scope. The scope completes only after the child has; if the
     /// scope is cancelled or async-dropped, the child is cancelled and its async drop awaited.
     /// Dropping (or detaching) the returned handle does not release the child from the scope.
     public func spawn<F: Future & ~Copyable>(_ future: consuming F, name: String? = nil) -> JoinHandle<F.Output> {
-        let task = executor.makeTask(future, name: name)
+        let task = unsafe executor.makeTask(future, name: name)
         state.children.append(task)
         return JoinHandle(task)
     }
 
     /// Children spawned so far that have not finished.
-    public var liveChildren: Int { state.children.lazy.filter { $0.phase != .finished }.count }
+    public var liveChildren: Int { state.children.lazy.filter { unsafe $0.phase != .finished }.count }
 }
 
 final class ScopeState {
@@ -39,10 +41,10 @@ final class ScopeState {
 
     /// Drops finished children from the list; `true` when none is left. Registers `waker` with the rest.
     func waitForChildren(_ waker: Waker, cancel: Bool) -> Bool {
-        children.removeAll { $0.phase == .finished }
+        children.removeAll { unsafe $0.phase == .finished }
         for child in children {
             if cancel { child.requestCancel() }
-            child.scopeWaker = waker
+            unsafe child.scopeWaker = waker
         }
         return children.isEmpty
     }
@@ -76,7 +78,7 @@ public struct Scope<Body: ScopeBody & ~Copyable>: Future, ~Copyable {
     deinit {
         // Released without its async drop: the children are cancelled and the executor finishes
         // their async drops in the background (memory safety never depends on the async drop).
-        for child in state.children where child.phase != .finished { child.requestCancel() }
+        for child in state.children where unsafe child.phase != .finished { child.requestCancel() }
     }
 
     /// Ready with the body's output once the body and all children have completed.
@@ -106,5 +108,5 @@ public struct Scope<Body: ScopeBody & ~Copyable>: Future, ~Copyable {
     }
 
     /// Children of this scope that have not finished.
-    public var liveChildren: Int { state.children.lazy.filter { $0.phase != .finished }.count }
+    public var liveChildren: Int { state.children.lazy.filter { unsafe $0.phase != .finished }.count }
 }

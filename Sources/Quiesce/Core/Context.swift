@@ -4,7 +4,13 @@
 ///
 /// A context the executor passes is lent for the length of that one poll (like Rust's
 /// `&mut Context`): keep its ``waker`` (a copy is an ordinary, owning waker), never the context.
+@safe
 public struct Context {
+    // SAFETY: `wakeTarget`, `lentTarget` and `executorRef` hold no reference. A context made by a public
+    // initializer keeps its target and executor alive itself (`ownedWaker`, `ownedExecutor`); one the
+    // executor makes lends a task and the executor for one poll, during which both are alive (the
+    // executor owns the task and outlives every poll it runs). This rests on the contract documented
+    // above: a future keeps the context's ``waker`` (an owning copy), never the context past its poll.
     /// Whom ``waker`` wakes. Not a reference of its own when the executor builds the context (it lends
     /// the task for the length of one poll, like Rust's `&Waker`): the task is alive throughout.
     @usableFromInline unowned(unsafe) var wakeTarget: WakeTarget
@@ -14,11 +20,11 @@ public struct Context {
     /// The waker of the task being polled. Register it (copy it) before answering `.pending`: the
     /// copy is an ordinary waker, safe to keep and wake at any time, even after the task finished.
     public var waker: Waker {
-        @inlinable get { Waker(wakeTarget) }
+        @inlinable get { unsafe Waker(wakeTarget) }
         set {
             ownedWaker = newValue
-            wakeTarget = newValue.target
-            lentTarget = nil
+            unsafe wakeTarget = newValue.target
+            unsafe lentTarget = nil
         }
     }
 
@@ -33,7 +39,7 @@ public struct Context {
     var lentTarget: Unmanaged<CountedWakeTarget>?
 
     /// The executor polling this future, or `nil` when a future is polled by hand.
-    public var executor: Executor? { executorRef?.takeUnretainedValue() }
+    public var executor: Executor? { unsafe executorRef?.takeUnretainedValue() }
     // Unmanaged: reading an `unowned(unsafe)` optional into a strong reference would retain and
     // release the executor on every submission. The executor outlives every poll it runs; a context
     // made with the public initializer keeps its executor alive through `ownedExecutor`.
@@ -45,39 +51,40 @@ public struct Context {
     /// The driver of the polling executor, unretained (the executor keeps it alive), for the
     /// operations' hot path.
     @inline(__always)
-    var driverHandle: DriverHandle? { executorRef?._withUnsafeGuaranteedRef { $0.driverHandle } }
+    var driverHandle: DriverHandle? { unsafe executorRef?._withUnsafeGuaranteedRef { $0.driverHandle } }
 
     /// A context for polling a future by hand, outside any executor (tests, custom loops).
-    public init(waker: Waker = .noop) {
-        self.wakeTarget = waker.target
+    public init(waker: Waker = unsafe .noop) {
+        unsafe self.wakeTarget = waker.target
         self.ownedWaker = waker
-        self.lentTarget = nil
-        self.executorRef = nil
+        unsafe self.lentTarget = nil
+        unsafe self.executorRef = nil
         self.ownedExecutor = nil
     }
 
     /// A context for polling on behalf of `executor` (custom combinators that run their own tasks).
     public init(waker: Waker, executor: Executor) {
-        self.wakeTarget = waker.target
+        unsafe self.wakeTarget = waker.target
         self.ownedWaker = waker
-        self.lentTarget = nil
-        self.executorRef = Unmanaged.passUnretained(executor)
+        unsafe self.lentTarget = nil
+        unsafe self.executorRef = unsafe Unmanaged.passUnretained(executor)
         self.ownedExecutor = executor
     }
 
     /// The executor's context for one poll of `task`, which it keeps alive for that poll: no
     /// reference is taken.
     init(borrowing task: RawTask, executor: Executor) {
-        self.wakeTarget = task
+        // SAFETY: the executor keeps `task` and itself alive for the one poll this context is lent to.
+        unsafe self.wakeTarget = task
         self.ownedWaker = nil
-        self.lentTarget = Unmanaged.passUnretained(task as CountedWakeTarget)
-        self.executorRef = Unmanaged.passUnretained(executor)
+        unsafe self.lentTarget = unsafe Unmanaged.passUnretained(task as CountedWakeTarget)
+        unsafe self.executorRef = unsafe Unmanaged.passUnretained(executor)
         self.ownedExecutor = nil
     }
 
     /// Wakes the task being polled (to be polled again soon), without copying its waker.
     @inlinable
-    public func wake() { wakeTarget.wake() }
+    public func wake() { unsafe wakeTarget.wake() }
 
     /// Reports a diagnostic to the executor's handler, or the process-wide one outside an executor.
     public func report(_ diagnostic: Diagnostic) {

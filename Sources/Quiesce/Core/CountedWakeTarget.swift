@@ -16,26 +16,31 @@ class CountedWakeTarget: WakeTarget {
 
     /// Counts one more hold.
     @inline(__always)
-    final func hold() { holds &+= 1 }
+    final func hold() { unsafe holds &+= 1 }
 
     /// The owner is giving up the reference that kept the target alive: while holds remain, the
     /// target keeps itself alive until they are let go. A target kept this way is not uniquely
     /// referenced, so nothing that recycles uniquely referenced targets reuses it meanwhile.
     final func keepAliveWhileHeld() {
-        guard holds > 0, !keptForHolds else { return }
-        keptForHolds = true
-        _ = Unmanaged.passRetained(self)
+        // SAFETY: the reference taken here is released exactly once, by the `letGo` that brings `holds` to 0
+        // (`keptForHolds` marks it taken).
+        guard unsafe holds > 0, unsafe !keptForHolds else { return }
+        unsafe keptForHolds = true
+        _ = unsafe Unmanaged.passRetained(self)
     }
 
     /// Lets one hold of `target` go; the last one releases the reference the target kept for them.
     @inline(__always)
     static func letGo(_ target: Unmanaged<CountedWakeTarget>) {
-        let release = target._withUnsafeGuaranteedRef { t -> Bool in
-            t.holds &-= 1
-            guard t.holds == 0, t.keptForHolds else { return false }
-            t.keptForHolds = false
+        // SAFETY: `target` is alive: the caller gives up one of its holds, and while a hold remains the target is
+        // kept alive by its owner or by itself (``keepAliveWhileHeld()``). `holds` is touched on the
+        // executor's thread only.
+        let release = unsafe target._withUnsafeGuaranteedRef { t -> Bool in
+            unsafe t.holds &-= 1
+            guard unsafe t.holds == 0, unsafe t.keptForHolds else { return false }
+            unsafe t.keptForHolds = false
             return true
         }
-        if _slowPath(release) { target.release() }
+        if _slowPath(release) { unsafe target.release() }
     }
 }

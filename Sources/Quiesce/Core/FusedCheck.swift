@@ -33,6 +33,7 @@ func partDropReady<T: AsyncDroppable & ~Copyable>(_ part: inout T, _ cx: inout C
 @usableFromInline
 func typeName<T: ~Copyable>(_ type: T.Type) -> String {
     let metatype: any ~Copyable.Type = type
-    // Metatypes of noncopyable types are not `Any.Type` yet; the name lookup only reads the metadata.
-    return _typeName(unsafeBitCast(metatype, to: Any.Type.self), qualified: false)
+    // SAFETY: metatypes of noncopyable types are not `Any.Type` yet; the bit cast only relabels the
+    // metadata pointer, and the name lookup only reads the metadata.
+    return unsafe _typeName(unsafeBitCast(metatype, to: Any.Type.self), qualified: false)
 }

@@ -25,7 +25,11 @@ public enum DropOrder: Sendable, Equatable {
 ///
 /// Elements appended while the drop is under way are dropped too. With ``DropOrder/inOrder``,
 /// removing an element before the cursor keeps the cursor on the element it was on.
+@safe
 public struct DropArray<Element: AsyncDroppable & ~Copyable>: AsyncDroppable, ~Copyable {
+    // SAFETY: `storage` holds `capacity` elements of which exactly the first `count` are initialized: every
+    // access checks its index against `count`, `grow` moves them to a larger allocation, and `deinit`
+    // deinitializes them and frees the storage once. Noncopyable, the array has one owner.
     /// Storage for `capacity` elements, the first `count` initialized.
     private var storage: UnsafeMutablePointer<Element>
     private var capacity: Int
@@ -42,12 +46,12 @@ public struct DropArray<Element: AsyncDroppable & ~Copyable>: AsyncDroppable, ~C
         self.capacity = max(capacity, 0)
         // SAFETY: allocated uninitialized; only the first `count` elements are ever initialized,
         // read, moved or deinitialized, and `deinit` frees it once.
-        storage = .allocate(capacity: self.capacity)
+        unsafe storage = .allocate(capacity: self.capacity)
     }
 
     deinit {
-        storage.deinitialize(count: count)
-        storage.deallocate()
+        unsafe storage.deinitialize(count: count)
+        unsafe storage.deallocate()
     }
 
     /// `true` when the array holds no element.
@@ -60,18 +64,18 @@ public struct DropArray<Element: AsyncDroppable & ~Copyable>: AsyncDroppable, ~C
     public subscript(index: Int) -> Element {
         unsafeAddress {
             precondition(index >= 0 && index < count, "DropArray index \(index) out of range 0..<\(count)")
-            return UnsafePointer(storage + index)
+            return unsafe UnsafePointer(storage + index)
         }
         unsafeMutableAddress {
             precondition(index >= 0 && index < count, "DropArray index \(index) out of range 0..<\(count)")
-            return storage + index
+            return unsafe storage + index
         }
     }
 
     /// Adds `element` at the end.
     public mutating func append(_ element: consuming Element) {
         if count == capacity { grow() }
-        (storage + count).initialize(to: element)
+        unsafe (storage + count).initialize(to: element)
         count += 1
     }
 
@@ -80,15 +84,15 @@ public struct DropArray<Element: AsyncDroppable & ~Copyable>: AsyncDroppable, ~C
         guard count > 0 else { return nil }
         count -= 1
         if droppedCount > count { droppedCount = count }
-        return (storage + count).move()
+        return unsafe (storage + count).move()
     }
 
     /// Removes and returns the element at `index` (which must be in ``indices``), moving the ones
     /// after it forward: the order of the rest is kept.
     public mutating func remove(at index: Int) -> Element {
         precondition(index >= 0 && index < count, "DropArray index \(index) out of range 0..<\(count)")
-        let element = (storage + index).move()
-        (storage + index).moveInitialize(from: storage + index + 1, count: count - index - 1)
+        let element = unsafe (storage + index).move()
+        unsafe (storage + index).moveInitialize(from: storage + index + 1, count: count - index - 1)
         count -= 1
         if index < droppedCount { droppedCount -= 1 }
         return element
@@ -99,9 +103,9 @@ public struct DropArray<Element: AsyncDroppable & ~Copyable>: AsyncDroppable, ~C
     /// begun, where order matters: use ``remove(at:)`` there.
     public mutating func swapRemove(at index: Int) -> Element {
         precondition(index >= 0 && index < count, "DropArray index \(index) out of range 0..<\(count)")
-        let element = (storage + index).move()
+        let element = unsafe (storage + index).move()
         count -= 1
-        if index != count { (storage + index).moveInitialize(from: storage + count, count: 1) }
+        if index != count { unsafe (storage + index).moveInitialize(from: storage + count, count: 1) }
         if droppedCount > count { droppedCount = count }
         return element
     }
@@ -112,13 +116,13 @@ public struct DropArray<Element: AsyncDroppable & ~Copyable>: AsyncDroppable, ~C
         switch order {
         case .together:
             var ready = true
-            for index in 0..<count where !partDropReady(&storage[index], &cx) {
+            for index in 0..<count where unsafe !partDropReady(&storage[index], &cx) {
                 ready = false
             }
             return ready ? .ready(()) : .pending
         case .inOrder:
             while droppedCount < count {
-                guard partDropReady(&storage[droppedCount], &cx) else { return .pending }
+                guard unsafe partDropReady(&storage[droppedCount], &cx) else { return .pending }
                 droppedCount += 1
             }
             return .ready(())
@@ -128,9 +132,9 @@ public struct DropArray<Element: AsyncDroppable & ~Copyable>: AsyncDroppable, ~C
     private mutating func grow() {
         let newCapacity = max(4, capacity * 2)
         let newStorage = UnsafeMutablePointer<Element>.allocate(capacity: newCapacity)
-        newStorage.moveInitialize(from: storage, count: count)
-        storage.deallocate()
-        storage = newStorage
+        unsafe newStorage.moveInitialize(from: storage, count: count)
+        unsafe storage.deallocate()
+        unsafe storage = unsafe newStorage
         capacity = newCapacity
     }
 }

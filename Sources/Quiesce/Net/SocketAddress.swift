@@ -14,20 +14,22 @@ public struct SocketAddress: Sendable, Equatable, CustomStringConvertible {
 
     /// `host` (a numeric IPv4 or IPv6 address) and `port`. `nil` when `host` is not numeric.
     public init?(host: String, port: UInt16) {
+        // SAFETY: `inet_pton` writes at most the size of the address field it is given, and each copy moves a
+        // whole `sockaddr_in`/`sockaddr_in6` into `sockaddr_storage`, which is large enough for either.
         var storage = sockaddr_storage()
         var v4 = sockaddr_in()
-        if inet_pton(AF_INET, host, &v4.sin_addr) == 1 {
+        if unsafe inet_pton(AF_INET, host, &v4.sin_addr) == 1 {
             v4.sin_family = sa_family_t(AF_INET)
             v4.sin_port = port.bigEndian
-            withUnsafeMutableBytes(of: &storage) { dst in withUnsafeBytes(of: &v4) { dst.copyMemory(from: $0) } }
+            unsafe withUnsafeMutableBytes(of: &storage) { dst in unsafe withUnsafeBytes(of: &v4) { unsafe dst.copyMemory(from: $0) } }
             self.init(storage: storage, length: socklen_t(MemoryLayout<sockaddr_in>.size))
             return
         }
         var v6 = sockaddr_in6()
-        if inet_pton(AF_INET6, host, &v6.sin6_addr) == 1 {
+        if unsafe inet_pton(AF_INET6, host, &v6.sin6_addr) == 1 {
             v6.sin6_family = sa_family_t(AF_INET6)
             v6.sin6_port = port.bigEndian
-            withUnsafeMutableBytes(of: &storage) { dst in withUnsafeBytes(of: &v6) { dst.copyMemory(from: $0) } }
+            unsafe withUnsafeMutableBytes(of: &storage) { dst in unsafe withUnsafeBytes(of: &v6) { unsafe dst.copyMemory(from: $0) } }
             self.init(storage: storage, length: socklen_t(MemoryLayout<sockaddr_in6>.size))
             return
         }
@@ -42,8 +44,10 @@ public struct SocketAddress: Sendable, Equatable, CustomStringConvertible {
 
     /// The port, in host order.
     public var port: UInt16 {
-        withUnsafeBytes(of: storage) { raw in
-            family == AF_INET6
+        // SAFETY: the offsets are those of the port field in the struct `family` names, and `storage` is large
+        // enough for either struct.
+        unsafe withUnsafeBytes(of: storage) { raw in
+            unsafe family == AF_INET6
                 ? UInt16(bigEndian: raw.load(fromByteOffset: MemoryLayout<sockaddr_in6>.offset(of: \.sin6_port)!, as: UInt16.self))
                 : UInt16(bigEndian: raw.load(fromByteOffset: MemoryLayout<sockaddr_in>.offset(of: \.sin_port)!, as: UInt16.self))
         }
@@ -51,14 +55,16 @@ public struct SocketAddress: Sendable, Equatable, CustomStringConvertible {
 
     /// The numeric host.
     public var host: String {
+        // SAFETY: the loads read the address field of the struct `family` names, inside `storage`; `inet_ntop`
+        // writes at most `text.count` bytes (INET6_ADDRSTRLEN, room for either family).
         var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
-        withUnsafeBytes(of: storage) { raw in
+        unsafe withUnsafeBytes(of: storage) { raw in
             if family == AF_INET6 {
-                var addr = raw.load(fromByteOffset: MemoryLayout<sockaddr_in6>.offset(of: \.sin6_addr)!, as: in6_addr.self)
-                _ = inet_ntop(AF_INET6, &addr, &text, socklen_t(text.count))
+                var addr = unsafe raw.load(fromByteOffset: MemoryLayout<sockaddr_in6>.offset(of: \.sin6_addr)!, as: in6_addr.self)
+                _ = unsafe inet_ntop(AF_INET6, &addr, &text, socklen_t(text.count))
             } else {
-                var addr = raw.load(fromByteOffset: MemoryLayout<sockaddr_in>.offset(of: \.sin_addr)!, as: in_addr.self)
-                _ = inet_ntop(AF_INET, &addr, &text, socklen_t(text.count))
+                var addr = unsafe raw.load(fromByteOffset: MemoryLayout<sockaddr_in>.offset(of: \.sin_addr)!, as: in_addr.self)
+                _ = unsafe inet_ntop(AF_INET, &addr, &text, socklen_t(text.count))
             }
         }
         return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
@@ -74,10 +80,12 @@ public struct SocketAddress: Sendable, Equatable, CustomStringConvertible {
 
     /// An address from `sockaddr` bytes (at most `sockaddr_storage`'s size of them are used).
     package init(bytes raw: UnsafeRawBufferPointer) {
+        // SAFETY: at most `dst.count` bytes are copied, from the first `n` bytes of `raw`, which the caller
+        // provides valid for reading.
         var storage = sockaddr_storage()
-        let length = withUnsafeMutableBytes(of: &storage) { dst in
+        let length = unsafe withUnsafeMutableBytes(of: &storage) { dst in
             let n = Swift.min(raw.count, dst.count)
-            dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[0..<n]))
+            unsafe dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[0..<n]))
             return n
         }
         self.init(storage: storage, length: socklen_t(length))
@@ -86,21 +94,23 @@ public struct SocketAddress: Sendable, Equatable, CustomStringConvertible {
     /// The `sockaddr` bytes (`length` of them): how a connect carries its target and an accept hands
     /// back its peer.
     var bytes: IOBuffer {
-        withUnsafeBytes(of: storage) { IOBuffer(bytes: $0.prefix(Int(length))) }
+        unsafe withUnsafeBytes(of: storage) { unsafe IOBuffer(bytes: $0.prefix(Int(length))) }
     }
 
     /// Calls `body` with the address as a `sockaddr` pointer and its length.
     public func withSockAddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
+        // SAFETY: the pointer is to a local copy, valid for the length of `body`; `sockaddr_storage` is laid
+        // out to be read as a `sockaddr`.
         var copy = storage
-        return withUnsafePointer(to: &copy) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, length) }
+        return unsafe withUnsafePointer(to: &copy) { pointer in
+            unsafe pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { unsafe body($0, length) }
         }
     }
 
     /// Same family, length and bytes.
     public static func == (lhs: SocketAddress, rhs: SocketAddress) -> Bool {
-        lhs.length == rhs.length && withUnsafeBytes(of: lhs.storage) { a in
-            withUnsafeBytes(of: rhs.storage) { b in a.prefix(Int(lhs.length)).elementsEqual(b.prefix(Int(lhs.length))) }
+        unsafe lhs.length == rhs.length && withUnsafeBytes(of: lhs.storage) { a in
+            unsafe withUnsafeBytes(of: rhs.storage) { b in unsafe a.prefix(Int(lhs.length)).elementsEqual(b.prefix(Int(lhs.length))) }
         }
     }
 }
