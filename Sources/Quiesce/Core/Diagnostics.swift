@@ -21,6 +21,10 @@ public struct Diagnostic: Sendable, CustomStringConvertible {
         /// executor was gone), so it was released synchronously: memory-safe, but its asynchronous
         /// cleanup (a flush, say) was skipped.
         case droppedSynchronously
+        /// An operation was released synchronously while in flight, outside a shutdown (debug
+        /// builds check this): the usual sign of a missing glue line. Memory-safe (the driver keeps
+        /// its buffer and cancels it), but the operation was not awaited.
+        case orphaned
     }
 
     /// What kind of problem this is.
@@ -60,7 +64,7 @@ public enum Diagnostics {
     @Sendable
     public static func printToStandardError(_ diagnostic: Diagnostic) {
         // Standard error is unbuffered: the line is out before the call returns.
-        _ = cqu_fputs_stderr(diagnostic.description + "\n")
+        _ = unsafe cqu_fputs_stderr(diagnostic.description + "\n")
     }
 }
 

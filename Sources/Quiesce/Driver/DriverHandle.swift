@@ -3,7 +3,12 @@ import Glibc
 #endif
 
 /// The state of a ``Driver``, allocated once at a fixed address (see ``DriverHandle``).
+@safe
 struct DriverState: ~Copyable {
+    // SAFETY: Allocated once by ``Driver`` and reached only through ``DriverHandle`` on the executor's thread.
+    // `slots` and `storages` hold `chunkCount` initialized chunk pointers, each to `chunkSize` initialized
+    // slots or storages that never move; `deinit` runs only once every slot is free (the driver keeps
+    // its state otherwise) and frees exactly those chunks and tables.
     /// The kernel side: the real ring or the simulation.
     let backend: any IOBackend
     /// The same backend when it is the real ring: the per-operation calls go to it directly, so
@@ -25,22 +30,27 @@ struct DriverState: ~Copyable {
     var liveSlots = 0
     var staleCompletions = 0
     var onOrphanedDescriptorClosed: ((Int32) -> Void)?
+    /// Where an operation released while in flight is reported (debug builds), unless
+    /// `orphansExpected`: the owner's diagnostics.
+    var reportOrphan: ((Diagnostic) -> Void)?
+    /// Set while the owner tears down (a shutdown's synchronous fallback): orphans are then expected.
+    var orphansExpected = false
 
     init(backend: any IOBackend) {
         self.backend = backend
-        self.uring = (backend as? UringBackend).map { Unmanaged.passUnretained($0) }
+        unsafe self.uring = unsafe (backend as? UringBackend).map { unsafe Unmanaged.passUnretained($0) }
     }
 
     // Runs only once every slot is free (`Driver.deinit` keeps the state otherwise), so no slot's
     // waker holds anything any more.
     deinit {
         for i in 0..<chunkCount {
-            slots[i].deinitialize(count: Int(DriverHandle.chunkSize))
-            slots[i].deallocate()
-            storages[i].deallocate()
+            unsafe slots[i].deinitialize(count: Int(DriverHandle.chunkSize))
+            unsafe slots[i].deallocate()
+            unsafe storages[i].deallocate()
         }
-        slots.deallocate()
-        storages.deallocate()
+        unsafe slots.deallocate()
+        unsafe storages.deallocate()
     }
 }
 
@@ -52,70 +62,86 @@ struct DriverState: ~Copyable {
 /// field is read and written through the pointer (never through an `inout self`), so code that
 /// runs inside a driver call (a waker, a task freed by a slot letting go) may call the driver again.
 @usableFromInline
+@safe
 struct DriverHandle {
+    // SAFETY: `state` points to the ``DriverState`` its ``Driver`` allocated. The driver frees it only when
+    // nothing is in flight and no slot is live, and keeps it forever otherwise, so every holder of a
+    // handle reaches live state. A slot is touched only at an index the driver allocated (below
+    // `slotCount`), and through a token only once `lookup` has matched its generation; every access
+    // happens on the executor's thread, reading and writing through the pointer, never an `inout self`.
     /// The state, owned by the ``Driver`` (which outlives every operation holding this core).
     let state: UnsafeMutablePointer<DriverState>
 
     /// The kernel side: the real ring or the simulation.
-    var backend: any IOBackend { state.pointee.backend }
-    @inline(__always) private var uring: Unmanaged<UringBackend>? { state.pointee.uring }
+    var backend: any IOBackend { unsafe state.pointee.backend }
+    @inline(__always) private var uring: Unmanaged<UringBackend>? { unsafe state.pointee.uring }
     @inline(__always) private var slots: UnsafeMutablePointer<UnsafeMutablePointer<Slot>> {
-        get { state.pointee.slots }
-        nonmutating _modify { yield &state.pointee.slots }
+        get { unsafe state.pointee.slots }
+        nonmutating _modify { yield unsafe &state.pointee.slots }
     }
     @inline(__always) private var storages: UnsafeMutablePointer<UnsafeMutablePointer<OpStorage>> {
-        get { state.pointee.storages }
-        nonmutating _modify { yield &state.pointee.storages }
+        get { unsafe state.pointee.storages }
+        nonmutating _modify { yield unsafe &state.pointee.storages }
     }
     @inline(__always) private var chunkCount: Int {
-        get { state.pointee.chunkCount }
-        nonmutating _modify { yield &state.pointee.chunkCount }
+        get { unsafe state.pointee.chunkCount }
+        nonmutating _modify { yield unsafe &state.pointee.chunkCount }
     }
     @inline(__always) private var chunkCapacity: Int {
-        get { state.pointee.chunkCapacity }
-        nonmutating _modify { yield &state.pointee.chunkCapacity }
+        get { unsafe state.pointee.chunkCapacity }
+        nonmutating _modify { yield unsafe &state.pointee.chunkCapacity }
     }
     @inline(__always) private var freeHead: UInt32 {
-        get { state.pointee.freeHead }
-        nonmutating _modify { yield &state.pointee.freeHead }
+        get { unsafe state.pointee.freeHead }
+        nonmutating _modify { yield unsafe &state.pointee.freeHead }
     }
     @inline(__always) private var slotCount: UInt32 {
-        get { state.pointee.slotCount }
-        nonmutating _modify { yield &state.pointee.slotCount }
+        get { unsafe state.pointee.slotCount }
+        nonmutating _modify { yield unsafe &state.pointee.slotCount }
     }
     @inline(__always) private var backlog: RingBuffer<UInt64> {
-        get { state.pointee.backlog }
-        nonmutating _modify { yield &state.pointee.backlog }
+        get { unsafe state.pointee.backlog }
+        nonmutating _modify { yield unsafe &state.pointee.backlog }
     }
     /// Operations handed to the kernel whose completion has not arrived.
     @inline(__always) var operationsInFlight: Int {
-        get { state.pointee.operationsInFlight }
-        nonmutating _modify { yield &state.pointee.operationsInFlight }
+        get { unsafe state.pointee.operationsInFlight }
+        nonmutating _modify { yield unsafe &state.pointee.operationsInFlight }
     }
     /// Cancel requests handed to the kernel whose completion has not arrived.
     @inline(__always) var cancelsInFlight: Int {
-        get { state.pointee.cancelsInFlight }
-        nonmutating _modify { yield &state.pointee.cancelsInFlight }
+        get { unsafe state.pointee.cancelsInFlight }
+        nonmutating _modify { yield unsafe &state.pointee.cancelsInFlight }
     }
     /// Operations dropped synchronously while in flight, whose buffers wait for the completion.
     @inline(__always) var orphanCount: Int {
-        get { state.pointee.orphanCount }
-        nonmutating _modify { yield &state.pointee.orphanCount }
+        get { unsafe state.pointee.orphanCount }
+        nonmutating _modify { yield unsafe &state.pointee.orphanCount }
     }
     /// Slots in use (submitted, waiting for room, or completed and not yet taken).
     @inline(__always) var liveSlots: Int {
-        get { state.pointee.liveSlots }
-        nonmutating _modify { yield &state.pointee.liveSlots }
+        get { unsafe state.pointee.liveSlots }
+        nonmutating _modify { yield unsafe &state.pointee.liveSlots }
     }
     /// Completions whose tag named a slot that had moved on (a later generation).
     @inline(__always) var staleCompletions: Int {
-        get { state.pointee.staleCompletions }
-        nonmutating _modify { yield &state.pointee.staleCompletions }
+        get { unsafe state.pointee.staleCompletions }
+        nonmutating _modify { yield unsafe &state.pointee.staleCompletions }
+    }
+    /// Where an operation released while in flight is reported (debug builds).
+    var reportOrphan: ((Diagnostic) -> Void)? {
+        get { unsafe state.pointee.reportOrphan }
+        nonmutating set { unsafe state.pointee.reportOrphan = newValue }
+    }
+    /// Set while the owner tears down: orphans are expected then, and not reported.
+    var orphansExpected: Bool {
+        get { unsafe state.pointee.orphansExpected }
+        nonmutating set { unsafe state.pointee.orphansExpected = newValue }
     }
     /// Called with a descriptor an orphaned accept/open created anyway, before it is closed.
     var onOrphanedDescriptorClosed: ((Int32) -> Void)? {
-        get { state.pointee.onOrphanedDescriptorClosed }
-        nonmutating set { state.pointee.onOrphanedDescriptorClosed = newValue }
+        get { unsafe state.pointee.onOrphanedDescriptorClosed }
+        nonmutating set { unsafe state.pointee.onOrphanedDescriptorClosed = newValue }
     }
     /// Submissions (operations or cancels) waiting for room in a full submission queue.
     var backlogCount: Int { backlog.count }
@@ -130,19 +156,19 @@ struct DriverHandle {
 
     @inline(__always)
     private func slot(_ index: UInt32) -> UnsafeMutablePointer<Slot> {
-        slots[Int(index >> DriverHandle.chunkShift)] + Int(index & (DriverHandle.chunkSize - 1))
+        unsafe slots[Int(index >> DriverHandle.chunkShift)] + Int(index & (DriverHandle.chunkSize - 1))
     }
 
     @inline(__always)
     private func storage(_ index: UInt32) -> UnsafeMutablePointer<OpStorage> {
-        storages[Int(index >> DriverHandle.chunkShift)] + Int(index & (DriverHandle.chunkSize - 1))
+        unsafe storages[Int(index >> DriverHandle.chunkShift)] + Int(index & (DriverHandle.chunkSize - 1))
     }
 
     @inline(__always)
     private func allocateSlot() -> UInt32 {
         if freeHead == Slot.none { addChunk() }
         let index = freeHead
-        freeHead = slot(index).pointee.nextFree
+        freeHead = unsafe slot(index).pointee.nextFree
         liveSlots &+= 1
         return index
     }
@@ -152,26 +178,26 @@ struct DriverHandle {
     private func addChunk() {
         let chunk = UnsafeMutablePointer<Slot>.allocate(capacity: Int(DriverHandle.chunkSize))
         let store = UnsafeMutablePointer<OpStorage>.allocate(capacity: Int(DriverHandle.chunkSize))
-        store.initialize(repeating: OpStorage(), count: Int(DriverHandle.chunkSize))
+        unsafe store.initialize(repeating: OpStorage(), count: Int(DriverHandle.chunkSize))
         let first = slotCount
         for i in 0..<DriverHandle.chunkSize {
             let next = i + 1 < DriverHandle.chunkSize ? first + i + 1 : Slot.none
-            (chunk + Int(i)).initialize(to: Slot(nextFree: next))
+            unsafe (chunk + Int(i)).initialize(to: Slot(nextFree: next))
         }
         if chunkCount == chunkCapacity {
             let newCapacity = chunkCapacity * 2
             let newSlots = UnsafeMutablePointer<UnsafeMutablePointer<Slot>>.allocate(capacity: newCapacity)
             let newStorages = UnsafeMutablePointer<UnsafeMutablePointer<OpStorage>>.allocate(capacity: newCapacity)
-            newSlots.moveInitialize(from: slots, count: chunkCount)
-            newStorages.moveInitialize(from: storages, count: chunkCount)
-            slots.deallocate()
-            storages.deallocate()
-            slots = newSlots
-            storages = newStorages
+            unsafe newSlots.moveInitialize(from: slots, count: chunkCount)
+            unsafe newStorages.moveInitialize(from: storages, count: chunkCount)
+            unsafe slots.deallocate()
+            unsafe storages.deallocate()
+            unsafe slots = unsafe newSlots
+            unsafe storages = unsafe newStorages
             chunkCapacity = newCapacity
         }
-        (slots + chunkCount).initialize(to: chunk)
-        (storages + chunkCount).initialize(to: store)
+        unsafe (slots + chunkCount).initialize(to: chunk)
+        unsafe (storages + chunkCount).initialize(to: store)
         chunkCount += 1
         slotCount += DriverHandle.chunkSize
         freeHead = first
@@ -180,32 +206,32 @@ struct DriverHandle {
     /// Frees slot `index` (at `s`), letting go whatever it still holds.
     @inline(__always)
     private func releaseSlot(_ index: UInt32, _ s: UnsafeMutablePointer<Slot>) {
-        s.pointee.buffer = nil
-        freeSlot(index, s)
+        unsafe s.pointee.buffer = nil
+        unsafe freeSlot(index, s)
     }
 
     /// Frees slot `index` (at `s`), whose buffer has been moved out.
     @inline(__always)
     private func freeSlot(_ index: UInt32, _ s: UnsafeMutablePointer<Slot>) {
-        s.pointee.generation = (s.pointee.generation &+ 1) & 0x7FFF_FFFF
-        s.pointee.state = .free
+        unsafe s.pointee.generation = unsafe (s.pointee.generation &+ 1) & 0x7FFF_FFFF
+        unsafe s.pointee.state = .free
         // Usually `.none` already (`settle` woke it and moved it out).
-        let waker = s.pointee.waker
-        s.pointee.waker = .none
-        s.pointee.orphaned = false
-        s.pointee.cancel = .none
-        s.pointee.nextFree = freeHead
+        let waker = unsafe s.pointee.waker
+        unsafe s.pointee.waker = .none
+        unsafe s.pointee.orphaned = false
+        unsafe s.pointee.cancel = .none
+        unsafe s.pointee.nextFree = freeHead
         freeHead = index
         liveSlots &-= 1
-        waker.letGo()  // last: it may free a task, whose drop may call the driver again
+        unsafe waker.letGo()  // last: it may free a task, whose drop may call the driver again
     }
 
     @inline(__always)
     private func lookup(_ token: OpToken) -> UnsafeMutablePointer<Slot>? {
         guard token.index < slotCount else { return nil }  // a token from another driver
-        let s = slot(token.index)
-        guard s.pointee.generation == token.generation, s.pointee.state != .free else { return nil }
-        return s
+        let s = unsafe slot(token.index)
+        guard unsafe s.pointee.generation == token.generation, unsafe s.pointee.state != .free else { return nil }
+        return unsafe s
     }
 
     // MARK: Operation lifecycle
@@ -215,19 +241,19 @@ struct DriverHandle {
     @inline(__always)
     func submit(_ request: OpRequest, buffer: consuming IOBuffer?, waker: consuming SlotWaker) -> OpToken {
         let index = allocateSlot()
-        let s = slot(index)
-        s.pointee.request = request
-        s.pointee.buffer = buffer
-        waker.hold()
-        s.pointee.waker = waker  // a free slot's waker is `.none`: nothing to let go
-        s.pointee.result = 0
-        s.pointee.flags = 0
-        let token = OpToken(index: index, generation: s.pointee.generation)
-        if backlog.isEmpty, push(token, s) {
-            s.pointee.state = .inFlight
+        let s = unsafe slot(index)
+        unsafe s.pointee.request = request
+        unsafe s.pointee.buffer = buffer
+        unsafe waker.hold()
+        unsafe s.pointee.waker = waker  // a free slot's waker is `.none`: nothing to let go
+        unsafe s.pointee.result = 0
+        unsafe s.pointee.flags = 0
+        let token = unsafe OpToken(index: index, generation: s.pointee.generation)
+        if backlog.isEmpty, unsafe push(token, s) {
+            unsafe s.pointee.state = .inFlight
             operationsInFlight &+= 1
         } else {
-            park(token, s)
+            unsafe park(token, s)
         }
         return token
     }
@@ -235,56 +261,56 @@ struct DriverHandle {
     /// No room in the submission queue (or others already wait): the submission waits in the backlog.
     @inline(never)
     private func park(_ token: OpToken, _ s: UnsafeMutablePointer<Slot>) {
-        s.pointee.state = .backlog
+        unsafe s.pointee.state = .backlog
         backlog.pushBack(token.userData)
     }
 
     @inline(__always)
     private func push(_ token: OpToken, _ s: UnsafeMutablePointer<Slot>) -> Bool {
-        let request = s.pointee.request, store = storage(token.index)
-        let region = request.lentRegion(of: s.pointee.buffer)
-        if let uring {
-            return uring._withUnsafeGuaranteedRef { $0.prepare(request, userData: token.userData, region: region, storage: store) }
+        let request = unsafe s.pointee.request, store = unsafe storage(token.index)
+        let region = unsafe request.lentRegion(of: s.pointee.buffer)
+        if let uring = unsafe uring {
+            return unsafe uring._withUnsafeGuaranteedRef { unsafe $0.prepare(request, userData: token.userData, region: region, storage: store) }
         }
-        return backend.prepare(request, userData: token.userData, region: region, storage: store)
+        return unsafe backend.prepare(request, userData: token.userData, region: region, storage: store)
     }
 
     /// `true` once the operation's completion has arrived (and the cancel's, if one was sent).
     /// Apart from ``register(_:waker:)`` so that the common case, a poll after the wake-up, builds no waker.
     @inline(__always)
     func isSettled(_ token: OpToken) -> Bool {
-        guard let s = lookup(token) else { return true }
-        return s.pointee.state == .completed && s.pointee.cancel != .submitted
+        guard let s = unsafe lookup(token) else { return true }
+        return unsafe s.pointee.state == .completed && s.pointee.cancel != .submitted
     }
 
     /// Remembers `waker` to be woken when the operation's completion arrives.
     func register(_ token: OpToken, waker: consuming SlotWaker) {
-        guard let s = lookup(token) else { return }
-        replaceWaker(s, with: waker)
+        guard let s = unsafe lookup(token) else { return }
+        unsafe replaceWaker(s, with: waker)
     }
 
     /// Stores `waker` in the slot (unless it wakes the same target already there), letting the old one go.
     @inline(__always)
     private func replaceWaker(_ s: UnsafeMutablePointer<Slot>, with waker: consuming SlotWaker) {
-        if s.pointee.waker.willWake(waker) { return }
-        waker.hold()
-        let old = s.pointee.waker
-        s.pointee.waker = consume waker
-        old.letGo()
+        if unsafe s.pointee.waker.willWake(waker) { return }
+        unsafe waker.hold()
+        let old = unsafe s.pointee.waker
+        unsafe s.pointee.waker = consume waker
+        unsafe old.letGo()
     }
 
     /// Lets the slot's waker go (usually there is none: settle took it).
     @inline(__always)
-    private func clearWaker(_ s: UnsafeMutablePointer<Slot>) { replaceWaker(s, with: .none) }
+    private func clearWaker(_ s: UnsafeMutablePointer<Slot>) { unsafe replaceWaker(s, with: .none) }
 
     /// Takes a completed operation's result and buffer back and frees its slot.
     /// Precondition: ``isSettled(_:)`` or ``cancel(_:waker:)`` answered `true`.
     @inline(__always)
     func take(_ token: OpToken) -> Completion {
-        guard let s = lookup(token), s.pointee.state == .completed, s.pointee.cancel != .submitted else {
+        guard let s = unsafe lookup(token), unsafe s.pointee.state == .completed, unsafe s.pointee.cancel != .submitted else {
             takenTooEarly(token)
         }
-        return takeSettled(token, s)
+        return unsafe takeSettled(token, s)
     }
 
     /// The completion of a settled operation, its slot freed; `nil` (and nothing changed) while it
@@ -292,9 +318,9 @@ struct DriverHandle {
     /// poll after every wake-up.
     @inline(__always)
     func takeIfSettled(_ token: OpToken) -> Completion? {
-        guard let s = lookup(token) else { takenTooEarly(token) }
-        guard s.pointee.state == .completed && s.pointee.cancel != .submitted else { return nil }
-        return takeSettled(token, s)
+        guard let s = unsafe lookup(token) else { takenTooEarly(token) }
+        guard unsafe s.pointee.state == .completed && s.pointee.cancel != .submitted else { return nil }
+        return unsafe takeSettled(token, s)
     }
 
     @inline(never)
@@ -304,11 +330,11 @@ struct DriverHandle {
 
     @inline(__always)
     private func takeSettled(_ token: OpToken, _ s: UnsafeMutablePointer<Slot>) -> Completion {
-        var buffer = s.pointee.buffer.take()
-        let result = s.pointee.result
-        if result >= 0 { s.pointee.request.settle(result: result, buffer: &buffer, storage: storage(token.index)) }
-        let completion = Completion(result: result, flags: s.pointee.flags, buffer: buffer)
-        freeSlot(token.index, s)
+        var buffer = unsafe s.pointee.buffer.take()
+        let result = unsafe s.pointee.result
+        if result >= 0 { unsafe s.pointee.request.settle(result: result, buffer: &buffer, storage: storage(token.index)) }
+        let completion = unsafe Completion(result: result, flags: s.pointee.flags, buffer: buffer)
+        unsafe freeSlot(token.index, s)
         return completion
     }
 
@@ -316,21 +342,21 @@ struct DriverHandle {
     /// (cancelled, or completed in the race); until then remembers `waker`. Call ``take(_:)`` after.
     /// An operation still waiting for room in the submission queue completes at once with -ECANCELED.
     func cancel(_ token: OpToken, waker: consuming SlotWaker) -> Bool {
-        guard let s = lookup(token) else { return true }
-        switch s.pointee.state {
+        guard let s = unsafe lookup(token) else { return true }
+        switch unsafe s.pointee.state {
         case .free:
             return true
         case .completed:
             // Settled only when the cancel request we sent, if any, has completed too.
-            if s.pointee.cancel == .submitted { replaceWaker(s, with: waker); return false }
+            if unsafe s.pointee.cancel == .submitted { unsafe replaceWaker(s, with: waker); return false }
             return true
         case .backlog:
-            s.pointee.state = .completed
-            s.pointee.result = -ECANCELED
+            unsafe s.pointee.state = .completed
+            unsafe s.pointee.result = -ECANCELED
             return true
         case .inFlight:
-            replaceWaker(s, with: waker)
-            if s.pointee.cancel == .none { requestCancel(token) }
+            unsafe replaceWaker(s, with: waker)
+            if unsafe s.pointee.cancel == .none { requestCancel(token) }
             return false
         }
     }
@@ -338,30 +364,46 @@ struct DriverHandle {
     /// The result of the cancel request sent for this operation, when its completion has arrived:
     /// 0 (found and cancelled), -ENOENT (already done), -EALREADY (running; it will complete soon).
     func cancelResult(_ token: OpToken) -> Int32? {
-        guard let s = lookup(token), s.pointee.cancel == .done else { return nil }
-        return s.pointee.cancelResult
+        guard let s = unsafe lookup(token), unsafe s.pointee.cancel == .done else { return nil }
+        return unsafe s.pointee.cancelResult
     }
 
     /// The operation's owner was dropped synchronously. A completed or never-submitted operation is
     /// released now; one in flight moves to the orphan table, a cancel is sent, and its buffer is
     /// freed (and a descriptor it created closed) only when the kernel's completion arrives.
     func orphan(_ token: OpToken) {
-        guard let s = lookup(token) else { return }
-        switch s.pointee.state {
-        case .completed where s.pointee.cancel == .submitted:
+        guard let s = unsafe lookup(token) else { return }
+        #if DEBUG
+        let request = unsafe s.pointee.request
+        let wasPending = unsafe s.pointee.state == .inFlight || s.pointee.state == .backlog
+        #endif
+        switch unsafe s.pointee.state {
+        case .completed where unsafe s.pointee.cancel == .submitted:
             // Our cancel request is still in flight: release when it completes.
-            s.pointee.orphaned = true
-            clearWaker(s)
+            unsafe s.pointee.orphaned = true
+            unsafe clearWaker(s)
             orphanCount += 1
         case .completed, .backlog, .free:
-            if s.pointee.state == .completed { releaseResult(s.pointee.request, s.pointee.result) }
-            releaseSlot(token.index, s)
+            if unsafe s.pointee.state == .completed { unsafe releaseResult(s.pointee.request, s.pointee.result) }
+            unsafe releaseSlot(token.index, s)
         case .inFlight:
-            s.pointee.orphaned = true
-            clearWaker(s)
+            unsafe s.pointee.orphaned = true
+            unsafe clearWaker(s)
             orphanCount += 1
-            if s.pointee.cancel == .none { requestCancel(token) }
+            if unsafe s.pointee.cancel == .none { requestCancel(token) }
         }
+        #if DEBUG
+        if wasPending { reportOrphaned(token, request) }
+        #endif
+    }
+
+    /// Debug builds: an operation released synchronously while in flight (or waiting for room) is
+    /// usually a missing glue line, a field its owner's `pollDropReady` does not drive.
+    @inline(never)
+    private func reportOrphaned(_ token: OpToken, _ request: OpRequest) {
+        guard !orphansExpected, let report = reportOrphan else { return }
+        report(Diagnostic(.orphaned,
+            "\(request.name) (\(token)) was released while in flight, without its async drop: the driver keeps its buffer and cancels it. Does its owner's pollDropReady drive it (a missing glue line)?"))
     }
 
     /// Closes a descriptor that a cancelled or orphaned accept/open created anyway, so it never leaks.
@@ -372,12 +414,12 @@ struct DriverHandle {
     }
 
     private func requestCancel(_ token: OpToken) {
-        let s = slot(token.index)
+        let s = unsafe slot(token.index)
         if backlog.isEmpty, prepareCancelInBackend(target: token.userData, userData: token.cancelUserData) {
-            s.pointee.cancel = .submitted
+            unsafe s.pointee.cancel = .submitted
             cancelsInFlight += 1
         } else {
-            s.pointee.cancel = .queued
+            unsafe s.pointee.cancel = .queued
             backlog.pushBack(token.cancelUserData)
         }
     }
@@ -414,9 +456,9 @@ struct DriverHandle {
     // The backend calls of a turn, direct when the backend is the ring (see `uring`).
     @inline(__always)
     private func submitToBackend(waitNanos: Int64?) throws(IOError) {
-        guard let uring else { return try backend.submit(waitNanos: waitNanos) }
+        guard let uring = unsafe uring else { return try backend.submit(waitNanos: waitNanos) }
         // `_withUnsafeGuaranteedRef` rethrows untyped errors: carry the typed one out in a Result.
-        let outcome = uring._withUnsafeGuaranteedRef { ring in
+        let outcome = unsafe uring._withUnsafeGuaranteedRef { ring in
             Result<Void, IOError> { () throws(IOError) in try ring.submit(waitNanos: waitNanos) }
         }
         try outcome.get()
@@ -424,34 +466,34 @@ struct DriverHandle {
 
     @inline(__always)
     private func reapFromBackend() -> Int {
-        if let uring { return uring._withUnsafeGuaranteedRef { $0.reap { self.dispatch($0, $1, $2) } } }
+        if let uring = unsafe uring { return unsafe uring._withUnsafeGuaranteedRef { $0.reap { self.dispatch($0, $1, $2) } } }
         let backend = self.backend  // a copy: the handler below mutates `self`
         return backend.reap { self.dispatch($0, $1, $2) }
     }
 
     @inline(__always)
     private func prepareCancelInBackend(target: UInt64, userData: UInt64) -> Bool {
-        if let uring { return uring._withUnsafeGuaranteedRef { $0.prepareCancel(target: target, userData: userData) } }
+        if let uring = unsafe uring { return unsafe uring._withUnsafeGuaranteedRef { $0.prepareCancel(target: target, userData: userData) } }
         return backend.prepareCancel(target: target, userData: userData)
     }
 
     private func retryBacklog() {
         while let userData = backlog.popFront() {
             let (token, isCancel) = OpToken.decode(userData)
-            guard let s = lookup(token) else { continue }  // released meanwhile
+            guard let s = unsafe lookup(token) else { continue }  // released meanwhile
             if isCancel {
-                guard s.pointee.cancel == .queued, s.pointee.state == .inFlight else { continue }
+                guard unsafe s.pointee.cancel == .queued, unsafe s.pointee.state == .inFlight else { continue }
                 if prepareCancelInBackend(target: token.userData, userData: userData) {
-                    s.pointee.cancel = .submitted
+                    unsafe s.pointee.cancel = .submitted
                     cancelsInFlight += 1
                 } else {
                     backlog.pushFront(userData)
                     return
                 }
             } else {
-                guard s.pointee.state == .backlog else { continue }  // cancelled while waiting
-                if push(token, s) {
-                    s.pointee.state = .inFlight
+                guard unsafe s.pointee.state == .backlog else { continue }  // cancelled while waiting
+                if unsafe push(token, s) {
+                    unsafe s.pointee.state = .inFlight
                     operationsInFlight &+= 1
                 } else {
                     backlog.pushFront(userData)
@@ -466,37 +508,37 @@ struct DriverHandle {
         let (token, isCancel) = OpToken.decode(userData)
         if isCancel {
             cancelsInFlight -= 1
-            guard let s = lookup(token), s.pointee.cancel == .submitted else { staleCompletions += 1; return }
-            s.pointee.cancel = .done
-            s.pointee.cancelResult = result
-            if s.pointee.state == .completed { settle(token, s) }  // the operation's own completion came first
+            guard let s = unsafe lookup(token), unsafe s.pointee.cancel == .submitted else { staleCompletions += 1; return }
+            unsafe s.pointee.cancel = .done
+            unsafe s.pointee.cancelResult = result
+            if unsafe s.pointee.state == .completed { unsafe settle(token, s) }  // the operation's own completion came first
             return
         }
-        guard let s = lookup(token), s.pointee.state == .inFlight else {
+        guard let s = unsafe lookup(token), unsafe s.pointee.state == .inFlight else {
             staleCompletions += 1
             return
         }
         operationsInFlight &-= 1
-        s.pointee.result = result
-        s.pointee.flags = flags
-        s.pointee.state = .completed
-        if s.pointee.cancel == .queued { s.pointee.cancel = .none }  // never sent; the backlog skips it
-        if s.pointee.cancel != .submitted { settle(token, s) }
+        unsafe s.pointee.result = result
+        unsafe s.pointee.flags = flags
+        unsafe s.pointee.state = .completed
+        if unsafe s.pointee.cancel == .queued { unsafe s.pointee.cancel = .none }  // never sent; the backlog skips it
+        if unsafe s.pointee.cancel != .submitted { unsafe settle(token, s) }
     }
 
     /// Both completions are in (or no cancel was sent): hand the result to its owner, or, for an
     /// orphan, release it now — the buffer is freed only here, after the kernel is done with it.
     @inline(__always)
     private func settle(_ token: OpToken, _ s: UnsafeMutablePointer<Slot>) {
-        if s.pointee.orphaned {
+        if unsafe s.pointee.orphaned {
             orphanCount -= 1
-            releaseResult(s.pointee.request, s.pointee.result)
-            releaseSlot(token.index, s)
+            unsafe releaseResult(s.pointee.request, s.pointee.result)
+            unsafe releaseSlot(token.index, s)
         } else {
             // Moved out: the owner polls a settled slot without registering again.
-            let waker = s.pointee.waker
-            s.pointee.waker = .none
-            waker.wakeAndLetGo()
+            let waker = unsafe s.pointee.waker
+            unsafe s.pointee.waker = .none
+            unsafe waker.wakeAndLetGo()
         }
     }
 

@@ -70,24 +70,28 @@ public final class Executor {
     public init(backend: any IOBackend) {
         driver = Driver(backend: backend)
         driverHandle = driver.core
+        driverHandle.reportOrphan = { [weak self] diagnostic in
+            if let self { self.report(diagnostic) } else { Diagnostics.report(diagnostic) }
+        }
     }
 
     deinit {
         // Released with work left: async-drop it first, bounded, as `shutdown` does.
-        if !isShutDown && (live.count > 0 || !driver.isQuiescent) { shutdown(deadline: 1_000_000_000) }
+        if unsafe !isShutDown && (live.count > 0 || !driver.isQuiescent) { shutdown(deadline: 1_000_000_000) }
         // Synchronous fallback for what the deadline left: futures are released without their async
         // drop (memory-safe by rule 5 of the drop contract, see `AsyncDroppable`), so their
         // operations become orphans and the driver keeps their buffers until completion. Released
         // explicitly: a task waiting on I/O is also referenced by the driver's slot (its waker), so
         // dropping the list alone would keep it, and its buffers, alive.
         isTornDown = true
-        for task in live.snapshot() {
-            let listed = live.remove(task)
+        driverHandle.orphansExpected = true  // the synchronous fallback: what is left is orphaned on purpose
+        for task in unsafe live.snapshot() {
+            let listed = unsafe live.remove(task)
             task.releaseSynchronously()
-            releaseListReference(listed)
+            unsafe releaseListReference(listed)
         }
-        while let task = runQueue.pop() { releaseQueueReference(task) }
-        pool.removeAll()
+        while let task = unsafe runQueue.pop() { unsafe releaseQueueReference(task) }
+        unsafe pool.removeAll()
         // Never tear the ring down under the kernel: with operations still in flight, the driver
         // keeps it (and their buffers) forever when it is released (see `Driver.deinit`).
         if driver.isQuiescent { driver.backend.close() }
@@ -110,8 +114,8 @@ public final class Executor {
     func makeTask<F: Future & ~Copyable>(_ future: consuming F, name: String?) -> RawTask {
         // Listed and scheduled before its future is in place: nothing polls it before this returns.
         let task = obtainTask(TaskLayout(F.self), ops: TaskOpsFor<F, F.Output>.self, name: name)
-        task.block.assumingMemoryBound(to: F.self).initialize(to: future)
-        task.outputSlot(F.Output.self).initialize(to: nil)
+        unsafe task.block.assumingMemoryBound(to: F.self).initialize(to: future)
+        unsafe task.outputSlot(F.Output.self).initialize(to: nil)
         return task
     }
 
@@ -120,67 +124,67 @@ public final class Executor {
     /// initialize at once. (One call from the spawn site for all of it.)
     @usableFromInline
     func obtainTask(_ layout: TaskLayout, ops: any TaskOps.Type, name: String?) -> RawTask {
-        nextTaskID += 1
+        unsafe nextTaskID += 1
         let task: RawTask
-        if let pooled = pool.take() {
-            pooled.reuse(id: nextTaskID, name: name, ops: ops, layout: layout)
+        if let pooled = unsafe pool.take() {
+            unsafe pooled.reuse(id: nextTaskID, name: name, ops: ops, layout: layout)
             task = pooled
         } else {
-            task = RawTask(executor: self, id: nextTaskID, name: name, ops: ops, layout: layout)
+            task = unsafe RawTask(executor: self, id: nextTaskID, name: name, ops: ops, layout: layout)
         }
-        live.insert(task)
-        statistics.spawned += 1
-        schedule(Unmanaged.passUnretained(task))
+        unsafe live.insert(task)
+        unsafe statistics.spawned += 1
+        unsafe schedule(Unmanaged.passUnretained(task))
         return task
     }
 
     /// Takes over the reference the live list (or the run queue) held on a finished task: into the
     /// pool for reuse, or released while the executor is being torn down.
     private func retire(_ task: Unmanaged<RawTask>) {
-        task._withUnsafeGuaranteedRef { $0.keepAliveWhileHeld() }
-        guard !isTornDown else { task.release(); return }
-        task._withUnsafeGuaranteedRef { t in
+        unsafe task._withUnsafeGuaranteedRef { $0.keepAliveWhileHeld() }
+        guard !isTornDown else { unsafe task.release(); return }
+        unsafe task._withUnsafeGuaranteedRef { t in
             // Nobody can take the output (a detached task): release it now, not at reuse.
-            if !t.hasTaker { t.releaseOutput() }
+            if unsafe !t.hasTaker { t.releaseOutput() }
         }
-        pool.put(task)
+        unsafe pool.put(task)
     }
 
     func schedule(_ task: Unmanaged<RawTask>) {
-        runQueue.push(task)
+        unsafe runQueue.push(task)
     }
 
     /// Unlists a task that has just finished, inside its last poll. The list's reference is released
     /// by ``poll(_:)`` once that poll has returned (it is what keeps the task alive while it runs),
     /// or by the run queue if the task is queued.
     func taskFinished(_ task: RawTask) {
-        _ = live.remove(task)
-        if task.queued { task.heldByQueue = true }
-        statistics.finished += 1
+        _ = unsafe live.remove(task)
+        if unsafe task.queued { unsafe task.heldByQueue = true }
+        unsafe statistics.finished += 1
     }
 
     /// Gives up the reference the live list held on an unlisted task, or hands it to the run queue
     /// when the task is queued (the queue's links hold none of their own).
     private func releaseListReference(_ task: Unmanaged<RawTask>) {
-        let queued = task._withUnsafeGuaranteedRef { t in
-            if t.queued { t.heldByQueue = true }
-            return t.queued
+        let queued = unsafe task._withUnsafeGuaranteedRef { t in
+            if unsafe t.queued { unsafe t.heldByQueue = true }
+            return unsafe t.queued
         }
-        if !queued { retire(task) }
+        if !queued { unsafe retire(task) }
     }
 
     /// Gives up the reference a popped task held through the queue, if it had one.
     private func releaseQueueReference(_ task: Unmanaged<RawTask>) {
-        let held = task._withUnsafeGuaranteedRef { t in
-            defer { t.heldByQueue = false }
-            return t.heldByQueue
+        let held = unsafe task._withUnsafeGuaranteedRef { t in
+            defer { unsafe t.heldByQueue = false }
+            return unsafe t.heldByQueue
         }
-        if held { retire(task) }
+        if held { unsafe retire(task) }
     }
 
     /// Tasks that have not finished (running or dropping), not counting the executor's own task
     /// that watches the ``RemoteHandle``'s eventfd.
-    public var liveTaskCount: Int { live.count - (remote?.hasLiveWatch == true ? 1 : 0) }
+    public var liveTaskCount: Int { unsafe live.count - (remote?.hasLiveWatch == true ? 1 : 0) }
 
     /// Reports a diagnostic to ``diagnosticHandler``.
     public func report(_ diagnostic: Diagnostic) { diagnosticHandler(diagnostic) }
@@ -198,18 +202,18 @@ public final class Executor {
     /// still armed, keeps it and stores `waker` in it instead. The timer is disarmed when it fires
     /// or by ``cancelTimer(_:)``.
     func armTimer(_ handle: TimerHandle?, deadline: UInt64, waker: Waker) -> TimerHandle {
-        if let handle, timers.isLive(handle.id) {
-            timers.updateWaker(handle.id, waker)
+        if let handle, unsafe timers.isLive(handle.id) {
+            unsafe timers.updateWaker(handle.id, waker)
             return handle
         }
-        return TimerHandle(id: timers.insert(deadline: deadline, waker: waker))
+        return unsafe TimerHandle(id: timers.insert(deadline: deadline, waker: waker))
     }
 
     /// Disarms a timer; nothing happens for one that already fired or was cancelled.
-    func cancelTimer(_ handle: TimerHandle) { timers.remove(handle.id) }
+    func cancelTimer(_ handle: TimerHandle) { unsafe timers.remove(handle.id) }
 
     /// Timers armed and not yet fired or cancelled.
-    var armedTimerCount: Int { timers.count }
+    var armedTimerCount: Int { unsafe timers.count }
 
     // MARK: Running
 
@@ -221,13 +225,13 @@ public final class Executor {
     public func blockOn<F: Future & ~Copyable>(_ future: consuming F) throws(ExecutorError) -> F.Output {
         try refuseReentry()
         let task = makeTask(future, name: "blockOn")
-        task.hasTaker = true
+        unsafe task.hasTaker = true
         // `task` keeps it alive; the condition, checked at every turn, reads it unretained.
-        let unretained = Unmanaged.passUnretained(task)
+        let unretained = unsafe Unmanaged.passUnretained(task)
         try withExtendedLifetime(task) { () throws(ExecutorError) in
-            try run(until: { unretained._withUnsafeGuaranteedRef { $0.phase == .finished } }, name: { task.typeName })
+            try run(until: { unsafe unretained._withUnsafeGuaranteedRef { unsafe $0.phase == .finished } }, name: { task.typeName })
         }
-        task.hasTaker = false
+        unsafe task.hasTaker = false
         guard let output = task.takeOutput(F.Output.self) else { throw .cancelled }
         return output
     }
@@ -235,7 +239,7 @@ public final class Executor {
     /// Throws (and reports) when the loop is already running on this thread: a second loop inside it
     /// would deadlock the thread.
     private func refuseReentry() throws(ExecutorError) {
-        guard isPolling || isTurning else { return }
+        guard unsafe isPolling || isTurning else { return }
         report(Diagnostic(.misuse, ExecutorError.reentrantBlockOn.description))
         throw .reentrantBlockOn
     }
@@ -256,25 +260,25 @@ public final class Executor {
         try refuseReentry()
         repeat {
             _ = try turn(mayBlock: false)
-        } while !runQueue.isEmpty
+        } while unsafe !runQueue.isEmpty
     }
 
     /// One turn: poll the tasks runnable at its start, fire timers, then visit the driver (sleeping
     /// there if nothing is runnable, at most `maxWait` nanoseconds when given). Returns `false` when
     /// nothing at all can happen any more.
     func turn(mayBlock: Bool, unless done: () -> Bool = { false }, maxWait: Int64? = nil) throws(ExecutorError) -> Bool {
-        let wasTurning = isTurning
-        isTurning = true
-        defer { isTurning = wasTurning }
-        statistics.turns += 1
-        var budget = runQueue.count
-        while budget > 0, let task = runQueue.pop() {
+        let wasTurning = unsafe isTurning
+        unsafe isTurning = true
+        defer { unsafe isTurning = wasTurning }
+        unsafe statistics.turns += 1
+        var budget = unsafe runQueue.count
+        while budget > 0, let task = unsafe runQueue.pop() {
             budget -= 1
-            poll(task)
+            unsafe poll(task)
         }
         // Tasks are runnable and there is nothing else to look at (no timer, nothing in flight, no
         // remote inbox): the rest of the turn would do nothing, so skip it (hand-offs between tasks).
-        if !runQueue.isEmpty && timers.isEmpty && remote == nil && driver.isQuiescent { return true }
+        if unsafe !runQueue.isEmpty && timers.isEmpty && remote == nil && driver.isQuiescent { return true }
         // Remote jobs run here, the one place they run, after the polls (where the eventfd watch
         // empties the counter when it fired) and before the driver's wait: a job that arrives after
         // the counter was read writes the eventfd again, so no job is left waiting behind a sleep.
@@ -283,14 +287,14 @@ public final class Executor {
         let mayBlock = mayBlock && !done()
         // The clock is read only when a timer is set: an executor without timers never pays for it.
         var now: UInt64 = 0
-        if !timers.isEmpty {
+        if unsafe !timers.isEmpty {
             now = driver.now()
-            _ = timers.fire(now: now)
+            _ = unsafe timers.fire(now: now)
         }
         var wait: Int64?
-        if !runQueue.isEmpty || !mayBlock {
+        if unsafe !runQueue.isEmpty || !mayBlock {
             wait = 0
-        } else if let deadline = timers.nextDeadline() {
+        } else if let deadline = unsafe timers.nextDeadline() {
             wait = Int64(clamping: deadline > now ? deadline - now : 0)
         } else if driver.isQuiescent && remoteIsIdle {
             return false  // nothing runnable, nothing in flight, no timer: nothing can ever wake anyone
@@ -298,11 +302,11 @@ public final class Executor {
             wait = nil
         }
         if let maxWait { wait = min(wait ?? maxWait, maxWait) }
-        if wait != 0 { statistics.parks += 1 }
+        if wait != 0 { unsafe statistics.parks += 1 }
         do { try driver.turn(waitNanos: wait) } catch { throw .driver(error) }
-        if !timers.isEmpty {
+        if unsafe !timers.isEmpty {
             now = driver.now()
-            _ = timers.fire(now: now)
+            _ = unsafe timers.fire(now: now)
         }
         return true
     }
@@ -311,26 +315,26 @@ public final class Executor {
     /// (whose reference is released only after the poll returns), a finished one by the queue.
     @inline(__always)
     private func poll(_ task: Unmanaged<RawTask>) {
-        let retire = task._withUnsafeGuaranteedRef { t -> Bool in
-            guard t.phase != .finished else {
+        let retire = unsafe task._withUnsafeGuaranteedRef { t -> Bool in
+            guard unsafe t.phase != .finished else {
                 // Finished while it was queued: the queue held the list's reference until now.
-                defer { t.heldByQueue = false }
-                return t.heldByQueue
+                defer { unsafe t.heldByQueue = false }
+                return unsafe t.heldByQueue
             }
-            statistics.polls += 1
-            isPolling = true
+            unsafe statistics.polls += 1
+            unsafe isPolling = true
             var cx = Context(borrowing: t, executor: self)
             t.run(&cx)
             // Only a future that replaced `cx.waker` (or the whole context) leaves a waker or an
             // executor here: emptied explicitly, the context's end is known to release nothing.
             if _slowPath(cx.ownedWaker != nil) { cx.ownedWaker = nil }
             if _slowPath(cx.ownedExecutor != nil) { cx.ownedExecutor = nil }
-            isPolling = false
+            unsafe isPolling = false
             // Finished in this poll: `taskFinished` unlisted it; the list's reference goes now,
             // unless the task was queued again and the queue took it over.
-            return t.phase == .finished && !t.heldByQueue
+            return unsafe t.phase == .finished && !t.heldByQueue
         }
-        if retire { self.retire(task) }
+        if retire { unsafe self.retire(task) }
     }
 
     // MARK: Shutdown
@@ -355,18 +359,18 @@ public final class Executor {
     /// a misuse diagnostic and does nothing.
     @discardableResult
     public func shutdown(deadline nanoseconds: UInt64 = 5_000_000_000) -> ShutdownReport {
-        guard !isPolling && !isTurning else {
+        guard unsafe !isPolling && !isTurning else {
             report(Diagnostic(.misuse, "shutdown() called while the executor is running (from a poll, a deinit or a remote job): nothing was shut down; call it from outside the loop"))
-            return ShutdownReport(tasksLeft: live.count, operationsLeft: driver.operationsInFlight + driver.cancelsInFlight)
+            return unsafe ShutdownReport(tasksLeft: live.count, operationsLeft: driver.operationsInFlight + driver.cancelsInFlight)
         }
         let deadline = driver.now() &+ nanoseconds
         // First, so that no job is accepted any more; the jobs already accepted run now, and may spawn.
         stopRemote()
-        let everythingDropped = { self.live.count == 0 && self.driver.isQuiescent }
+        let everythingDropped = { unsafe self.live.count == 0 && self.driver.isQuiescent }
         var cause = "the shutdown deadline passed"
         while !everythingDropped() {
             // Every pass: a task spawned meanwhile (by a remote job, or by a drop) is dropped too.
-            for task in live.snapshot() { task.requestCancel() }
+            for task in unsafe live.snapshot() { task.requestCancel() }
             let now = driver.now()
             if now >= deadline { break }
             do {
@@ -379,7 +383,7 @@ public final class Executor {
                 break
             }
         }
-        let report = ShutdownReport(tasksLeft: live.count, operationsLeft: driver.operationsInFlight + driver.cancelsInFlight)
+        let report = unsafe ShutdownReport(tasksLeft: live.count, operationsLeft: driver.operationsInFlight + driver.cancelsInFlight)
         if !report.isClean {
             self.report(Diagnostic(.orphanedAtShutdown,
                 "shutdown stopped early, \(cause), with \(report.tasksLeft) task(s) still dropping and \(report.operationsLeft) operation(s) in flight; their buffers stay with the driver and the ring is kept open"))
@@ -399,9 +403,9 @@ public final class Executor {
         guard let inbox = remote else { return }
         remote = nil
         inbox.stop()
-        let wasTurning = isTurning
-        isTurning = true  // the jobs run as inside a turn: a loop started from one is refused
-        defer { isTurning = wasTurning }
+        let wasTurning = unsafe isTurning
+        unsafe isTurning = true  // the jobs run as inside a turn: a loop started from one is refused
+        defer { unsafe isTurning = wasTurning }
         inbox.drain(into: self)
     }
 }
