@@ -18,25 +18,30 @@ public final class Driver {
 
     /// A driver over `backend`.
     public init(backend: any IOBackend) {
+        // SAFETY: the state is initialized here and freed only by `deinit`, once nothing can reach it.
         let state = UnsafeMutablePointer<DriverState>.allocate(capacity: 1)
-        state.initialize(to: DriverState(backend: backend))
-        core = DriverHandle(state: state)
+        unsafe state.initialize(to: DriverState(backend: backend))
+        core = unsafe DriverHandle(state: state)
     }
 
     /// Released with an operation in flight, or with a slot an operation still refers to, the driver
     /// keeps its state (slots, buffers, the backend and its ring) forever: the kernel may still write
     /// into those buffers, and operations that outlive it reach the state through a plain pointer.
     deinit {
+        // SAFETY: the state is freed only when no operation is in flight and no slot is live, so no operation
+        // holds a handle to it any more; otherwise it is kept for the rest of the process.
         if !core.isQuiescent || core.liveSlots > 0 {
-            Driver.abandoned.withLock { $0.append(AbandonedState(state: core.state)) }
+            Driver.abandoned.withLock { unsafe $0.append(AbandonedState(state: core.state)) }
             return
         }
-        core.state.deinitialize(count: 1)
-        core.state.deallocate()
+        unsafe core.state.deinitialize(count: 1)
+        unsafe core.state.deallocate()
     }
 
     // A process-wide list, so that leak checkers (valgrind, LSan) see memory kept on purpose.
-    private struct AbandonedState: @unchecked Sendable { let state: UnsafeMutablePointer<DriverState> }  // never touched again
+    // SAFETY: it only keeps the pointer, so that leak checkers see the state as reachable; nothing
+    // dereferences it or sends it anywhere.
+    @safe private struct AbandonedState: @unchecked Sendable { let state: UnsafeMutablePointer<DriverState> }
     private static let abandoned = Mutex<[AbandonedState]>([])
 
     /// The kernel side: the real ring or the simulation.
@@ -66,8 +71,8 @@ public final class Driver {
     /// Starts an operation: takes `buffer` into a slot and queues the submission (or parks it in the
     /// backlog when the queue is full).
     public func submit(_ request: OpRequest, buffer: consuming IOBuffer?, waker: consuming Waker) -> OpToken {
-        // The slot takes its own reference inside `submit`: `waker` must live until then.
-        let token = core.submit(request, buffer: buffer, waker: SlotWaker(waker))
+        // SAFETY: the slot takes its own hold inside `submit`, and `waker` lives until then.
+        let token = unsafe core.submit(request, buffer: buffer, waker: SlotWaker(waker))
         withExtendedLifetime(waker) {}
         return token
     }
@@ -75,8 +80,9 @@ public final class Driver {
     /// `true` once the operation's completion has arrived (then call ``take(_:)``); otherwise
     /// remembers `waker` to be woken when it arrives.
     public func poll(_ token: OpToken, waker: Waker) -> Bool {
+        // SAFETY: `waker` lives until `register` returns, so the slot takes its hold on a live target.
         if core.isSettled(token) { return true }
-        withExtendedLifetime(waker) { core.register(token, waker: SlotWaker(waker)) }
+        withExtendedLifetime(waker) { unsafe core.register(token, waker: SlotWaker(waker)) }
         return false
     }
 
@@ -90,7 +96,8 @@ public final class Driver {
     /// An operation still waiting for room in the submission queue never reached the kernel: it
     /// completes at once with -ECANCELED.
     public func cancel(_ token: OpToken, waker: Waker) -> Bool {
-        withExtendedLifetime(waker) { core.cancel(token, waker: SlotWaker(waker)) }
+        // SAFETY: `waker` lives until `cancel` returns, so the slot takes its hold on a live target.
+        withExtendedLifetime(waker) { unsafe core.cancel(token, waker: SlotWaker(waker)) }
     }
 
     /// The result of the cancel request sent for this operation, when its completion has arrived:

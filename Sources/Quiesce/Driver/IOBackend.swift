@@ -10,6 +10,10 @@ import Glibc
 public protocol IOBackend: AnyObject {
     /// Queues a submission for `request` tagged `userData`. `region` is the memory the kernel may
     /// read or write (already chosen by the driver); `storage` stays at its address until completion.
+    ///
+    /// Both pointers are the driver's and stay valid, at the same address, until the completion
+    /// tagged `userData` has been reaped; an implementation may hand them to the kernel, and must
+    /// not touch them after that completion.
     /// Returns `false` when the submission queue is full even after flushing it: the driver retries later.
     func prepare(_ request: OpRequest, userData: UInt64, region: UnsafeMutableRawBufferPointer?,
                  storage: UnsafeMutablePointer<OpStorage>) -> Bool

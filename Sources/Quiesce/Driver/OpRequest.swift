@@ -114,13 +114,15 @@ extension OpRequest {
     /// for open and connect; `nil` for requests that lend no buffer.
     @inline(__always)
     func lentRegion(of buffer: borrowing IOBuffer?) -> UnsafeMutableRawBufferPointer? {
+        // SAFETY: each region lies inside `buffer`, which the driver's slot holds, unmoved, until the
+        // operation's completion arrives.
         switch buffer {
         case .none: return nil
         case .some(let buffer):
             switch self {
-            case .read, .recv: return buffer.spareRegion
-            case .write(_, _, let from), .send(_, _, let from): return buffer.validRegion(from: from)
-            case .openat, .connect: return buffer.validRegion(from: 0)
+            case .read, .recv: return unsafe buffer.spareRegion
+            case .write(_, _, let from), .send(_, _, let from): return unsafe buffer.validRegion(from: from)
+            case .openat, .connect: return unsafe buffer.validRegion(from: 0)
             case .nop, .accept, .close, .fsync, .timeout, .poll, .cancelFD: return nil
             }
         }
@@ -133,7 +135,7 @@ extension OpRequest {
     func settle(result: Int32, buffer: inout IOBuffer?, storage: UnsafeMutablePointer<OpStorage>) {
         switch self {
         case .read, .recv: if result > 0 { buffer?.commitAppended(Int(result)) }
-        case .accept: buffer = OpRequest.acceptedPeer(storage)
+        case .accept: buffer = unsafe OpRequest.acceptedPeer(storage)
         default: break
         }
     }
@@ -142,6 +144,7 @@ extension OpRequest {
     /// pointer to a local, which would cost every caller a stack protector.
     @inline(never)
     static func acceptedPeer(_ storage: UnsafeMutablePointer<OpStorage>) -> IOBuffer {
-        SocketAddress(storage: storage.pointee.address, length: storage.pointee.addressLength).bytes
+        // SAFETY: `storage` is the settling slot's, where the kernel wrote the peer's address for the accept.
+        unsafe SocketAddress(storage: storage.pointee.address, length: storage.pointee.addressLength).bytes
     }
 }

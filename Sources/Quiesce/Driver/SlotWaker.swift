@@ -9,6 +9,12 @@
 /// Any other waker (a test's target, a combinator's own) is held by a reference, taken by
 /// ``hold()`` and given up by ``letGo()``. The value itself owns nothing, so copying or overwriting
 /// one costs nothing.
+///
+/// Unsafe to use: whoever stores a value must call ``hold()`` once while the target is still alive
+/// (the caller's waker keeps it), and ``letGo()`` or ``wakeAndLetGo()`` exactly once when it gives
+/// the value up. `DriverHandle` keeps that pairing: a slot takes the hold when it stores its waker
+/// and lets it go when it replaces, clears or settles it.
+@unsafe
 enum SlotWaker {
     case none
     /// A lent target: its hold counted in the target, no reference taken.
@@ -18,15 +24,15 @@ enum SlotWaker {
 
     /// `waker`'s target, to be held by a slot (the caller keeps `waker` alive until ``hold()``).
     @inline(__always)
-    init(_ waker: borrowing Waker) { self = .owned(Unmanaged.passUnretained(waker.target)) }
+    init(_ waker: borrowing Waker) { unsafe self = unsafe .owned(Unmanaged.passUnretained(waker.target)) }
 
     /// `true` when storing `other` in place of `self` would change nothing.
     @inline(__always)
     func willWake(_ other: SlotWaker) -> Bool {
-        switch (self, other) {
+        switch unsafe (self, other) {
         case (.none, .none): return true
-        case (.counted(let a), .counted(let b)): return a.toOpaque() == b.toOpaque()
-        case (.owned(let a), .owned(let b)): return a.toOpaque() == b.toOpaque()
+        case (.counted(let a), .counted(let b)): return unsafe a.toOpaque() == b.toOpaque()
+        case (.owned(let a), .owned(let b)): return unsafe a.toOpaque() == b.toOpaque()
         default: return false
         }
     }
@@ -34,34 +40,34 @@ enum SlotWaker {
     /// Takes the hold this value stands for (the caller stores it in a slot).
     @inline(__always)
     func hold() {
-        switch self {
+        switch unsafe self {
         case .none: break
-        case .counted(let target): target._withUnsafeGuaranteedRef { $0.hold() }
-        case .owned(let target): _ = target.retain()
+        case .counted(let target): unsafe target._withUnsafeGuaranteedRef { $0.hold() }
+        case .owned(let target): _ = unsafe target.retain()
         }
     }
 
     /// Gives up the hold.
     @inline(__always)
     func letGo() {
-        switch self {
+        switch unsafe self {
         case .none: break
-        case .counted(let target): CountedWakeTarget.letGo(target)
-        case .owned(let target): target.release()
+        case .counted(let target): unsafe CountedWakeTarget.letGo(target)
+        case .owned(let target): unsafe target.release()
         }
     }
 
     /// Wakes the target, then gives up the hold.
     @inline(__always)
     func wakeAndLetGo() {
-        switch self {
+        switch unsafe self {
         case .none: break
         case .counted(let target):
-            target._withUnsafeGuaranteedRef { $0.wake() }  // a finished task ignores it
-            CountedWakeTarget.letGo(target)
+            unsafe target._withUnsafeGuaranteedRef { $0.wake() }  // a finished task ignores it
+            unsafe CountedWakeTarget.letGo(target)
         case .owned(let target):
-            target._withUnsafeGuaranteedRef { $0.wake() }
-            target.release()
+            unsafe target._withUnsafeGuaranteedRef { $0.wake() }
+            unsafe target.release()
         }
     }
 }
@@ -71,7 +77,7 @@ extension Context {
     /// task, otherwise an owning copy of ``waker``.
     @inline(__always)
     var slotWaker: SlotWaker {
-        if let lentTarget { return .counted(lentTarget) }
-        return SlotWaker(waker)  // the context keeps its target alive for the poll
+        if let lentTarget = unsafe lentTarget { return unsafe .counted(lentTarget) }
+        return unsafe SlotWaker(waker)  // the context keeps its target alive for the poll
     }
 }

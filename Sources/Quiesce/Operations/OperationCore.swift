@@ -30,14 +30,16 @@ public struct OperationCore: ~Copyable {
     @usableFromInline var buffer: IOBuffer?
     // The driver's logic, a pointer to its state: no reference is held and every call is direct,
     // so a poll costs no retain and release pair and no closure call.
-    // Safe because the driver outlives every slot: an executor released while any slot is live
+    // SAFETY: the driver outlives every slot: an executor released while any slot is live
     // leaves its driver's state allocated (`Driver.deinit`), and the driver is used only
-    // while this operation holds a token.
+    // while this operation holds a token. The slot wakers passed to it come from the context of the
+    // running poll, whose target is alive while the driver call takes its hold.
     @usableFromInline var driverHandle: DriverHandle?
 
     /// The driver this operation submitted to (precondition: it did).
+    // SAFETY: read only in the states a submission enters, after it has set `driverHandle`.
     @inline(__always)
-    private var driver: DriverHandle { driverHandle.unsafelyUnwrapped }
+    private var driver: DriverHandle { unsafe driverHandle.unsafelyUnwrapped }
 
     @usableFromInline var state: State = .idle
     /// The result of the cancel request sent by a drop or ``cancel(_:)``, once known:
@@ -84,7 +86,7 @@ public struct OperationCore: ~Copyable {
         switch state {
         case .inFlight(let token):
             guard let completion = driver.takeIfSettled(token) else {
-                driver.register(token, waker: cx.slotWaker)
+                unsafe driver.register(token, waker: cx.slotWaker)
                 return .pending
             }
             let result = completion.result
@@ -105,7 +107,7 @@ public struct OperationCore: ~Copyable {
     @inline(__always)
     private mutating func submit(to driver: DriverHandle, _ cx: inout Context) -> Poll<Completion> {
         driverHandle = driver
-        state = .inFlight(driver.submit(request, buffer: buffer.take(), waker: cx.slotWaker))
+        state = unsafe .inFlight(driver.submit(request, buffer: buffer.take(), waker: cx.slotWaker))
         return .pending
     }
 
@@ -123,7 +125,7 @@ public struct OperationCore: ~Copyable {
         if result == -EINTR {
             state = .idle
         } else {
-            state = .awaitingReadiness(driver.submit(.poll(fd: request.descriptor!, events: request.readinessForRetry!),
+            state = unsafe .awaitingReadiness(driver.submit(.poll(fd: request.descriptor!, events: request.readinessForRetry!),
                                                      buffer: nil, waker: cx.slotWaker))
             return .pending
         }
@@ -154,7 +156,7 @@ public struct OperationCore: ~Copyable {
                 return poll(&cx)  // the common path handles it (a retry comes back here as `.idle`)
             case .awaitingReadiness(let token):
                 guard driver.isSettled(token) else {
-                    driver.register(token, waker: cx.slotWaker)
+                    unsafe driver.register(token, waker: cx.slotWaker)
                     return .pending
                 }
                 let readiness = driver.take(token)
@@ -178,7 +180,7 @@ public struct OperationCore: ~Copyable {
             state = .done
             return .ready(Completion(result: -ECANCELED, flags: 0, buffer: buffer.take()))
         case .inFlight(let token), .awaitingReadiness(let token):
-            guard driver.cancel(token, waker: cx.slotWaker) else { return .pending }
+            guard unsafe driver.cancel(token, waker: cx.slotWaker) else { return .pending }
             cancelResult = driver.cancelResult(token)
             var completion = driver.take(token)
             let wasReadinessPoll = state != .inFlight(token)

@@ -119,7 +119,7 @@ public enum AcceptKind: OperationKind {
     /// The new descriptor and its peer, or the errno as an ``IOError``.
     public static func output(_ completion: consuming Completion, of request: OpRequest) -> Result<Accepted, IOError> {
         var peer = SocketAddress(storage: sockaddr_storage(), length: 0)
-        if let buffer = completion.buffer.take() { peer = buffer.withUnsafeBytes { SocketAddress(bytes: $0) } }
+        if let buffer = completion.buffer.take() { peer = unsafe buffer.withUnsafeBytes { unsafe SocketAddress(bytes: $0) } }
         return completion.checked(request.name).map { fd in Accepted(fd: Int32(fd), peer: peer) }
     }
 }

@@ -4,7 +4,12 @@ import Glibc
 #endif
 
 /// The real backend: one io_uring, reached through the thin C shim over liburing.
+@safe
 public final class UringBackend: IOBackend {
+    // SAFETY: `ring` and `cqes` are allocated by `init` and freed once, by `freeMemory` (after the ring is
+    // exited when it was set up); every use of the ring checks `isOpen` first. The regions and
+    // storages passed to ``prepare(_:userData:region:storage:)`` are the driver's, valid until their
+    // completion is reaped (the ``IOBackend`` contract).
     private let ring: UnsafeMutablePointer<io_uring>
     private var isOpen = true
     /// Where a batch peek lists the completions it found (allocated once).
@@ -25,12 +30,14 @@ public final class UringBackend: IOBackend {
     /// A ring whose setup first asks `setupOverride` (tests): it receives `entries` and returns
     /// `-errno` to fail as the kernel would, or a non-negative value to go on with the real setup.
     package init(entries: UInt32, setupOverride: ((UInt32) -> Int32)?) throws(IOError) {
+        // SAFETY: `ring` gets `cqu_ring_size()` bytes, the size of liburing's `struct io_uring`, and `cqes` room
+        // for `cqeBatch` entries; both are freed once, by `freeMemory`.
         self.entries = entries
-        ring = UnsafeMutableRawPointer.allocate(byteCount: cqu_ring_size(), alignment: 64)
+        unsafe ring = unsafe UnsafeMutableRawPointer.allocate(byteCount: cqu_ring_size(), alignment: 64)
             .bindMemory(to: io_uring.self, capacity: 1)
-        cqes = .allocate(capacity: UringBackend.cqeBatch)
+        unsafe cqes = .allocate(capacity: UringBackend.cqeBatch)
         var rc = setupOverride?(entries) ?? 0
-        if rc >= 0 { rc = cqu_queue_init(entries, ring, 0) }
+        if rc >= 0 { rc = unsafe cqu_queue_init(entries, ring, 0) }
         if rc < 0 {
             freeMemory()  // no ring to exit: setup failed
             throw UringBackend.setupError(-rc, entries: entries)
@@ -38,7 +45,7 @@ public final class UringBackend: IOBackend {
         // The driver relies on completions never being dropped on overflow (NODROP, Linux 5.5) and on
         // waits with a timeout that take no submission entry (EXT_ARG, Linux 5.11).
         let required = UInt32(IORING_FEAT_NODROP) | UInt32(IORING_FEAT_EXT_ARG)
-        let missing = required & ~cqu_features(ring)
+        let missing = unsafe required & ~cqu_features(ring)
         if missing != 0 {
             close()
             throw UringBackend.missingFeatures(missing)
@@ -57,7 +64,7 @@ public final class UringBackend: IOBackend {
     deinit { close() }
 
     /// The ring's file descriptor, or -1 once the ring is closed.
-    public var ringFD: Int32 { isOpen ? cqu_ring_fd(ring) : -1 }
+    public var ringFD: Int32 { unsafe isOpen ? cqu_ring_fd(ring) : -1 }
 
     /// Explains why ring setup failed and what to do about it.
     static func setupError(_ errno: Int32, entries: UInt32) -> IOError {
@@ -82,10 +89,10 @@ public final class UringBackend: IOBackend {
     // A closed ring has no entries to give: a request then stays queued, and the next submit says why.
     private func nextSQE() -> UnsafeMutablePointer<io_uring_sqe>? {
         guard isOpen else { return nil }
-        if let sqe = cqu_get_sqe(ring) { return sqe }
+        if let sqe = unsafe cqu_get_sqe(ring) { return unsafe sqe }
         // Full: hand what is queued to the kernel and try once more.
-        _ = cqu_submit(ring)
-        return cqu_get_sqe(ring)
+        _ = unsafe cqu_submit(ring)
+        return unsafe cqu_get_sqe(ring)
     }
 
     /// Fills a submission queue entry for `request` (flushing the queue once if it is full); `false`
@@ -95,71 +102,75 @@ public final class UringBackend: IOBackend {
     @inline(__always)
     public func prepare(_ request: OpRequest, userData: UInt64, region: UnsafeMutableRawBufferPointer?,
                         storage: UnsafeMutablePointer<OpStorage>) -> Bool {
-        guard let sqe = nextSQE() else { return false }
-        let base = region?.baseAddress
-        let length = region?.count ?? 0
+                            // SAFETY: `sqe` is a free entry of the open ring. `region` and `storage` are the driver's and stay valid
+                            // and unmoved until this operation's completion is reaped (the ``IOBackend`` contract), so the
+                            // kernel may keep every pointer the entry carries until then.
+        guard let sqe = unsafe nextSQE() else { return false }
+        let base = unsafe region?.baseAddress
+        let length = unsafe region?.count ?? 0
         switch request {
         case .nop:
-            cqu_prep_nop(sqe)
+            unsafe cqu_prep_nop(sqe)
         case .read(let fd, let offset):
-            cqu_prep_read(sqe, fd, base, UInt32(clamping: length), offset)
+            unsafe cqu_prep_read(sqe, fd, base, UInt32(clamping: length), offset)
         case .write(let fd, let offset, _):
-            cqu_prep_write(sqe, fd, base, UInt32(clamping: length), offset)
+            unsafe cqu_prep_write(sqe, fd, base, UInt32(clamping: length), offset)
         case .recv(let fd, let flags):
-            cqu_prep_recv(sqe, fd, base, length, flags)
+            unsafe cqu_prep_recv(sqe, fd, base, length, flags)
         case .send(let fd, let flags, _):
-            cqu_prep_send(sqe, fd, base, length, flags)
+            unsafe cqu_prep_send(sqe, fd, base, length, flags)
         case .accept(let fd, let flags):
-            storage.pointee.addressLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
-            withUnsafeMutablePointer(to: &storage.pointee.address) { address in
-                address.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
-                    cqu_prep_accept(sqe, fd, sa, &storage.pointee.addressLength, flags)
+            unsafe storage.pointee.addressLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            unsafe withUnsafeMutablePointer(to: &storage.pointee.address) { address in
+                unsafe address.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
+                    unsafe cqu_prep_accept(sqe, fd, sa, &storage.pointee.addressLength, flags)
                 }
             }
         case .connect(let fd):
             // The target address is the buffer's bytes (a `sockaddr`), held by the slot until completion.
-            cqu_prep_connect(sqe, fd, base?.assumingMemoryBound(to: sockaddr.self), socklen_t(length))
+            unsafe cqu_prep_connect(sqe, fd, base?.assumingMemoryBound(to: sockaddr.self), socklen_t(length))
         case .openat(let directory, let flags, let mode):
-            cqu_prep_openat(sqe, directory, base?.assumingMemoryBound(to: CChar.self), flags, mode)
+            unsafe cqu_prep_openat(sqe, directory, base?.assumingMemoryBound(to: CChar.self), flags, mode)
         case .close(let fd):
-            cqu_prep_close(sqe, fd)
+            unsafe cqu_prep_close(sqe, fd)
         case .fsync(let fd, let dataOnly):
-            cqu_prep_fsync(sqe, fd, dataOnly ? UInt32(IORING_FSYNC_DATASYNC) : 0)
+            unsafe cqu_prep_fsync(sqe, fd, dataOnly ? UInt32(IORING_FSYNC_DATASYNC) : 0)
         case .timeout(let nanoseconds):
-            storage.pointee.timespec = __kernel_timespec(tv_sec: Int64(nanoseconds / 1_000_000_000),
+            unsafe storage.pointee.timespec = __kernel_timespec(tv_sec: Int64(nanoseconds / 1_000_000_000),
                                                          tv_nsec: Int64(nanoseconds % 1_000_000_000))
-            cqu_prep_timeout(sqe, &storage.pointee.timespec, 0, 0)
+            unsafe cqu_prep_timeout(sqe, &storage.pointee.timespec, 0, 0)
         case .poll(let fd, let events):
-            cqu_prep_poll_add(sqe, fd, events)
+            unsafe cqu_prep_poll_add(sqe, fd, events)
         case .cancelFD(let fd):
-            cqu_prep_cancel_fd(sqe, fd, UInt32(IORING_ASYNC_CANCEL_ALL))
+            unsafe cqu_prep_cancel_fd(sqe, fd, UInt32(IORING_ASYNC_CANCEL_ALL))
         }
-        cqu_sqe_set_data64(sqe, userData)
+        unsafe cqu_sqe_set_data64(sqe, userData)
         return true
     }
 
     /// Fills an IORING_OP_ASYNC_CANCEL entry targeting `target`.
     @inline(__always)
     public func prepareCancel(target: UInt64, userData: UInt64) -> Bool {
-        guard let sqe = nextSQE() else { return false }
-        cqu_prep_cancel64(sqe, target, 0)
-        cqu_sqe_set_data64(sqe, userData)
+        guard let sqe = unsafe nextSQE() else { return false }
+        unsafe cqu_prep_cancel64(sqe, target, 0)
+        unsafe cqu_sqe_set_data64(sqe, userData)
         return true
     }
 
     /// io_uring_enter: submits, and waits for a completion or the timeout when asked; EINTR is retried.
     /// Throws EBADF once the ring is closed.
     public func submit(waitNanos: Int64?) throws(IOError) {
+        // SAFETY: the ring is open (checked first), and nothing in the loop closes it.
         guard isOpen else { throw UringBackend.closedError() }
         while true {
             let rc: Int32
             if waitNanos == 0 {
-                if cqu_sq_ready(ring) == 0 && cqu_cq_has_overflow(ring) == 0 { return }
-                rc = cqu_submit(ring)
+                if unsafe cqu_sq_ready(ring) == 0 && cqu_cq_has_overflow(ring) == 0 { return }
+                rc = unsafe cqu_submit(ring)
             } else if let waitNanos {
                 rc = submitAndWait(timeoutNanos: waitNanos)
             } else {
-                rc = cqu_submit_and_wait(ring, 1)
+                rc = unsafe cqu_submit_and_wait(ring, 1)
             }
             if rc >= 0 || rc == -ETIME { return }
             switch -rc {
@@ -181,39 +192,41 @@ public final class UringBackend: IOBackend {
     private func submitAndWait(timeoutNanos: Int64) -> Int32 {
         var ts = __kernel_timespec(tv_sec: timeoutNanos / 1_000_000_000, tv_nsec: timeoutNanos % 1_000_000_000)
         var cqe: UnsafeMutablePointer<io_uring_cqe>? = nil
-        return cqu_submit_and_wait_timeout(ring, &cqe, 1, &ts)
+        return unsafe cqu_submit_and_wait_timeout(ring, &cqe, 1, &ts)
     }
 
     /// Consumes every completion in the ring, flushing overflowed ones in first.
     /// Reaps nothing once the ring is closed.
     public func reap(_ handler: (UInt64, Int32, UInt32) -> Void) -> Int {
+        // SAFETY: the ring is open (checked first). A peek lists at most `cqeBatch` entries, the size of `cqes`,
+        // each valid until `cqu_cq_advance` hands it back to the kernel, after it has been read.
         guard isOpen else { return 0 }
         var total = 0
         while true {
             // One shim call per batch: liburing lists the ready entries (an acquire load of the
             // tail first, so they are written), and they are read from the ring in place.
-            let n = cqu_peek_batch_cqe(ring, cqes, UInt32(UringBackend.cqeBatch))
+            let n = unsafe cqu_peek_batch_cqe(ring, cqes, UInt32(UringBackend.cqeBatch))
             if n == 0 {
                 // With IORING_FEAT_NODROP the kernel holds overflowed completions: flush them in.
-                if cqu_cq_has_overflow(ring) != 0 { _ = cqu_get_events(ring); continue }
+                if unsafe cqu_cq_has_overflow(ring) != 0 { _ = unsafe cqu_get_events(ring); continue }
                 return total
             }
             for i in 0..<Int(n) {
-                let cqe = cqes[i].unsafelyUnwrapped
-                handler(cqe.pointee.user_data, cqe.pointee.res, cqe.pointee.flags)
+                let cqe = unsafe cqes[i].unsafelyUnwrapped
+                unsafe handler(cqe.pointee.user_data, cqe.pointee.res, cqe.pointee.flags)
             }
-            cqu_cq_advance(ring, n)
+            unsafe cqu_cq_advance(ring, n)
             total &+= Int(n)
             // A partial batch drained the queue: skip the peek that would only say so. Later
             // completions are reaped on the next turn; overflowed ones are flushed in now.
-            if n < UringBackend.cqeBatch && cqu_cq_has_overflow(ring) == 0 { return total }
+            if unsafe n < UringBackend.cqeBatch && cqu_cq_has_overflow(ring) == 0 { return total }
         }
     }
 
     /// CLOCK_MONOTONIC, in nanoseconds.
     public func now() -> UInt64 {
         var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
+        unsafe clock_gettime(CLOCK_MONOTONIC, &ts)
         return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
     }
 
@@ -225,14 +238,14 @@ public final class UringBackend: IOBackend {
     /// io_uring_queue_exit; the driver calls it only when nothing is in flight.
     public func close() {
         guard isOpen else { return }
-        cqu_queue_exit(ring)
+        unsafe cqu_queue_exit(ring)
         freeMemory()
     }
 
     /// Frees the ring's memory and the batch array; the backend is closed from then on.
     private func freeMemory() {
-        ring.deallocate()
-        cqes.deallocate()
+        unsafe ring.deallocate()
+        unsafe cqes.deallocate()
         isOpen = false
     }
 }
