@@ -33,13 +33,19 @@
 ///   every task it runs, and releases the ones left, synchronously, when it is torn down.
 // Stored properties are `@exclusivity(unchecked)`: see Executor (one thread, no overlapping access).
 @usableFromInline
+@safe
 final class RawTask: CountedWakeTarget {
+    // SAFETY: `executorRef` holds no reference: the executor outlives every task it runs and releases the
+    // ones left when it is torn down. `block` holds the future (initialized while `futureIsLive`) and
+    // its output slot (read only while `hasOutput`), laid out by `ops` for the future's type. The
+    // `@exclusivity(unchecked)` fields are touched only on the executor's thread, never by
+    // overlapping accesses.
     @usableFromInline enum Phase: UInt8 { case running, dropping, finished }
 
     /// The executor, without a reference (tasks never use it once it is gone). Unmanaged, so that a
     /// call through it costs no retain/release pair (an `unowned(unsafe)` load is retained).
     let executorRef: Unmanaged<Executor>
-    var executor: Executor { executorRef.takeUnretainedValue() }
+    var executor: Executor { unsafe executorRef.takeUnretainedValue() }
     @usableFromInline @exclusivity(unchecked) var phase: Phase = .running
     @exclusivity(unchecked) var cancelRequested = false
     /// The future completed with an output (as opposed to being cancelled before it did).
@@ -83,21 +89,23 @@ final class RawTask: CountedWakeTarget {
     /// A task with room for a future of `layout`; the caller initializes the future and the output
     /// slot at once (see ``Executor/makeTask(_:name:)``).
     init(executor: Executor, id: UInt64, name: String?, ops: any TaskOps.Type, layout: TaskLayout) {
-        self.executorRef = Unmanaged.passUnretained(executor)
-        self.id = id
-        self.name = name
-        self.ops = ops
-        self.layout = layout
-        (blockCapacity, blockAlignment) = RawTask.blockSize(for: layout)
-        block = .allocate(byteCount: blockCapacity, alignment: blockAlignment)
-        futureIsLive = true
+        // SAFETY: the block is sized and aligned for `layout`; the caller initializes the future and the output
+        // slot before the task runs.
+        unsafe self.executorRef = unsafe Unmanaged.passUnretained(executor)
+        unsafe self.id = id
+        unsafe self.name = name
+        unsafe self.ops = ops
+        unsafe self.layout = layout
+        unsafe (blockCapacity, blockAlignment) = RawTask.blockSize(for: layout)
+        unsafe block = unsafe .allocate(byteCount: blockCapacity, alignment: blockAlignment)
+        unsafe futureIsLive = true
     }
 
     deinit {
-        assert(holds == 0, "a task was freed while a driver slot still held it")
+        unsafe assert(holds == 0, "a task was freed while a driver slot still held it")
         releaseFuture()
         releaseOutput()
-        block.deallocate()
+        unsafe block.deallocate()
     }
 
     /// Blocks are rounded up (to 64 bytes, aligned to at least 16) so that a recycled task fits
@@ -108,113 +116,117 @@ final class RawTask: CountedWakeTarget {
 
     /// Makes a finished, unreferenced task (see ``TaskPool``) a new one, with room for `layout`.
     func reuse(id: UInt64, name: String?, ops: any TaskOps.Type, layout: TaskLayout) {
+        // SAFETY: a pooled task has released its future and output, so the block holds nothing live when it is
+        // reallocated or reused; it is sized and aligned for the new `layout`.
         releaseOutput()
-        if layout.size > blockCapacity || layout.alignment > blockAlignment {
-            block.deallocate()
-            (blockCapacity, blockAlignment) = RawTask.blockSize(for: layout)
-            block = .allocate(byteCount: blockCapacity, alignment: blockAlignment)
+        if unsafe layout.size > blockCapacity || layout.alignment > blockAlignment {
+            unsafe block.deallocate()
+            unsafe (blockCapacity, blockAlignment) = RawTask.blockSize(for: layout)
+            unsafe block = unsafe .allocate(byteCount: blockCapacity, alignment: blockAlignment)
         }
-        self.id = id
-        if name != nil || self.name != nil { self.name = name }  // usually both nil: no release call
-        self.ops = ops
-        self.layout = layout
-        phase = .running
-        hasTaker = false
-        cancelRequested = false
-        completed = false
-        futureIsLive = true
+        unsafe self.id = id
+        if unsafe name != nil || self.name != nil { unsafe self.name = name }  // usually both nil: no release call
+        unsafe self.ops = ops
+        unsafe self.layout = layout
+        unsafe phase = .running
+        unsafe hasTaker = false
+        unsafe cancelRequested = false
+        unsafe completed = false
+        unsafe futureIsLive = true
     }
 
     /// The output slot, typed by whoever knows the future's `Output`.
     @inlinable @inline(__always)
     func outputSlot<Output: ~Copyable>(_: Output.Type) -> UnsafeMutablePointer<Output?> {
-        UnsafeMutablePointer(OpaquePointer(block + layout.outputOffset))
+        // SAFETY: the block holds an `Output?` at `layout.outputOffset`; callers name the `Output` of the future
+        // type the task was made for.
+        unsafe UnsafeMutablePointer(OpaquePointer(block + layout.outputOffset))
     }
 
     /// Takes the output, once (`nil` when the task was cancelled before completing).
     @inlinable
     func takeOutput<Output: ~Copyable>(_: Output.Type) -> Output? {
         guard claimOutput() else { return nil }
-        return outputSlot(Output.self).pointee.take()
+        return unsafe outputSlot(Output.self).pointee.take()
     }
 
     /// `true`, once, when there is an output to take; the caller takes it from ``outputSlot(_:)``.
     @inlinable
     func claimOutput() -> Bool {
-        guard hasOutput else { return false }
-        hasOutput = false
+        guard unsafe hasOutput else { return false }
+        unsafe hasOutput = false
         return true
     }
 
     override func wake() {
-        guard phase != .finished, !queued else { return }
-        executorRef._withUnsafeGuaranteedRef { $0.schedule(Unmanaged.passUnretained(self)) }
+        guard unsafe phase != .finished, unsafe !queued else { return }
+        unsafe executorRef._withUnsafeGuaranteedRef { unsafe $0.schedule(Unmanaged.passUnretained(self)) }
     }
 
     /// The join handle went away without detaching: cancels the task, or releases an output nobody
     /// can take any more.
     @inline(__always)
     func handleGone() {
-        hasTaker = false
-        if phase != .finished { requestCancel() } else { releaseOutput() }
+        unsafe hasTaker = false
+        if unsafe phase != .finished { requestCancel() } else { releaseOutput() }
     }
 
     /// The join handle was detached: the task runs on; its output will have no taker.
     func detached() {
-        hasTaker = false
-        if phase == .finished { releaseOutput() }
+        unsafe hasTaker = false
+        if unsafe phase == .finished { releaseOutput() }
     }
 
     /// Moves a task that has not finished to dropping. A drop already begun is unaffected.
     func requestCancel() {
-        guard phase == .running else { return }
-        cancelRequested = true
+        guard unsafe phase == .running else { return }
+        unsafe cancelRequested = true
         wake()
     }
 
     /// Polls the task once, in the phase it is in.
-    func run(_ cx: inout Context) { ops.run(self, &cx) }
+    func run(_ cx: inout Context) { unsafe ops.run(self, &cx) }
 
     /// The end of the task's last poll, after its future was released: unlists it and wakes whoever
     /// waits for it.
     func finish() {
-        phase = .finished
-        executorRef._withUnsafeGuaranteedRef { $0.taskFinished(self) }
+        unsafe phase = .finished
+        unsafe executorRef._withUnsafeGuaranteedRef { $0.taskFinished(self) }
         // Emptied only when set: storing `nil` over `nil` still calls swift_release.
-        if let waker = joinWaker {
-            joinWaker = nil
+        if let waker = unsafe joinWaker {
+            unsafe joinWaker = nil
             waker.wake()
         }
-        if let waker = scopeWaker {
-            scopeWaker = nil
+        if let waker = unsafe scopeWaker {
+            unsafe scopeWaker = nil
             waker.wake()
         }
     }
 
     /// Runs the future's synchronous destructor, exactly once.
     func releaseFuture() {
-        guard futureIsLive else { return }
-        futureIsLive = false
-        if !layout.futureIsTrivial { ops.destroyFuture(block) }
+        guard unsafe futureIsLive else { return }
+        unsafe futureIsLive = false
+        if unsafe !layout.futureIsTrivial { unsafe ops.destroyFuture(block) }
     }
 
     /// Destroys an output nobody will take (the slot is left uninitialized; a reused task
     /// initializes it again).
     func releaseOutput() {
-        guard hasOutput else { return }
-        hasOutput = false
-        if !layout.outputIsTrivial { ops.destroyOutput(block + layout.outputOffset) }
+        guard unsafe hasOutput else { return }
+        unsafe hasOutput = false
+        if unsafe !layout.outputIsTrivial { unsafe ops.destroyOutput(block + layout.outputOffset) }
     }
 
     /// Releases the future without its async drop (the executor is going away): its operations
     /// become orphans of the driver.
     func releaseSynchronously() {
         releaseFuture()
-        phase = .finished
-        joinWaker = nil
+        unsafe phase = .finished
+        unsafe joinWaker = nil
     }
 
-    var typeName: String { ops.typeName }
+    var typeName: String { unsafe ops.typeName }
 }
 
 /// Where a future of a given type and its output go in a task's block.

@@ -34,7 +34,7 @@ final class RemoteInboxState: Sendable {
             state.items.append(job)
             return true
         }
-        if accepted { var one: UInt64 = 1; _ = Glibc.write(eventFD, &one, 8) }
+        if accepted { var one: UInt64 = 1; _ = unsafe Glibc.write(eventFD, &one, 8) }
         return accepted
     }
 
@@ -107,7 +107,7 @@ struct EventFDWatch: Future, ~Copyable {
             guard case .ready(let result) = readable!.poll(&cx) else { return .pending }
             readable = nil
             var counter: UInt64 = 0
-            _ = Glibc.read(fd, &counter, 8)
+            _ = unsafe Glibc.read(fd, &counter, 8)
             if case .failure = result { return .ready(()) }
         }
     }

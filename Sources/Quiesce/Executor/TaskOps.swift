@@ -23,40 +23,45 @@ protocol TaskOps {
 enum TaskOpsFor<F: Future & ~Copyable, Output: ~Copyable>: TaskOps where F.Output == Output {
     @usableFromInline
     static func run(_ task: RawTask, _ cx: inout Context) {
-        let future = task.block.assumingMemoryBound(to: F.self)
-        if task.phase == .running {
-            if task.cancelRequested {
-                task.phase = .dropping
+        // SAFETY: `task` was made for `F` (its `ops` is this type), so its block holds an `F` at offset 0 while
+        // `futureIsLive` and an `Output?` at `layout.outputOffset`. A task is polled only while its
+        // future is live, and the future is moved out exactly once, here, after its async drop.
+        let future = unsafe task.block.assumingMemoryBound(to: F.self)
+        if unsafe task.phase == .running {
+            if unsafe task.cancelRequested {
+                unsafe task.phase = .dropping
             } else {
-                let output = task.outputSlot(Output.self)
-                guard future.pointee._pollForExecutor(&cx, into: &output.pointee) else { return }
-                task.completed = true
-                task.hasOutput = true
+                let output = unsafe task.outputSlot(Output.self)
+                guard unsafe future.pointee._pollForExecutor(&cx, into: &output.pointee) else { return }
+                unsafe task.completed = true
+                unsafe task.hasOutput = true
                 // A finished future is still async-dropped before its output is delivered.
-                task.phase = .dropping
+                unsafe task.phase = .dropping
             }
         }
-        guard task.phase == .dropping else { return }
-        guard future.pointee.pollDropReady(&cx).isReady else { return }
+        guard unsafe task.phase == .dropping else { return }
+        guard unsafe future.pointee.pollDropReady(&cx).isReady else { return }
         #if DEBUG  // the check is empty in release builds, but unspecialized here its call would remain
-        checkFusedAfterReady(&future.pointee, &cx)
+        unsafe checkFusedAfterReady(&future.pointee, &cx)
         #endif
         // The synchronous destructor runs here, exactly once (called directly: `releaseFuture`
         // would dispatch through `ops` again).
-        task.futureIsLive = false
-        if !task.layout.futureIsTrivial { destroyFuture(task.block) }
+        unsafe task.futureIsLive = false
+        if unsafe !task.layout.futureIsTrivial { unsafe destroyFuture(task.block) }
         task.finish()
     }
 
     // Out of line: inlined, its stack temporary for `F` would lengthen every poll's prologue.
     @usableFromInline @inline(never)
     static func destroyFuture(_ block: UnsafeMutableRawPointer) {
-        _ = block.assumingMemoryBound(to: F.self).move()  // inlined: `deinitialize(count:)` goes through swift_arrayDestroy
+        // SAFETY: called once per live future, with the block of a task made for `F`.
+        _ = unsafe block.assumingMemoryBound(to: F.self).move()  // inlined: `deinitialize(count:)` goes through swift_arrayDestroy
     }
 
     @usableFromInline
     static func destroyOutput(_ slot: UnsafeMutableRawPointer) {
-        UnsafeMutablePointer<Output?>(OpaquePointer(slot)).deinitialize(count: 1)
+        // SAFETY: called once per untaken output, with the output slot of a task made for `F`.
+        unsafe UnsafeMutablePointer<Output?>(OpaquePointer(slot)).deinitialize(count: 1)
     }
 
     @usableFromInline

@@ -11,7 +11,10 @@
 ///
 /// Bounded by ``limit`` tasks and ``blockBudget`` bytes of blocks (the memory their futures lived
 /// in, kept with them): beyond either, a finished task is freed instead of pooled.
+@safe
 struct TaskPool {
+    // SAFETY: The pool owns one reference to each pooled task (adopted by `put`), so every task reachable
+    // from `head` through the `nextLive` links is alive until the pool releases it or hands it out.
     /// Enough for bursts of a thousand short tasks; a pooled task takes about 200 bytes plus its block.
     static let limit = 1024
     /// At most 1 MiB of future memory kept idle (a thousand futures of up to 1 KiB).
@@ -27,35 +30,35 @@ struct TaskPool {
     /// Adopts the caller's reference to a finished, unqueued task, or releases it when full.
     @inline(__always)
     mutating func put(_ task: Unmanaged<RawTask>) {
-        let capacity = task._withUnsafeGuaranteedRef { $0.blockCapacity }
+        let capacity = unsafe task._withUnsafeGuaranteedRef { unsafe $0.blockCapacity }
         guard count < TaskPool.limit, blockBytes + capacity <= TaskPool.blockBudget else {
-            task.release()
+            unsafe task.release()
             return
         }
-        task._withUnsafeGuaranteedRef { t in
-            if t.name != nil { t.name = nil }
-            t.secondChance = false
+        unsafe task._withUnsafeGuaranteedRef { t in
+            if unsafe t.name != nil { unsafe t.name = nil }
+            unsafe t.secondChance = false
         }
-        append(task)
+        unsafe append(task)
     }
 
     /// A pooled task nobody else references, with the pool's reference; `nil` when there is none.
     @inline(__always)
     mutating func take() -> RawTask? {
         for _ in 0..<min(2, count) {  // never the same task twice
-            guard let top = head else { return nil }
-            head = top._withUnsafeGuaranteedRef { t in
-                defer { t.nextLive = nil }
-                return t.nextLive
+            guard let top = unsafe head else { return nil }
+            unsafe head = unsafe top._withUnsafeGuaranteedRef { t in
+                defer { unsafe t.nextLive = nil }
+                return unsafe t.nextLive
             }
-            if head == nil { tail = nil }
+            if unsafe head == nil { unsafe tail = nil }
             count -= 1
-            var task = top.takeRetainedValue()
-            blockBytes -= task.blockCapacity
+            var task = unsafe top.takeRetainedValue()
+            unsafe blockBytes -= task.blockCapacity
             if isKnownUniquelyReferenced(&task) { return task }
-            if !task.secondChance {
-                task.secondChance = true
-                append(Unmanaged.passRetained(task))
+            if unsafe !task.secondChance {
+                unsafe task.secondChance = true
+                unsafe append(Unmanaged.passRetained(task))
             }
             // Otherwise released here (the pool's reference): referenced elsewhere for too long.
         }
@@ -63,22 +66,22 @@ struct TaskPool {
     }
 
     private mutating func append(_ task: Unmanaged<RawTask>) {
-        if let tail { tail._withUnsafeGuaranteedRef { $0.nextLive = task } } else { head = task }
-        tail = task
+        if let tail = unsafe tail { unsafe tail._withUnsafeGuaranteedRef { unsafe $0.nextLive = unsafe task } } else { unsafe head = unsafe task }
+        unsafe tail = unsafe task
         count += 1
-        blockBytes += task._withUnsafeGuaranteedRef { $0.blockCapacity }
+        unsafe blockBytes += task._withUnsafeGuaranteedRef { unsafe $0.blockCapacity }
     }
 
     /// Releases every pooled task (the executor is going away).
     mutating func removeAll() {
-        while let top = head {
-            head = top._withUnsafeGuaranteedRef { t in
-                defer { t.nextLive = nil }
-                return t.nextLive
+        while let top = unsafe head {
+            unsafe head = unsafe top._withUnsafeGuaranteedRef { t in
+                defer { unsafe t.nextLive = nil }
+                return unsafe t.nextLive
             }
-            top.release()
+            unsafe top.release()
         }
-        tail = nil
+        unsafe tail = nil
         count = 0
         blockBytes = 0
     }
