@@ -20,7 +20,12 @@ import Glibc
 /// backend also checks the driver: it records a ``violations`` entry when a buffer is freed while its
 /// operation is in flight (with ``watchBuffers()``), when a `user_data` is reused while in flight,
 /// when the driver closes a descriptor that is not open, and when it is closed with work in flight.
+@safe
 public final class SimBackend: IOBackend {
+    // SAFETY: The regions in `inFlight` and `pending` are the driver's, valid until their
+    // completion is reaped (the ``IOBackend`` contract); the simulation touches them only before it
+    // posts that completion, and never once their memory was freed (`freedRegions`). `liveBuffers`
+    // keeps addresses only to compare them, never to dereference them.
     /// The first simulated descriptor number: far above any real descriptor.
     public static let firstDescriptor: Int32 = 1_000_000
 
@@ -41,7 +46,7 @@ public final class SimBackend: IOBackend {
     var pending: [SimOp] = []
     var cq: [SimCompletion] = []
     /// Every `user_data` from `prepare` until its completion is reaped, with the memory it may touch.
-    var inFlight: [UInt64: UnsafeMutableRawBufferPointer?] = [:]
+    var inFlight: [UInt64: UnsafeMutableRawBufferPointer?] = unsafe [:]
     var descriptors: [Int32: SimDescriptor] = [:]
     var nextDescriptor = SimBackend.firstDescriptor
     var listeners: [UInt16: SimListener] = [:]
@@ -50,7 +55,7 @@ public final class SimBackend: IOBackend {
     var scriptOrder = 0
     var queueFullFor = 0
     var rejectedSinceSubmit = false
-    var liveBuffers = Set<UnsafeMutableRawPointer>()
+    var liveBuffers = unsafe Set<UnsafeMutableRawPointer>()
     /// Operations whose memory was freed under them (a violation already recorded): never touched.
     var freedRegions = Set<UInt64>()
     /// `true` after ``close()``.
@@ -84,10 +89,10 @@ public final class SimBackend: IOBackend {
     public func prepare(_ request: OpRequest, userData: UInt64, region: UnsafeMutableRawBufferPointer?,
                         storage: UnsafeMutablePointer<OpStorage>) -> Bool {
         guard roomInQueue() else { return false }
-        if inFlight[userData] != nil { violation("user_data \(userData) reused while its operation is in flight") }
-        inFlight[userData] = region
+        if unsafe inFlight[userData] != nil { violation("user_data \(userData) reused while its operation is in flight") }
+        unsafe inFlight[userData] = unsafe region
         log("prepare \(request.name) \(OpToken.decode(userData).token)")
-        sq.append(.operation(SimOp(userData: userData, request: request, region: region, storage: storage)))
+        unsafe sq.append(.operation(SimOp(userData: userData, request: request, region: region, storage: storage)))
         statistics.prepared += 1
         return true
     }
@@ -95,8 +100,8 @@ public final class SimBackend: IOBackend {
     /// Queues an IORING_OP_ASYNC_CANCEL; the seed decides its answer when the kernel takes it.
     public func prepareCancel(target: UInt64, userData: UInt64) -> Bool {
         guard roomInQueue() else { return false }
-        if inFlight[userData] != nil { violation("cancel user_data \(userData) reused while in flight") }
-        inFlight[userData] = .some(nil)
+        if unsafe inFlight[userData] != nil { violation("cancel user_data \(userData) reused while in flight") }
+        unsafe inFlight[userData] = unsafe .some(nil)
         log("prepare cancel of \(OpToken.decode(target).token)")
         sq.append(.cancel(target: target, userData: userData))
         statistics.cancelsPrepared += 1
@@ -172,7 +177,7 @@ public final class SimBackend: IOBackend {
         let batch = cq.prefix(count)
         cq.removeFirst(count)
         for completion in batch {
-            inFlight[completion.userData] = nil
+            unsafe inFlight[completion.userData] = nil
             statistics.completionsReaped += 1
             log("reap \(OpToken.decode(completion.userData).token)\(completion.userData & (1 << 63) != 0 ? " (cancel)" : "")")
             handler(completion.userData, completion.result, 0)

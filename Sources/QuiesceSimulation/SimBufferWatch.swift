@@ -9,30 +9,31 @@ extension SimBackend: IOBufferObserver {
     /// Debug builds only: release builds of the library carry no buffer hook.
     /// The process keeps this simulation until ``stopWatchingBuffers()``.
     public func watchBuffers() {
-        IOBuffer.observer = self
-        liveBuffers.removeAll()
+        unsafe IOBuffer.observer = self
+        unsafe liveBuffers.removeAll()
     }
 
     /// Stops observing, if this simulation is the observer.
     public func stopWatchingBuffers() {
-        if IOBuffer.observer === self { IOBuffer.observer = nil }
+        if unsafe IOBuffer.observer === self { unsafe IOBuffer.observer = nil }
     }
 
     /// Buffers allocated since ``watchBuffers()`` and not freed yet.
-    public var liveBufferCount: Int { liveBuffers.count }
+    public var liveBufferCount: Int { unsafe liveBuffers.count }
 
     package func bufferAllocated(_ base: UnsafeMutableRawPointer, capacity: Int) {
-        liveBuffers.insert(base)
+        unsafe liveBuffers.insert(base)
     }
 
     package func bufferFreed(_ base: UnsafeMutableRawPointer, capacity: Int) {
-        liveBuffers.remove(base)
+        // SAFETY: addresses are only compared, never dereferenced.
+        unsafe liveBuffers.remove(base)
         let start = UInt(bitPattern: base), end = start + UInt(max(capacity, 1))
-        for (userData, region) in inFlight {
-            guard let region = region ?? nil, let regionBase = region.baseAddress else { continue }
+        for unsafe (userData, region) in unsafe inFlight {
+            guard let region = unsafe region ?? nil, let regionBase = region.baseAddress else { continue }
             let address = UInt(bitPattern: regionBase)
             if address >= start && address < end || (region.count > 0 && address < start && address + UInt(region.count) > start) {
-                violation("buffer \(base) freed while operation \(OpToken.decode(userData).token) is in flight")
+                violation(unsafe "buffer \(base) freed while operation \(OpToken.decode(userData).token) is in flight")
                 freedRegions.insert(userData)  // the simulated kernel must not touch it: report, don't corrupt
             }
         }

@@ -22,13 +22,14 @@ public final class SimStream {
     public var room: Int { Swift.max(capacity - available, 0) }
 
     func write(_ source: UnsafeRawBufferPointer) {
-        bytes.append(contentsOf: source)
+        unsafe bytes.append(contentsOf: source)
     }
 
     func write(_ source: [UInt8]) { bytes.append(contentsOf: source) }
 
     func read(into target: UnsafeMutableRawBufferPointer, count: Int) {
-        for i in 0..<count { target[i] = bytes[head + i] }
+        // SAFETY: callers pass a `count` no larger than `target.count` and no larger than ``available``.
+        for i in 0..<count { unsafe target[i] = bytes[head + i] }
         head += count
         if head == bytes.count { bytes.removeAll(keepingCapacity: true); head = 0 }
     }

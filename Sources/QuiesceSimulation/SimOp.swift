@@ -1,7 +1,11 @@
 import Quiesce
 /// A submission held by the simulated kernel: an operation waiting to be able to complete, or a
 /// cancel request waiting to be processed.
+@safe
 struct SimOp {
+    // SAFETY: `region` and `storage` are the driver's, valid until this operation's completion is
+    // reaped (the ``IOBackend`` contract); the simulation touches them only before it posts that
+    // completion.
     let userData: UInt64
     let request: OpRequest
     /// The memory the operation may read or write (the driver chose it); `nil` for none.

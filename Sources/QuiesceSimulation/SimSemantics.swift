@@ -18,10 +18,10 @@ extension SimBackend {
         case .timeout:
             return clock >= op.deadline
         case .read, .recv:
-            guard let region = op.region, region.count > 0 else { return true }
+            guard let region = unsafe op.region, region.count > 0 else { return true }
             return readable(op.target) != nil
         case .write, .send:
-            guard let region = op.region, region.count > 0 else { return true }
+            guard let region = unsafe op.region, region.count > 0 else { return true }
             return writable(op.target) != nil
         case .accept:
             guard case .listener(let listener)? = op.target?.object else { return true }
@@ -70,6 +70,10 @@ extension SimBackend {
 
     /// Runs `op` (which can complete) and returns its result; faults are drawn here.
     func perform(_ op: SimOp) -> Int32 {
+        // SAFETY: `op.region` and `op.storage` are valid here: the operation's completion is not
+        // posted yet (the ``IOBackend`` contract keeps them until it is reaped), and an operation
+        // whose memory was freed under it is answered -EFAULT before anything touches it. Every
+        // transfer below stays within `region.count` bytes.
         if freedRegions.remove(op.userData) != nil { return -EFAULT }  // its memory is gone
         if op.running && !isReady(op) {
             statistics.eintrs += 1
@@ -88,9 +92,9 @@ extension SimBackend {
         case .accept:
             return accept(op)
         case .connect(let fd):
-            return connect(fd, op.region)
+            return unsafe connect(fd, op.region)
         case .openat(_, let flags, _):
-            return open(op.region, flags: flags)
+            return unsafe open(op.region, flags: flags)
         case .close:
             op.target?.close()
             return 0
@@ -137,16 +141,16 @@ extension SimBackend {
     }
 
     private func transferIn(_ op: SimOp) -> Int32 {
-        guard let region = op.region, region.count > 0 else { return 0 }
+        guard let region = unsafe op.region, region.count > 0 else { return 0 }
         if case .file(let file)? = op.target?.object {
-            return readFile(file, op, region)
+            return unsafe readFile(file, op, region)
         }
         if case .recv = op.request, case .pipeReader? = op.target?.object { return -ENOTSOCK }
         guard let stream = readable(op.target) else { return -EBADF }
         if stream.reset { return -ECONNRESET }
         if stream.available == 0 { return 0 }  // end of file
         let n = shortened(min(region.count, stream.available))
-        stream.read(into: region, count: n)
+        unsafe stream.read(into: region, count: n)
         return Int32(n)
     }
 
@@ -154,19 +158,19 @@ extension SimBackend {
         guard case .read(_, let offset) = op.request, let descriptor = op.target else { return -ENOTSOCK }
         let start = offset == .max ? descriptor.position : Int(clamping: offset)
         let n = shortened(max(0, min(region.count, file.data.count - start)))
-        for i in 0..<n { region[i] = file.data[start + i] }
+        for i in 0..<n { unsafe region[i] = file.data[start + i] }
         if offset == .max { descriptor.position += n }
         return Int32(n)
     }
 
     private func transferOut(_ op: SimOp) -> Int32 {
-        guard let region = op.region, region.count > 0 else { return 0 }
+        guard let region = unsafe op.region, region.count > 0 else { return 0 }
         if case .file(let file)? = op.target?.object {
             guard case .write(_, let offset, _) = op.request, let descriptor = op.target else { return -ENOTSOCK }
             let start = offset == .max ? descriptor.position : Int(clamping: offset)
             let n = shortened(region.count)
             if file.data.count < start + n { file.data += [UInt8](repeating: 0, count: start + n - file.data.count) }
-            for i in 0..<n { file.data[start + i] = region[i] }
+            for i in 0..<n { file.data[start + i] = unsafe region[i] }
             if offset == .max { descriptor.position += n }
             return Int32(n)
         }
@@ -175,7 +179,7 @@ extension SimBackend {
         if stream.reset { return -ECONNRESET }
         if stream.readerClosed { return -EPIPE }
         let n = shortened(min(region.count, stream.room))
-        stream.write(UnsafeRawBufferPointer(rebasing: region[0..<n]))
+        unsafe stream.write(UnsafeRawBufferPointer(rebasing: region[0..<n]))
         return Int32(n)
     }
 
@@ -184,15 +188,15 @@ extension SimBackend {
         let server = listener.pending.removeFirst()
         let fd = addDescriptor(.socket(server), origin: .kernel)
         let peer = SocketAddress.loopback(port: UInt16(truncatingIfNeeded: 40_000 + Int(fd % 20_000)))
-        peer.store(into: &op.storage.pointee)
+        unsafe peer.store(into: &op.storage.pointee)
         return fd
     }
 
     private func connect(_ fd: Int32, _ region: UnsafeMutableRawBufferPointer?) -> Int32 {
         guard let descriptor = descriptors[fd], case .socket(let socket) = descriptor.object else { return -ENOTSOCK }
         if socket.isConnected { return -EISCONN }
-        guard let region else { return -EFAULT }
-        let address = SocketAddress(bytes: UnsafeRawBufferPointer(region))
+        guard let region = unsafe region else { return -EFAULT }
+        let address = unsafe SocketAddress(bytes: UnsafeRawBufferPointer(region))
         guard let listener = listeners[address.port] else { return -ECONNREFUSED }
         let (client, server) = SimSocket.pair(capacity: streamCapacity)
         socket.inbound = client.inbound
@@ -202,8 +206,8 @@ extension SimBackend {
     }
 
     private func open(_ region: UnsafeMutableRawBufferPointer?, flags: Int32) -> Int32 {
-        guard let region, let end = region.firstIndex(of: 0) else { return -EFAULT }
-        let path = String(decoding: region[0..<end], as: UTF8.self)
+        guard let region = unsafe region, let end = unsafe region.firstIndex(of: 0) else { return -EFAULT }
+        let path = unsafe String(decoding: region[0..<end], as: UTF8.self)
         let file: SimFile
         if let existing = files[path] {
             if flags & O_CREAT != 0 && flags & O_EXCL != 0 { return -EEXIST }

@@ -105,10 +105,10 @@ extension SimBackend {
 
     /// `true` while the kernel holds the submission tagged `userData` (queued, pending, or completed
     /// and not yet reaped by the driver).
-    public func isInFlight(_ userData: UInt64) -> Bool { inFlight[userData] != nil }
+    public func isInFlight(_ userData: UInt64) -> Bool { unsafe inFlight[userData] != nil }
 
     /// Submissions the kernel holds (queued, pending, or completed and not yet reaped).
-    public var inFlightCount: Int { inFlight.count }
+    public var inFlightCount: Int { unsafe inFlight.count }
 
     /// The seed's generator for the test's own choices, independent of the kernel's.
     public func workloadRandom() -> SimRandom { SimRandom(seed: seed ^ 0x5EED_F00D_CAFE_BABE) }
