@@ -12,38 +12,43 @@ public struct Cancelled: Error, Equatable, Sendable, CustomStringConvertible {
 /// a handle asynchronously leaves nothing running. A handle released synchronously cancels the task
 /// and the executor finishes the task's async drop in the background. To let a task run on without
 /// its handle, ``detach()`` it explicitly.
+@safe
 public struct JoinHandle<Output: ~Copyable>: Future, ~Copyable {
+    // SAFETY: `task` holds the one reference this handle owns, taken by `init` and released exactly
+    // once (by `deinit`, or by `detach`, which clears it); noncopyable, the handle has one owner.
+    // While the reference is held, the task is alive, so every `_withUnsafeGuaranteedRef` on it is
+    // valid.
     /// The task, with one reference owned by this handle (released by `deinit` or `detach`). Managed
     /// by hand: a strong optional would be retained and released around every use.
     @usableFromInline var task: Unmanaged<RawTask>?
 
     /// Adopts a new task; takes a reference and marks the task as having a taker of its output.
     @usableFromInline init(_ task: RawTask) {
-        task.hasTaker = true
-        self.task = Unmanaged.passRetained(task)
+        unsafe task.hasTaker = true
+        unsafe self.task = unsafe Unmanaged.passRetained(task)
     }
 
     deinit {
-        guard let task else { return }
-        task._withUnsafeGuaranteedRef { $0.handleGone() }
-        task.release()
+        guard let task = unsafe task else { return }
+        unsafe task._withUnsafeGuaranteedRef { $0.handleGone() }
+        unsafe task.release()
     }
 
     /// Waits for the task: its output once it has completed *and* its async drop has finished, or
     /// `Cancelled` when it was cancelled before completing.
     @inlinable
     public mutating func poll(_ cx: inout Context) -> Poll<Result<Output, Cancelled>> {
-        guard let task else { return .ready(.failure(Cancelled())) }
+        guard let task = unsafe task else { return .ready(.failure(Cancelled())) }
         // The closure only answers where the output is: a noncopyable result cannot leave it.
-        let slot = task._withUnsafeGuaranteedRef { task -> UnsafeMutablePointer<Output?>? in
-            guard task.phase == .finished else {
-                task.joinWaker = cx.waker
+        let slot = unsafe task._withUnsafeGuaranteedRef { task -> UnsafeMutablePointer<Output?>? in
+            guard unsafe task.phase == .finished else {
+                unsafe task.joinWaker = cx.waker
                 return nil
             }
-            return task.outputSlot(Output.self)
+            return unsafe task.outputSlot(Output.self)
         }
-        guard let slot else { return .pending }
-        if task._withUnsafeGuaranteedRef({ $0.claimOutput() }), let output = slot.pointee.take() {
+        guard let slot = unsafe slot else { return .pending }
+        if unsafe task._withUnsafeGuaranteedRef({ $0.claimOutput() }), let output = unsafe slot.pointee.take() {
             return .ready(.success(output))
         }
         return .ready(.failure(Cancelled()))
@@ -51,11 +56,11 @@ public struct JoinHandle<Output: ~Copyable>: Future, ~Copyable {
 
     /// Cancels the task and waits for its async drop to complete.
     public mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> {
-        guard let task else { return .ready(()) }
-        return task._withUnsafeGuaranteedRef { task in
-            guard task.phase == .finished else {
+        guard let task = unsafe task else { return .ready(()) }
+        return unsafe task._withUnsafeGuaranteedRef { task in
+            guard unsafe task.phase == .finished else {
                 task.requestCancel()
-                task.joinWaker = cx.waker
+                unsafe task.joinWaker = cx.waker
                 return .pending
             }
             return .ready(())
@@ -66,22 +71,33 @@ public struct JoinHandle<Output: ~Copyable>: Future, ~Copyable {
     /// completion, then this handle resolves as `Cancelled` (or with the output, if the task had
     /// already completed). Cancelling a task that is already dropping has no further effect.
     public func cancel() {
-        task?._withUnsafeGuaranteedRef { $0.requestCancel() }
+        unsafe task?._withUnsafeGuaranteedRef { $0.requestCancel() }
     }
 
     /// Lets the task run on without a handle. Nothing will observe its output.
     public consuming func detach() {
-        guard let task else { return }
-        self.task = nil
-        task._withUnsafeGuaranteedRef { $0.detached() }
-        task.release()
+        guard let task = unsafe task else { return }
+        unsafe self.task = nil
+        unsafe task._withUnsafeGuaranteedRef { $0.detached() }
+        unsafe task.release()
+    }
+
+    /// Registers `waker` to be woken when the task finishes (a ``JoinSet`` waits on all its
+    /// members this way); `false` when it already has.
+    func registerJoinWaker(_ waker: Waker) -> Bool {
+        guard let task else { return false }
+        return unsafe task._withUnsafeGuaranteedRef { task in
+            guard task.phase != .finished else { return false }
+            if !(task.joinWaker?.willWake(waker) ?? false) { task.joinWaker = waker }
+            return true
+        }
     }
 
     /// `true` once the task has completed or been cancelled, and its async drop is done.
-    public var isFinished: Bool { task.map { $0._withUnsafeGuaranteedRef { $0.phase == .finished } } ?? true }
+    public var isFinished: Bool { unsafe task.map { unsafe $0._withUnsafeGuaranteedRef { unsafe $0.phase == .finished } } ?? true }
 
     /// `true` once the task has been asked to cancel or is dropping.
     public var isCancelling: Bool {
-        task.map { $0._withUnsafeGuaranteedRef { $0.cancelRequested || $0.phase != .running } } ?? false
+        unsafe task.map { unsafe $0._withUnsafeGuaranteedRef { unsafe $0.cancelRequested || $0.phase != .running } } ?? false
     }
 }
