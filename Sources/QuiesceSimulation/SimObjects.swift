@@ -28,7 +28,8 @@ public final class SimStream {
     func write(_ source: [UInt8]) { bytes.append(contentsOf: source) }
 
     func read(into target: UnsafeMutableRawBufferPointer, count: Int) {
-        // SAFETY: callers pass a `count` no larger than `target.count` and no larger than ``available``.
+        // SAFETY: callers pass a `count` no larger than `target.count` and no larger than
+        // ``available``.
         for i in 0..<count { unsafe target[i] = bytes[head + i] }
         head += count
         if head == bytes.count { bytes.removeAll(keepingCapacity: true); head = 0 }

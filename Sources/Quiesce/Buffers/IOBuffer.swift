@@ -8,11 +8,11 @@ import Glibc
 /// `count` bytes at the front are valid; reads append into the spare capacity behind them.
 @safe
 public struct IOBuffer: ~Copyable {
-    // SAFETY: `base` points to `max(capacity, 1)` bytes allocated by `init` and freed only by `deinit`;
-    // noncopyable, the buffer has one owner, so no copy outlives that free. `count` stays within
-    // `0...capacity` (preconditions and clamping), so every access through `base` stays inside the
-    // allocation. The pointers it hands out are valid while the buffer is borrowed (`withUnsafeBytes`)
-    // or while an operation holds it (the regions the driver lends the kernel).
+    // SAFETY: `base` points to `max(capacity, 1)` bytes allocated by `init` and freed only by
+    // `deinit`; noncopyable, the buffer has one owner, so no copy outlives that free. `count` stays
+    // within `0...capacity` (preconditions and clamping), so every access through `base` stays
+    // inside the allocation. The pointers it hands out are valid while the buffer is borrowed
+    // (`withUnsafeBytes`) or while an operation holds it (the regions the driver lends the kernel).
     @usableFromInline let base: UnsafeMutableRawPointer
     /// How many bytes the buffer can hold.
     public let capacity: Int

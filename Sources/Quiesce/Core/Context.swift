@@ -6,11 +6,12 @@
 /// `&mut Context`): keep its ``waker`` (a copy is an ordinary, owning waker), never the context.
 @safe
 public struct Context {
-    // SAFETY: `wakeTarget`, `lentTarget` and `executorRef` hold no reference. A context made by a public
-    // initializer keeps its target and executor alive itself (`ownedWaker`, `ownedExecutor`); one the
-    // executor makes lends a task and the executor for one poll, during which both are alive (the
-    // executor owns the task and outlives every poll it runs). This rests on the contract documented
-    // above: a future keeps the context's ``waker`` (an owning copy), never the context past its poll.
+    // SAFETY: `wakeTarget`, `lentTarget` and `executorRef` hold no reference. A context made by a
+    // public initializer keeps its target and executor alive itself (`ownedWaker`,
+    // `ownedExecutor`); one the executor makes lends a task and the executor for one poll, during
+    // which both are alive (the executor owns the task and outlives every poll it runs). This rests
+    // on the contract documented above: a future keeps the context's ``waker`` (an owning copy),
+    // never the context past its poll.
     /// Whom ``waker`` wakes. Not a reference of its own when the executor builds the context (it lends
     /// the task for the length of one poll, like Rust's `&Waker`): the task is alive throughout.
     @usableFromInline unowned(unsafe) var wakeTarget: WakeTarget
@@ -74,7 +75,7 @@ public struct Context {
     /// The executor's context for one poll of `task`, which it keeps alive for that poll: no
     /// reference is taken.
     init(borrowing task: RawTask, executor: Executor) {
-        // SAFETY: the executor keeps `task` and itself alive for the one poll this context is lent to.
+        // SAFETY: the executor keeps `task` and itself alive for the poll this context is lent to.
         unsafe self.wakeTarget = task
         self.ownedWaker = nil
         unsafe self.lentTarget = unsafe Unmanaged.passUnretained(task as CountedWakeTarget)

@@ -22,8 +22,8 @@ class CountedWakeTarget: WakeTarget {
     /// target keeps itself alive until they are let go. A target kept this way is not uniquely
     /// referenced, so nothing that recycles uniquely referenced targets reuses it meanwhile.
     final func keepAliveWhileHeld() {
-        // SAFETY: the reference taken here is released exactly once, by the `letGo` that brings `holds` to 0
-        // (`keptForHolds` marks it taken).
+        // SAFETY: the reference taken here is released exactly once, by the `letGo` that brings
+        // `holds` to 0 (`keptForHolds` marks it taken).
         guard unsafe holds > 0, unsafe !keptForHolds else { return }
         unsafe keptForHolds = true
         _ = unsafe Unmanaged.passRetained(self)
@@ -32,9 +32,9 @@ class CountedWakeTarget: WakeTarget {
     /// Lets one hold of `target` go; the last one releases the reference the target kept for them.
     @inline(__always)
     static func letGo(_ target: Unmanaged<CountedWakeTarget>) {
-        // SAFETY: `target` is alive: the caller gives up one of its holds, and while a hold remains the target is
-        // kept alive by its owner or by itself (``keepAliveWhileHeld()``). `holds` is touched on the
-        // executor's thread only.
+        // SAFETY: `target` is alive: the caller gives up one of its holds, and while a hold remains
+        // the target is kept alive by its owner or by itself (``keepAliveWhileHeld()``). `holds` is
+        // touched on the executor's thread only.
         let release = unsafe target._withUnsafeGuaranteedRef { t -> Bool in
             unsafe t.holds &-= 1
             guard unsafe t.holds == 0, unsafe t.keptForHolds else { return false }

@@ -18,7 +18,8 @@ public final class Driver {
 
     /// A driver over `backend`.
     public init(backend: any IOBackend) {
-        // SAFETY: the state is initialized here and freed only by `deinit`, once nothing can reach it.
+        // SAFETY: the state is initialized here and freed only by `deinit`, once nothing can reach
+        // it.
         let state = UnsafeMutablePointer<DriverState>.allocate(capacity: 1)
         unsafe state.initialize(to: DriverState(backend: backend))
         core = unsafe DriverHandle(state: state)
@@ -28,8 +29,9 @@ public final class Driver {
     /// keeps its state (slots, buffers, the backend and its ring) forever: the kernel may still write
     /// into those buffers, and operations that outlive it reach the state through a plain pointer.
     deinit {
-        // SAFETY: the state is freed only when no operation is in flight and no slot is live, so no operation
-        // holds a handle to it any more; otherwise it is kept for the rest of the process.
+        // SAFETY: the state is freed only when no operation is in flight and no slot is live, so no
+        // operation holds a handle to it any more; otherwise it is kept for the rest of the
+        // process.
         if !core.isQuiescent || core.liveSlots > 0 {
             Driver.abandoned.withLock { unsafe $0.append(AbandonedState(state: core.state)) }
             return
@@ -80,7 +82,8 @@ public final class Driver {
     /// `true` once the operation's completion has arrived (then call ``take(_:)``); otherwise
     /// remembers `waker` to be woken when it arrives.
     public func poll(_ token: OpToken, waker: Waker) -> Bool {
-        // SAFETY: `waker` lives until `register` returns, so the slot takes its hold on a live target.
+        // SAFETY: `waker` lives until `register` returns, so the slot takes its hold on a live
+        // target.
         if core.isSettled(token) { return true }
         withExtendedLifetime(waker) { unsafe core.register(token, waker: SlotWaker(waker)) }
         return false
@@ -96,7 +99,8 @@ public final class Driver {
     /// An operation still waiting for room in the submission queue never reached the kernel: it
     /// completes at once with -ECANCELED.
     public func cancel(_ token: OpToken, waker: Waker) -> Bool {
-        // SAFETY: `waker` lives until `cancel` returns, so the slot takes its hold on a live target.
+        // SAFETY: `waker` lives until `cancel` returns, so the slot takes its hold on a live
+        // target.
         withExtendedLifetime(waker) { unsafe core.cancel(token, waker: SlotWaker(waker)) }
     }
 

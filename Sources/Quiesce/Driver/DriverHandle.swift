@@ -5,10 +5,11 @@ import Glibc
 /// The state of a ``Driver``, allocated once at a fixed address (see ``DriverHandle``).
 @safe
 struct DriverState: ~Copyable {
-    // SAFETY: Allocated once by ``Driver`` and reached only through ``DriverHandle`` on the executor's thread.
-    // `slots` and `storages` hold `chunkCount` initialized chunk pointers, each to `chunkSize` initialized
-    // slots or storages that never move; `deinit` runs only once every slot is free (the driver keeps
-    // its state otherwise) and frees exactly those chunks and tables.
+    // SAFETY: Allocated once by ``Driver`` and reached only through ``DriverHandle`` on the
+    // executor's thread. `slots` and `storages` hold `chunkCount` initialized chunk pointers, each
+    // to `chunkSize` initialized slots or storages that never move; `deinit` runs only once every
+    // slot is free (the driver keeps its state otherwise) and frees exactly those chunks and
+    // tables.
     /// The kernel side: the real ring or the simulation.
     let backend: any IOBackend
     /// The same backend when it is the real ring: the per-operation calls go to it directly, so
@@ -64,11 +65,12 @@ struct DriverState: ~Copyable {
 @usableFromInline
 @safe
 struct DriverHandle {
-    // SAFETY: `state` points to the ``DriverState`` its ``Driver`` allocated. The driver frees it only when
-    // nothing is in flight and no slot is live, and keeps it forever otherwise, so every holder of a
-    // handle reaches live state. A slot is touched only at an index the driver allocated (below
-    // `slotCount`), and through a token only once `lookup` has matched its generation; every access
-    // happens on the executor's thread, reading and writing through the pointer, never an `inout self`.
+    // SAFETY: `state` points to the ``DriverState`` its ``Driver`` allocated. The driver frees it
+    // only when nothing is in flight and no slot is live, and keeps it forever otherwise, so every
+    // holder of a handle reaches live state. A slot is touched only at an index the driver
+    // allocated (below `slotCount`), and through a token only once `lookup` has matched its
+    // generation; every access happens on the executor's thread, reading and writing through the
+    // pointer, never an `inout self`.
     /// The state, owned by the ``Driver`` (which outlives every operation holding this core).
     let state: UnsafeMutablePointer<DriverState>
 
@@ -176,6 +178,9 @@ struct DriverHandle {
     // Slots live in fixed chunks that never move, so addresses handed to the kernel stay valid.
     @inline(never)
     private func addChunk() {
+        // SAFETY: the new chunks are initialized in full before they are listed; the tables move
+        // (with their pointers, not the chunks) to a larger allocation only when full, so no slot
+        // or storage ever changes address.
         let chunk = UnsafeMutablePointer<Slot>.allocate(capacity: Int(DriverHandle.chunkSize))
         let store = UnsafeMutablePointer<OpStorage>.allocate(capacity: Int(DriverHandle.chunkSize))
         unsafe store.initialize(repeating: OpStorage(), count: Int(DriverHandle.chunkSize))
@@ -213,6 +218,9 @@ struct DriverHandle {
     /// Frees slot `index` (at `s`), whose buffer has been moved out.
     @inline(__always)
     private func freeSlot(_ index: UInt32, _ s: UnsafeMutablePointer<Slot>) {
+        // SAFETY: `s` is slot `index`, live until here; the new generation makes every token for it
+        // stale, and its waker's hold is let go exactly once, after the slot is back on the free
+        // list.
         unsafe s.pointee.generation = unsafe (s.pointee.generation &+ 1) & 0x7FFF_FFFF
         unsafe s.pointee.state = .free
         // Usually `.none` already (`settle` woke it and moved it out).
@@ -228,6 +236,9 @@ struct DriverHandle {
 
     @inline(__always)
     private func lookup(_ token: OpToken) -> UnsafeMutablePointer<Slot>? {
+        // SAFETY: the index is checked against `slotCount` before the slot is read, so every token
+        // (even one from another driver) reads an allocated slot; a stale generation or a free slot
+        // answers `nil`.
         guard token.index < slotCount else { return nil }  // a token from another driver
         let s = unsafe slot(token.index)
         guard unsafe s.pointee.generation == token.generation, unsafe s.pointee.state != .free else { return nil }
@@ -240,6 +251,9 @@ struct DriverHandle {
     /// backlog when the queue is full). `waker` is woken when the completion arrives.
     @inline(__always)
     func submit(_ request: OpRequest, buffer: consuming IOBuffer?, waker: consuming SlotWaker) -> OpToken {
+        // SAFETY: the slot is freshly allocated; it takes the waker's hold here (the caller keeps
+        // the target alive for the call) and keeps the buffer, unmoved, until the completion
+        // settles it.
         let index = allocateSlot()
         let s = unsafe slot(index)
         unsafe s.pointee.request = request
@@ -267,6 +281,9 @@ struct DriverHandle {
 
     @inline(__always)
     private func push(_ token: OpToken, _ s: UnsafeMutablePointer<Slot>) -> Bool {
+        // SAFETY: the region lies in the buffer the slot holds and `store` is the slot's own
+        // storage: both stay valid and unmoved until the completion is dispatched, as ``IOBackend``
+        // requires. `uring` is kept alive by `backend`.
         let request = unsafe s.pointee.request, store = unsafe storage(token.index)
         let region = unsafe request.lentRegion(of: s.pointee.buffer)
         if let uring = unsafe uring {
@@ -292,6 +309,9 @@ struct DriverHandle {
     /// Stores `waker` in the slot (unless it wakes the same target already there), letting the old one go.
     @inline(__always)
     private func replaceWaker(_ s: UnsafeMutablePointer<Slot>, with waker: consuming SlotWaker) {
+        // SAFETY: the new waker's hold is taken before the old one is let go, so each stored waker
+        // has exactly one hold, and letting go comes last (it may free a task that calls the driver
+        // again).
         if unsafe s.pointee.waker.willWake(waker) { return }
         unsafe waker.hold()
         let old = unsafe s.pointee.waker
@@ -372,6 +392,9 @@ struct DriverHandle {
     /// released now; one in flight moves to the orphan table, a cancel is sent, and its buffer is
     /// freed (and a descriptor it created closed) only when the kernel's completion arrives.
     func orphan(_ token: OpToken) {
+        // SAFETY: an orphan in flight keeps its slot, and so its buffer and storage, until its
+        // completion is dispatched (`settle` frees it then); only a slot the kernel no longer
+        // refers to is freed here.
         guard let s = unsafe lookup(token) else { return }
         #if DEBUG
         let request = unsafe s.pointee.request
@@ -505,6 +528,8 @@ struct DriverHandle {
 
     @inline(__always)
     private func dispatch(_ userData: UInt64, _ result: Int32, _ flags: UInt32) {
+        // SAFETY: `lookup` checks the token's generation, so a stale or foreign completion touches
+        // no slot.
         let (token, isCancel) = OpToken.decode(userData)
         if isCancel {
             cancelsInFlight -= 1
@@ -530,6 +555,9 @@ struct DriverHandle {
     /// orphan, release it now — the buffer is freed only here, after the kernel is done with it.
     @inline(__always)
     private func settle(_ token: OpToken, _ s: UnsafeMutablePointer<Slot>) {
+        // SAFETY: both completions are in, so the kernel no longer refers to the slot's buffer or
+        // storage. The waker is moved out before it is woken and let go, so its hold is given up
+        // exactly once.
         if unsafe s.pointee.orphaned {
             orphanCount -= 1
             unsafe releaseResult(s.pointee.request, s.pointee.result)

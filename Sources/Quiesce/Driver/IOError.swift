@@ -26,7 +26,8 @@ public struct IOError: Error, Equatable, Sendable, CustomStringConvertible {
 
     /// The C library's text for ``errno`` (`strerrordesc_np`), e.g. "Operation canceled".
     public var message: String {
-        // SAFETY: the C library returns a static NUL-terminated string, or NULL for an unknown number.
+        // SAFETY: the C library returns a static NUL-terminated string, or NULL for an unknown
+        // number.
         guard let text = unsafe cqu_strerrordesc_np(errno) else { return "Unknown error \(errno)" }
         return unsafe String(cString: text)
     }
@@ -34,7 +35,8 @@ public struct IOError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The errno's symbolic name (`strerrorname_np`: ECANCELED, EAGAIN, EFBIG, …), or
     /// `errno N` for a number the C library does not know.
     public var name: String {
-        // SAFETY: the C library returns a static NUL-terminated string, or NULL for an unknown number.
+        // SAFETY: the C library returns a static NUL-terminated string, or NULL for an unknown
+        // number.
         guard let text = unsafe cqu_strerrorname_np(errno) else { return "errno \(errno)" }
         return unsafe String(cString: text)
     }

@@ -114,8 +114,8 @@ extension OpRequest {
     /// for open and connect; `nil` for requests that lend no buffer.
     @inline(__always)
     func lentRegion(of buffer: borrowing IOBuffer?) -> UnsafeMutableRawBufferPointer? {
-        // SAFETY: each region lies inside `buffer`, which the driver's slot holds, unmoved, until the
-        // operation's completion arrives.
+        // SAFETY: each region lies inside `buffer`, which the driver's slot holds, unmoved, until
+        // the operation's completion arrives.
         switch buffer {
         case .none: return nil
         case .some(let buffer):
@@ -144,7 +144,8 @@ extension OpRequest {
     /// pointer to a local, which would cost every caller a stack protector.
     @inline(never)
     static func acceptedPeer(_ storage: UnsafeMutablePointer<OpStorage>) -> IOBuffer {
-        // SAFETY: `storage` is the settling slot's, where the kernel wrote the peer's address for the accept.
+        // SAFETY: `storage` is the settling slot's, where the kernel wrote the peer's address for
+        // the accept.
         unsafe SocketAddress(storage: storage.pointee.address, length: storage.pointee.addressLength).bytes
     }
 }

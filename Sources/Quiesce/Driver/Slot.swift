@@ -2,8 +2,8 @@
 /// result once it arrives, who to wake, and where the cancellation protocol stands.
 @safe
 struct Slot: ~Copyable {
-    // SAFETY: plain storage in the driver's slot table: only `DriverHandle` reads and writes it, and
-    // it pairs every `waker` it stores with one hold and one let-go (see ``SlotWaker``).
+    // SAFETY: plain storage in the driver's slot table: only `DriverHandle` reads and writes it,
+    // and it pairs every `waker` it stores with one hold and one let-go (see ``SlotWaker``).
     static let none = UInt32.max
 
     enum State: UInt8 { case free, backlog, inFlight, completed }

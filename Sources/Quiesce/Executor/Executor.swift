@@ -20,10 +20,10 @@ public final class Executor {
     /// retained and released on every submission. This executor keeps the driver alive.
     let driverHandle: DriverHandle
 
-    // `@exclusivity(unchecked)` on the hot stored properties of the executor and its tasks: they are
-    // touched only on the executor's thread and never through overlapping inout accesses, so the
-    // runtime's dynamic exclusivity check (a swift_beginAccess call on every access) buys nothing
-    // here. (The driver's state sits behind a pointer, which has no check.)
+    // SAFETY: `@exclusivity(unchecked)` on the hot stored properties of the executor and its tasks:
+    // they are touched only on the executor's thread and never through overlapping inout accesses,
+    // so the runtime's dynamic exclusivity check (a swift_beginAccess call on every access) buys
+    // nothing here. (The driver's state sits behind a pointer, which has no check.)
     @exclusivity(unchecked) var runQueue = RunQueue()
     @exclusivity(unchecked) var live = TaskList()
     @exclusivity(unchecked) private var timers = TimerQueue()
@@ -112,6 +112,8 @@ public final class Executor {
     /// ``spawn(_:name:)``).
     @inlinable
     func makeTask<F: Future & ~Copyable>(_ future: consuming F, name: String?) -> RawTask {
+        // SAFETY: `obtainTask` returns a block sized and aligned for `F` with nothing live in it;
+        // the future and the output slot are initialized here, before anything polls the task.
         // Listed and scheduled before its future is in place: nothing polls it before this returns.
         let task = obtainTask(TaskLayout(F.self), ops: TaskOpsFor<F, F.Output>.self, name: name)
         unsafe task.block.assumingMemoryBound(to: F.self).initialize(to: future)
@@ -141,6 +143,8 @@ public final class Executor {
     /// Takes over the reference the live list (or the run queue) held on a finished task: into the
     /// pool for reuse, or released while the executor is being torn down.
     private func retire(_ task: Unmanaged<RawTask>) {
+        // SAFETY: the caller hands over the one reference it held (the live list's, or the
+        // queue's), which is released or adopted by the pool exactly once, here.
         unsafe task._withUnsafeGuaranteedRef { $0.keepAliveWhileHeld() }
         guard !isTornDown else { unsafe task.release(); return }
         unsafe task._withUnsafeGuaranteedRef { t in
@@ -166,6 +170,8 @@ public final class Executor {
     /// Gives up the reference the live list held on an unlisted task, or hands it to the run queue
     /// when the task is queued (the queue's links hold none of their own).
     private func releaseListReference(_ task: Unmanaged<RawTask>) {
+        // SAFETY: `task` is kept alive by the list reference the caller holds; it is retired once,
+        // or passed to the run queue, which retires it when it pops the task.
         let queued = unsafe task._withUnsafeGuaranteedRef { t in
             if unsafe t.queued { unsafe t.heldByQueue = true }
             return unsafe t.queued
@@ -175,6 +181,8 @@ public final class Executor {
 
     /// Gives up the reference a popped task held through the queue, if it had one.
     private func releaseQueueReference(_ task: Unmanaged<RawTask>) {
+        // SAFETY: a popped task is alive: the live list or the queue (`heldByQueue`) still holds a
+        // reference, which is retired once, here, when it is the queue's.
         let held = unsafe task._withUnsafeGuaranteedRef { t in
             defer { unsafe t.heldByQueue = false }
             return unsafe t.heldByQueue
@@ -315,6 +323,9 @@ public final class Executor {
     /// (whose reference is released only after the poll returns), a finished one by the queue.
     @inline(__always)
     private func poll(_ task: Unmanaged<RawTask>) {
+        // SAFETY: a queued task is alive (see ``RunQueue``); while it is polled the live list's
+        // reference keeps it alive, and that reference is retired only after the poll returns. The
+        // context lends the task and this executor for that one poll.
         let retire = unsafe task._withUnsafeGuaranteedRef { t -> Bool in
             guard unsafe t.phase != .finished else {
                 // Finished while it was queued: the queue held the list's reference until now.

@@ -35,11 +35,11 @@
 @usableFromInline
 @safe
 final class RawTask: CountedWakeTarget {
-    // SAFETY: `executorRef` holds no reference: the executor outlives every task it runs and releases the
-    // ones left when it is torn down. `block` holds the future (initialized while `futureIsLive`) and
-    // its output slot (read only while `hasOutput`), laid out by `ops` for the future's type. The
-    // `@exclusivity(unchecked)` fields are touched only on the executor's thread, never by
-    // overlapping accesses.
+    // SAFETY: `executorRef` holds no reference: the executor outlives every task it runs and
+    // releases the ones left when it is torn down. `block` holds the future (initialized while
+    // `futureIsLive`) and its output slot (read only while `hasOutput`), laid out by `ops` for the
+    // future's type. The `@exclusivity(unchecked)` fields are touched only on the executor's
+    // thread, never by overlapping accesses.
     @usableFromInline enum Phase: UInt8 { case running, dropping, finished }
 
     /// The executor, without a reference (tasks never use it once it is gone). Unmanaged, so that a
@@ -89,8 +89,8 @@ final class RawTask: CountedWakeTarget {
     /// A task with room for a future of `layout`; the caller initializes the future and the output
     /// slot at once (see ``Executor/makeTask(_:name:)``).
     init(executor: Executor, id: UInt64, name: String?, ops: any TaskOps.Type, layout: TaskLayout) {
-        // SAFETY: the block is sized and aligned for `layout`; the caller initializes the future and the output
-        // slot before the task runs.
+        // SAFETY: the block is sized and aligned for `layout`; the caller initializes the future
+        // and the output slot before the task runs.
         unsafe self.executorRef = unsafe Unmanaged.passUnretained(executor)
         unsafe self.id = id
         unsafe self.name = name
@@ -116,8 +116,8 @@ final class RawTask: CountedWakeTarget {
 
     /// Makes a finished, unreferenced task (see ``TaskPool``) a new one, with room for `layout`.
     func reuse(id: UInt64, name: String?, ops: any TaskOps.Type, layout: TaskLayout) {
-        // SAFETY: a pooled task has released its future and output, so the block holds nothing live when it is
-        // reallocated or reused; it is sized and aligned for the new `layout`.
+        // SAFETY: a pooled task has released its future and output, so the block holds nothing live
+        // when it is reallocated or reused; it is sized and aligned for the new `layout`.
         releaseOutput()
         if unsafe layout.size > blockCapacity || layout.alignment > blockAlignment {
             unsafe block.deallocate()
@@ -138,8 +138,8 @@ final class RawTask: CountedWakeTarget {
     /// The output slot, typed by whoever knows the future's `Output`.
     @inlinable @inline(__always)
     func outputSlot<Output: ~Copyable>(_: Output.Type) -> UnsafeMutablePointer<Output?> {
-        // SAFETY: the block holds an `Output?` at `layout.outputOffset`; callers name the `Output` of the future
-        // type the task was made for.
+        // SAFETY: the block holds an `Output?` at `layout.outputOffset`; callers name the `Output`
+        // of the future type the task was made for.
         unsafe UnsafeMutablePointer(OpaquePointer(block + layout.outputOffset))
     }
 

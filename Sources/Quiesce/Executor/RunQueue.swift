@@ -5,9 +5,9 @@
 /// task" in ``RawTask``).
 @safe
 struct RunQueue {
-    // SAFETY: Every linked task is alive while it is queued: the live list holds a reference to it, or the
-    // queue holds the list's reference (`heldByQueue`). `pop` clears the links of the task it returns,
-    // so no link outlives its task's place in the queue.
+    // SAFETY: Every linked task is alive while it is queued: the live list holds a reference to it,
+    // or the queue holds the list's reference (`heldByQueue`). `pop` clears the links of the task
+    // it returns, so no link outlives its task's place in the queue.
     private var head: Unmanaged<RawTask>?
     private var tail: Unmanaged<RawTask>?
     private(set) var count = 0

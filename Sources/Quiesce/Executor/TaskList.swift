@@ -4,8 +4,9 @@
 /// by `remove`, so the executor decides when it is released (see "Who owns a task" in ``RawTask``).
 @safe
 struct TaskList {
-    // SAFETY: The list owns one reference to each listed task (taken by `insert`, handed back by `remove`),
-    // so every task reachable from `head` through the `nextLive`/`previousLive` links is alive.
+    // SAFETY: The list owns one reference to each listed task (taken by `insert`, handed back by
+    // `remove`), so every task reachable from `head` through the `nextLive`/`previousLive` links is
+    // alive.
     private(set) var head: Unmanaged<RawTask>?
     private(set) var count = 0
 

@@ -23,9 +23,10 @@ protocol TaskOps {
 enum TaskOpsFor<F: Future & ~Copyable, Output: ~Copyable>: TaskOps where F.Output == Output {
     @usableFromInline
     static func run(_ task: RawTask, _ cx: inout Context) {
-        // SAFETY: `task` was made for `F` (its `ops` is this type), so its block holds an `F` at offset 0 while
-        // `futureIsLive` and an `Output?` at `layout.outputOffset`. A task is polled only while its
-        // future is live, and the future is moved out exactly once, here, after its async drop.
+        // SAFETY: `task` was made for `F` (its `ops` is this type), so its block holds an `F` at
+        // offset 0 while `futureIsLive` and an `Output?` at `layout.outputOffset`. A task is polled
+        // only while its future is live, and the future is moved out exactly once, here, after its
+        // async drop.
         let future = unsafe task.block.assumingMemoryBound(to: F.self)
         if unsafe task.phase == .running {
             if unsafe task.cancelRequested {

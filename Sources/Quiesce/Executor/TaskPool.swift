@@ -13,8 +13,9 @@
 /// in, kept with them): beyond either, a finished task is freed instead of pooled.
 @safe
 struct TaskPool {
-    // SAFETY: The pool owns one reference to each pooled task (adopted by `put`), so every task reachable
-    // from `head` through the `nextLive` links is alive until the pool releases it or hands it out.
+    // SAFETY: The pool owns one reference to each pooled task (adopted by `put`), so every task
+    // reachable from `head` through the `nextLive` links is alive until the pool releases it or
+    // hands it out.
     /// Enough for bursts of a thousand short tasks; a pooled task takes about 200 bytes plus its block.
     static let limit = 1024
     /// At most 1 MiB of future memory kept idle (a thousand futures of up to 1 KiB).

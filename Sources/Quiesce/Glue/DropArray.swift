@@ -27,9 +27,10 @@ public enum DropOrder: Sendable, Equatable {
 /// removing an element before the cursor keeps the cursor on the element it was on.
 @safe
 public struct DropArray<Element: AsyncDroppable & ~Copyable>: AsyncDroppable, ~Copyable {
-    // SAFETY: `storage` holds `capacity` elements of which exactly the first `count` are initialized: every
-    // access checks its index against `count`, `grow` moves them to a larger allocation, and `deinit`
-    // deinitializes them and frees the storage once. Noncopyable, the array has one owner.
+    // SAFETY: `storage` holds `capacity` elements of which exactly the first `count` are
+    // initialized: every access checks its index against `count`, `grow` moves them to a larger
+    // allocation, and `deinit` deinitializes them and frees the storage once. Noncopyable, the
+    // array has one owner.
     /// Storage for `capacity` elements, the first `count` initialized.
     private var storage: UnsafeMutablePointer<Element>
     private var capacity: Int

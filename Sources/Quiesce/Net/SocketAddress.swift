@@ -14,8 +14,9 @@ public struct SocketAddress: Sendable, Equatable, CustomStringConvertible {
 
     /// `host` (a numeric IPv4 or IPv6 address) and `port`. `nil` when `host` is not numeric.
     public init?(host: String, port: UInt16) {
-        // SAFETY: `inet_pton` writes at most the size of the address field it is given, and each copy moves a
-        // whole `sockaddr_in`/`sockaddr_in6` into `sockaddr_storage`, which is large enough for either.
+        // SAFETY: `inet_pton` writes at most the size of the address field it is given, and each
+        // copy moves a whole `sockaddr_in`/`sockaddr_in6` into `sockaddr_storage`, which is large
+        // enough for either.
         var storage = sockaddr_storage()
         var v4 = sockaddr_in()
         if unsafe inet_pton(AF_INET, host, &v4.sin_addr) == 1 {
@@ -44,8 +45,8 @@ public struct SocketAddress: Sendable, Equatable, CustomStringConvertible {
 
     /// The port, in host order.
     public var port: UInt16 {
-        // SAFETY: the offsets are those of the port field in the struct `family` names, and `storage` is large
-        // enough for either struct.
+        // SAFETY: the offsets are those of the port field in the struct `family` names, and
+        // `storage` is large enough for either struct.
         unsafe withUnsafeBytes(of: storage) { raw in
             unsafe family == AF_INET6
                 ? UInt16(bigEndian: raw.load(fromByteOffset: MemoryLayout<sockaddr_in6>.offset(of: \.sin6_port)!, as: UInt16.self))
@@ -55,8 +56,8 @@ public struct SocketAddress: Sendable, Equatable, CustomStringConvertible {
 
     /// The numeric host.
     public var host: String {
-        // SAFETY: the loads read the address field of the struct `family` names, inside `storage`; `inet_ntop`
-        // writes at most `text.count` bytes (INET6_ADDRSTRLEN, room for either family).
+        // SAFETY: the loads read the address field of the struct `family` names, inside `storage`;
+        // `inet_ntop` writes at most `text.count` bytes (INET6_ADDRSTRLEN, room for either family).
         var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
         unsafe withUnsafeBytes(of: storage) { raw in
             if family == AF_INET6 {
@@ -80,8 +81,8 @@ public struct SocketAddress: Sendable, Equatable, CustomStringConvertible {
 
     /// An address from `sockaddr` bytes (at most `sockaddr_storage`'s size of them are used).
     package init(bytes raw: UnsafeRawBufferPointer) {
-        // SAFETY: at most `dst.count` bytes are copied, from the first `n` bytes of `raw`, which the caller
-        // provides valid for reading.
+        // SAFETY: at most `dst.count` bytes are copied, from the first `n` bytes of `raw`, which
+        // the caller provides valid for reading.
         var storage = sockaddr_storage()
         let length = unsafe withUnsafeMutableBytes(of: &storage) { dst in
             let n = Swift.min(raw.count, dst.count)
@@ -99,8 +100,8 @@ public struct SocketAddress: Sendable, Equatable, CustomStringConvertible {
 
     /// Calls `body` with the address as a `sockaddr` pointer and its length.
     public func withSockAddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
-        // SAFETY: the pointer is to a local copy, valid for the length of `body`; `sockaddr_storage` is laid
-        // out to be read as a `sockaddr`.
+        // SAFETY: the pointer is to a local copy, valid for the length of `body`;
+        // `sockaddr_storage` is laid out to be read as a `sockaddr`.
         var copy = storage
         return unsafe withUnsafePointer(to: &copy) { pointer in
             unsafe pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { unsafe body($0, length) }

@@ -36,8 +36,8 @@ public enum Sockets {
 
     /// The address `fd` is bound to.
     public static func localAddress(_ fd: Int32) throws(IOError) -> SocketAddress {
-        // SAFETY: `getsockname` writes at most `length` bytes, the size of `storage`, which is laid out to be
-        // written as a `sockaddr`.
+        // SAFETY: `getsockname` writes at most `length` bytes, the size of `storage`, which is laid
+        // out to be written as a `sockaddr`.
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let rc = unsafe withUnsafeMutablePointer(to: &storage) {

@@ -6,10 +6,10 @@ import Glibc
 /// The real backend: one io_uring, reached through the thin C shim over liburing.
 @safe
 public final class UringBackend: IOBackend {
-    // SAFETY: `ring` and `cqes` are allocated by `init` and freed once, by `freeMemory` (after the ring is
-    // exited when it was set up); every use of the ring checks `isOpen` first. The regions and
-    // storages passed to ``prepare(_:userData:region:storage:)`` are the driver's, valid until their
-    // completion is reaped (the ``IOBackend`` contract).
+    // SAFETY: `ring` and `cqes` are allocated by `init` and freed once, by `freeMemory` (after the
+    // ring is exited when it was set up); every use of the ring checks `isOpen` first. The regions
+    // and storages passed to ``prepare(_:userData:region:storage:)`` are the driver's, valid until
+    // their completion is reaped (the ``IOBackend`` contract).
     private let ring: UnsafeMutablePointer<io_uring>
     private var isOpen = true
     /// Where a batch peek lists the completions it found (allocated once).
@@ -30,8 +30,8 @@ public final class UringBackend: IOBackend {
     /// A ring whose setup first asks `setupOverride` (tests): it receives `entries` and returns
     /// `-errno` to fail as the kernel would, or a non-negative value to go on with the real setup.
     package init(entries: UInt32, setupOverride: ((UInt32) -> Int32)?) throws(IOError) {
-        // SAFETY: `ring` gets `cqu_ring_size()` bytes, the size of liburing's `struct io_uring`, and `cqes` room
-        // for `cqeBatch` entries; both are freed once, by `freeMemory`.
+        // SAFETY: `ring` gets `cqu_ring_size()` bytes, the size of liburing's `struct io_uring`,
+        // and `cqes` room for `cqeBatch` entries; both are freed once, by `freeMemory`.
         self.entries = entries
         unsafe ring = unsafe UnsafeMutableRawPointer.allocate(byteCount: cqu_ring_size(), alignment: 64)
             .bindMemory(to: io_uring.self, capacity: 1)
@@ -102,8 +102,9 @@ public final class UringBackend: IOBackend {
     @inline(__always)
     public func prepare(_ request: OpRequest, userData: UInt64, region: UnsafeMutableRawBufferPointer?,
                         storage: UnsafeMutablePointer<OpStorage>) -> Bool {
-                            // SAFETY: `sqe` is a free entry of the open ring. `region` and `storage` are the driver's and stay valid
-                            // and unmoved until this operation's completion is reaped (the ``IOBackend`` contract), so the
+                            // SAFETY: `sqe` is a free entry of the open ring. `region` and
+                            // `storage` are the driver's and stay valid and unmoved until this
+                            // operation's completion is reaped (the ``IOBackend`` contract), so the
                             // kernel may keep every pointer the entry carries until then.
         guard let sqe = unsafe nextSQE() else { return false }
         let base = unsafe region?.baseAddress
@@ -198,8 +199,9 @@ public final class UringBackend: IOBackend {
     /// Consumes every completion in the ring, flushing overflowed ones in first.
     /// Reaps nothing once the ring is closed.
     public func reap(_ handler: (UInt64, Int32, UInt32) -> Void) -> Int {
-        // SAFETY: the ring is open (checked first). A peek lists at most `cqeBatch` entries, the size of `cqes`,
-        // each valid until `cqu_cq_advance` hands it back to the kernel, after it has been read.
+        // SAFETY: the ring is open (checked first). A peek lists at most `cqeBatch` entries, the
+        // size of `cqes`, each valid until `cqu_cq_advance` hands it back to the kernel, after it
+        // has been read.
         guard isOpen else { return 0 }
         var total = 0
         while true {
