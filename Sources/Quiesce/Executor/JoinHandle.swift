@@ -85,10 +85,10 @@ public struct JoinHandle<Output: ~Copyable>: Future, ~Copyable {
     /// Registers `waker` to be woken when the task finishes (a ``JoinSet`` waits on all its
     /// members this way); `false` when it already has.
     func registerJoinWaker(_ waker: Waker) -> Bool {
-        guard let task else { return false }
+        guard let task = unsafe task else { return false }
         return unsafe task._withUnsafeGuaranteedRef { task in
-            guard task.phase != .finished else { return false }
-            if !(task.joinWaker?.willWake(waker) ?? false) { task.joinWaker = waker }
+            guard unsafe task.phase != .finished else { return false }
+            if unsafe !(task.joinWaker?.willWake(waker) ?? false) { unsafe task.joinWaker = waker }
             return true
         }
     }
