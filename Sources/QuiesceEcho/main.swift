@@ -12,53 +12,27 @@ import Quiesce
 import Glibc
 #endif
 
-/// Echoes one connection: recv into a buffer, send all of it back, repeat until the peer closes.
-/// The buffer is reused: it moves into each operation and comes back with the result.
-struct EchoConnection: Future, ~Copyable {
-    let fd: Int32
-    var recv: BufferOp?
-    var send: WriteAll?
-    var close: StatusOp?
-    var spare: IOBuffer?
-    var dropped = false
+/// One turn of an echo loop: go on with the buffer, or stop.
+typealias EchoStep = LoopStep<IOBuffer, Void>
 
-    init(fd: Int32) {
-        self.fd = fd
-        spare = IOBuffer(capacity: 16 * 1024)
-    }
-
-    mutating func poll(_ cx: inout Context) -> Poll<Void> {
-        while true {
-            if close != nil {
-                guard close!.poll(&cx).isReady else { return .pending }
-                close = nil
-                dropped = true  // nothing left to drop
-                return .ready(())
+/// Echoes one connection until the peer closes. The loop's state is the buffer: it moves into each
+/// operation and comes back with the result. Dropping the connection cancels the recv or send in
+/// flight, then closes the socket (``using(_:_:)`` drops its body before its resource).
+func echo(_ socket: consuming Socket) -> some Future<Void> & ~Copyable {
+    using(socket) { socket in
+        loop(IOBuffer(capacity: 16 * 1024)) { [fd = socket.raw] buffer in
+            IO.recv(fd, into: buffer).then(carrying: fd) { fd, got in
+                if case .success(let n) = got.result, n > 0 {
+                    return Either<Ready<EchoStep>, _>.second(WriteAll.send(fd, got.buffer).map(carrying: ()) { _, sent -> EchoStep in
+                        guard case .success = sent.result else { return .done(()) }
+                        var buffer = sent.buffer
+                        buffer.clear()
+                        return .next(buffer)
+                    })
+                }
+                return .first(ready(.done(())))
             }
-            if send != nil {
-                guard case .ready(let sent) = send!.poll(&cx) else { return .pending }
-                send = nil
-                guard case .success = sent.result else { close = IO.close(fd); continue }
-                var buffer = sent.buffer
-                buffer.clear()
-                spare = consume buffer
-            }
-            if recv == nil { recv = IO.recv(fd, into: spare.take()!) }
-            guard case .ready(let got) = recv!.poll(&cx) else { return .pending }
-            recv = nil
-            guard case .success(let n) = got.result, n > 0 else { close = IO.close(fd); continue }
-            send = WriteAll.send(fd, got.buffer)
         }
-    }
-
-    /// Cancels the recv or send in flight (awaiting the kernel), then closes the socket through the ring.
-    mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> {
-        if dropped { return .ready(()) }
-        guard recv.pollDropReady(&cx).isReady, send.pollDropReady(&cx).isReady else { return .pending }
-        if close == nil { close = IO.close(fd) }
-        guard close!.poll(&cx).isReady else { return .pending }
-        dropped = true
-        return .ready(())
     }
 }
 
@@ -85,8 +59,8 @@ struct Server: Future, ~Copyable {
             switch result {
             case .success(let connection):
                 var one: Int32 = 1
-                _ = setsockopt(connection.fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-                cx.executor?.spawn(EchoConnection(fd: connection.fd), name: "echo").detach()
+                _ = unsafe setsockopt(connection.fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+                cx.executor?.spawn(echo(Socket(adopting: connection.fd)), name: "echo").detach()
             case .failure(let error):
                 cx.report(Diagnostic(.dropError, "accept: \(error)"))
                 if error.errno == EMFILE || error.errno == ENFILE { return .ready(0) }  // retrying would spin
@@ -127,10 +101,10 @@ guard let address = SocketAddress(host: host, port: port) else {
 
 // SIGINT and SIGTERM are blocked in every thread and taken by one waiting thread instead.
 var signals = sigset_t()
-sigemptyset(&signals)
-sigaddset(&signals, SIGINT)
-sigaddset(&signals, SIGTERM)
-pthread_sigmask(SIG_BLOCK, &signals, nil)
+unsafe sigemptyset(&signals)
+unsafe sigaddset(&signals, SIGINT)
+unsafe sigaddset(&signals, SIGTERM)
+unsafe pthread_sigmask(SIG_BLOCK, &signals, nil)
 
 /// Runs the server until a signal; untyped throws so the executor's and the socket's errors mix.
 func serve() throws {
@@ -141,11 +115,11 @@ func serve() throws {
     let remote = try executor.remoteHandle()
     let waiter = Thread {
         var set = sigset_t()
-        sigemptyset(&set)
-        sigaddset(&set, SIGINT)
-        sigaddset(&set, SIGTERM)
+        unsafe sigemptyset(&set)
+        unsafe sigaddset(&set, SIGINT)
+        unsafe sigaddset(&set, SIGTERM)
         var received: Int32 = 0
-        sigwait(&set, &received)
+        unsafe sigwait(&set, &received)
         let signo = received
         remote.execute { _ in
             stop.signal = signo

@@ -73,7 +73,7 @@ final class ComposeTests: XCTestCase {
 
     func testEitherRunsTheChosenBranchOnly() throws {
         let log = self.log!
-        func pick(_ n: Int) -> Then<Ready<Int>, Either<Ready<Int>, Probe>> {
+        func pick(_ n: Int) -> Then<Ready<Int>, (consuming Int) -> Either<Ready<Int>, Probe>, Either<Ready<Int>, Probe>> {
             ready(n).then { n in n > 0 ? .first(ready(n)) : .second(Probe("slow", log, steps: 2, value: -1)) }
         }
         XCTAssertEqual(try executor.blockOn(pick(7)), 7)

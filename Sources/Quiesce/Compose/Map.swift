@@ -1,15 +1,21 @@
-/// A future whose output is its inner future's, transformed. Built by ``Future/map(_:)``.
+/// A future whose output is its inner future's, transformed. Built by ``Future/map(_:)`` and
+/// ``Future/map(carrying:_:)``.
 ///
 /// The inner future is async-dropped (after it completed) before `transform` runs; dropping the
-/// map drops the inner future if it is still there.
-public struct Map<Inner: Future & ~Copyable, Output: ~Copyable>: Future, ~Copyable {
+/// map drops the inner future if it is still there. `Carried` is a value stored beside the
+/// transform and handed to it, so that a transform needs no captures (a closure that captures
+/// nothing is never allocated).
+public struct Map<Inner: Future & ~Copyable, Carried, Output: ~Copyable>: Future, ~Copyable {
     @usableFromInline var inner: Stage<Inner>
-    @usableFromInline let transform: (consuming Inner.Output) -> Output
+    @usableFromInline let carried: Carried
+    @usableFromInline let transform: (Carried, consuming Inner.Output) -> Output
 
-    /// Transforms `inner`'s output with `transform`.
+    /// Transforms `inner`'s output with `transform`, which is also handed `carried`.
     @inlinable
-    public init(_ inner: consuming Inner, _ transform: @escaping (consuming Inner.Output) -> Output) {
+    public init(_ inner: consuming Inner, carrying carried: Carried,
+                _ transform: @escaping (Carried, consuming Inner.Output) -> Output) {
         self.inner = Stage(inner)
+        self.carried = carried
         self.transform = transform
     }
 
@@ -17,7 +23,7 @@ public struct Map<Inner: Future & ~Copyable, Output: ~Copyable>: Future, ~Copyab
     @inlinable
     public mutating func poll(_ cx: inout Context) -> Poll<Output> {
         guard case .ready(let value) = inner.poll(&cx) else { return .pending }
-        return .ready(transform(value))
+        return .ready(transform(carried, value))
     }
 
     /// Drops the inner future, if it is still there.
@@ -33,7 +39,22 @@ extension Future where Self: ~Copyable {
     /// let length = IO.read(fd, into: IOBuffer(capacity: 64)).map { done in done.buffer.count }
     /// ```
     @inlinable
-    public consuming func map<U: ~Copyable>(_ transform: @escaping (consuming Output) -> U) -> Map<Self, U> {
-        Map(self, transform)
+    public consuming func map<U: ~Copyable>(
+        _ transform: @escaping (consuming Output) -> U
+    ) -> Map<Self, (consuming Output) -> U, U> {
+        Map(self, carrying: transform) { transform, output in transform(output) }
+    }
+
+    /// A future whose output is this one's, transformed by `transform`, which is handed `carried`
+    /// too: a transform that captures nothing costs no allocation when it is built per message.
+    ///
+    /// ```swift
+    /// let echoed = IO.recv(fd, into: buffer).map(carrying: fd) { fd, done in (fd, done.buffer) }
+    /// ```
+    @inlinable
+    public consuming func map<C, U: ~Copyable>(
+        carrying carried: C, _ transform: @escaping (C, consuming Output) -> U
+    ) -> Map<Self, C, U> {
+        Map(self, carrying: carried, transform)
     }
 }

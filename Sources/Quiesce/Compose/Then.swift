@@ -1,18 +1,22 @@
 /// Two futures one after the other: the second is built from the first's output. Built by
-/// ``Future/then(_:)``.
+/// ``Future/then(_:)`` and ``Future/then(carrying:_:)``.
 ///
 /// Exactly one stage is live at a time: the first future is async-dropped (after it completed)
-/// before the second is built, and dropping the chain drops whichever stage is live.
-public struct Then<First: Future & ~Copyable, Next: Future & ~Copyable>: Future, ~Copyable {
+/// before the second is built, and dropping the chain drops whichever stage is live. `Carried` is
+/// a value stored beside `makeNext` and handed to it, so that it needs no captures.
+public struct Then<First: Future & ~Copyable, Carried, Next: Future & ~Copyable>: Future, ~Copyable {
     @usableFromInline var first: Stage<First>?
     @usableFromInline var next: Stage<Next>?
-    @usableFromInline let makeNext: (consuming First.Output) -> Next
+    @usableFromInline let carried: Carried
+    @usableFromInline let makeNext: (Carried, consuming First.Output) -> Next
 
-    /// Runs `first`, then the future `makeNext` builds from its output.
+    /// Runs `first`, then the future `makeNext` builds from its output (and `carried`).
     @inlinable
-    public init(_ first: consuming First, _ makeNext: @escaping (consuming First.Output) -> Next) {
+    public init(_ first: consuming First, carrying carried: Carried,
+                _ makeNext: @escaping (Carried, consuming First.Output) -> Next) {
         self.first = Stage(first)
         self.next = nil
+        self.carried = carried
         self.makeNext = makeNext
     }
 
@@ -22,7 +26,7 @@ public struct Then<First: Future & ~Copyable, Next: Future & ~Copyable>: Future,
         if first != nil {
             guard case .ready(let value) = first!.poll(&cx) else { return .pending }
             first = nil
-            next = Stage(makeNext(value))
+            next = Stage(makeNext(carried, value))
         }
         return next!.poll(&cx)
     }
@@ -43,7 +47,20 @@ extension Future where Self: ~Copyable {
     @inlinable
     public consuming func then<Next: Future & ~Copyable>(
         _ next: @escaping (consuming Output) -> Next
-    ) -> Then<Self, Next> {
-        Then(self, next)
+    ) -> Then<Self, (consuming Output) -> Next, Next> {
+        Then(self, carrying: next) { next, output in next(output) }
+    }
+
+    /// This future, then the future `next` builds from its output and `carried`: a `next` that
+    /// captures nothing costs no allocation when the chain is built per message.
+    ///
+    /// ```swift
+    /// let echo = IO.recv(fd, into: buffer).then(carrying: fd) { fd, done in IO.send(fd, done.buffer) }
+    /// ```
+    @inlinable
+    public consuming func then<C, Next: Future & ~Copyable>(
+        carrying carried: C, _ next: @escaping (C, consuming Output) -> Next
+    ) -> Then<Self, C, Next> {
+        Then(self, carrying: carried, next)
     }
 }

@@ -23,7 +23,7 @@ public struct File: AsyncDroppable, ~Copyable {
     /// Opens `path` through the ring (O_CLOEXEC added). If the open is cancelled but succeeded
     /// anyway, the descriptor is closed, not leaked.
     public static func open(_ path: String, flags: Int32, mode: UInt32 = 0o644) -> OpenFile {
-        IO.open(path, flags: flags, mode: mode).map { result in
+        Map(IO.open(path, flags: flags, mode: mode), carrying: ()) { _, result in
             switch result {
             case .success(let raw): .success(File(adopting: raw))
             case .failure(let error): .failure(error)
@@ -57,4 +57,4 @@ public struct File: AsyncDroppable, ~Copyable {
 }
 
 /// The future of ``File/open(_:flags:mode:)``.
-public typealias OpenFile = Map<Int32Op, Result<File, IOError>>
+public typealias OpenFile = Map<Int32Op, Void, Result<File, IOError>>

@@ -36,7 +36,7 @@ public struct Socket: AsyncDroppable, ~Copyable {
     /// Accepts a connection (CLOEXEC). If the accept is cancelled but a connection was accepted
     /// anyway, that descriptor is closed, not leaked.
     public func accept() -> AcceptSocket {
-        IO.accept(raw).map { result in
+        Map(IO.accept(raw), carrying: ()) { _, result in
             switch result {
             case .success(let accepted): .success(Connection(socket: Socket(adopting: accepted.fd), peer: accepted.peer))
             case .failure(let error): .failure(error)
@@ -72,7 +72,7 @@ public struct Connection: ~Copyable {
 }
 
 /// The future of ``Socket/accept()``.
-public typealias AcceptSocket = Map<AcceptOp, Result<Connection, IOError>>
+public typealias AcceptSocket = Map<AcceptOp, Void, Result<Connection, IOError>>
 
 /// The future of ``Socket/connect(to:)``: the connected socket, or why not.
 public struct ConnectSocket: Future, ~Copyable {
