@@ -44,7 +44,8 @@ let package = Package(
         // `make demo`: narrated io_uring cancellation demos.
         .executableTarget(
             name: "QuiesceDemo",
-            dependencies: ["Quiesce"]
+            dependencies: ["Quiesce"],
+            swiftSettings: [.strictMemorySafety()]
         ),
         // Example service: a RESP (Redis protocol) key-value server embedding the executor.
         .target(
@@ -55,10 +56,15 @@ let package = Package(
             name: "QuiesceKV",
             dependencies: ["QuiesceKVCore"]
         ),
-        // Example: a TCP echo server on the executor (also the benchmark's echo subject).
+        // Example: a TCP echo server on the executor; its connection, composed from combinators, is a
+        // library of its own so the benchmark and the tests run the same code.
+        .target(
+            name: "QuiesceEchoCore",
+            dependencies: ["Quiesce"]
+        ),
         .executableTarget(
             name: "QuiesceEcho",
-            dependencies: ["Quiesce"]
+            dependencies: ["Quiesce", "QuiesceEchoCore"]
         ),
         // `make bench`: the benchmark harness and its raw-liburing reference loops in C.
         .target(
@@ -68,12 +74,13 @@ let package = Package(
         ),
         .executableTarget(
             name: "QuiesceBench",
-            dependencies: ["Quiesce", "CRawRing"],
-            path: "Benchmarks/QuiesceBench"
+            dependencies: ["Quiesce", "QuiesceEchoCore", "CRawRing"],
+            path: "Benchmarks/QuiesceBench",
+            swiftSettings: [.strictMemorySafety()]
         ),
         .testTarget(
             name: "QuiesceTests",
-            dependencies: ["Quiesce", "QuiesceSimulation"]
+            dependencies: ["Quiesce", "QuiesceSimulation", "QuiesceEchoCore"]
         ),
         .testTarget(
             name: "QuiesceSimTests",

@@ -34,7 +34,7 @@ struct CountedLoop: Future, ~Copyable {
                 if kind == 0 {
                     nop = IO.nop()
                 } else {
-                    guard write(writeFD, &message, 64) == 64 else { fail("pipe write for the read benchmark") }
+                    guard unsafe write(writeFD, &message, 64) == 64 else { fail("pipe write for the read benchmark") }
                     read = IO.read(readFD, into: buffer.take()!)
                 }
             }
@@ -73,10 +73,10 @@ enum AllocBench {
     static func countingWorks() -> Bool {
         crr_alloc_counting(1)
         let before = crr_alloc_count()
-        calibrationSink = CalibrationObject()
+        unsafe calibrationSink = CalibrationObject()
         let after = crr_alloc_count()
         crr_alloc_counting(0)
-        calibrationSink = nil
+        unsafe calibrationSink = nil
         return after > before
     }
 

@@ -11,7 +11,7 @@ func nowNanos() -> UInt64 { crr_now_ns() }
 /// Stops the benchmark with a clear message: a benchmark that cannot run its workload has no figure.
 func fail(_ message: String) -> Never {
     let line = "QuiesceBench: \(message)\n"
-    _ = write(2, line, line.utf8.count)
+    _ = unsafe write(2, line, line.utf8.count)
     exit(1)
 }
 

@@ -34,7 +34,7 @@ enum EchoBench {
     static func example(_ path: String, connections: Int, messages: Int) -> EchoResult {
         var port: UInt16 = 0
         var output: Int32 = -1
-        let pid = crr_server_start(path, &port, &output)
+        let pid = unsafe crr_server_start(path, &port, &output)
         if pid < 0 { fail("cannot start \(path): errno \(-pid)") }
         let result = load(port: port, connections: connections, messages: messages) {}
         let status = crr_server_stop(pid, output)
@@ -45,12 +45,12 @@ enum EchoBench {
     /// Where the QuiesceEcho example was built: next to this executable. nil when it is not there.
     static func examplePath() -> String? {
         var buffer = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        let n = unsafe readlink("/proc/self/exe", &buffer, buffer.count - 1)
         guard n > 0 else { return nil }
         let me = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
         guard let slash = me.lastIndex(of: "/") else { return nil }
         let path = String(me[..<slash]) + "/QuiesceEcho"
-        return access(path, X_OK) == 0 ? path : nil
+        return unsafe access(path, X_OK) == 0 ? path : nil
     }
 
     private static func run(connections: Int, messages: Int, server: (Int32) -> Void) -> EchoResult {
@@ -66,18 +66,20 @@ enum EchoBench {
 
     /// Runs the load generator against `port` while `serve` runs on this thread.
     private static func load(port: UInt16, connections: Int, messages: Int, serve: () -> Void) -> EchoResult {
-        guard let generator = crr_loadgen_start(port, UInt32(connections), UInt32(messages), size) else {
+        // SAFETY: after the join, the generator's `latencies` holds `echoed` samples, read (and
+        // sorted in place) by `Percentiles` before the deferred `crr_loadgen_free` releases them.
+        guard let generator = unsafe crr_loadgen_start(port, UInt32(connections), UInt32(messages), size) else {
             fail("cannot start the load generator thread")
         }
         serve()
         var elapsed: Int64 = 0
         var echoed: UInt64 = 0
         var latencies: UnsafePointer<UInt64>? = nil
-        let rc = crr_loadgen_join(generator, &elapsed, &echoed, &latencies)
-        defer { crr_loadgen_free(generator) }
+        let rc = unsafe crr_loadgen_join(generator, &elapsed, &echoed, &latencies)
+        defer { unsafe crr_loadgen_free(generator) }
         if rc < 0 { fail("load generator: errno \(-rc)") }
-        let samples = UnsafeMutablePointer(mutating: latencies!)
-        return EchoResult(messagesPerSecond: Double(echoed) / (Double(elapsed) / 1e9),
+        let samples = unsafe UnsafeMutablePointer(mutating: latencies!)
+        return unsafe EchoResult(messagesPerSecond: Double(echoed) / (Double(elapsed) / 1e9),
                           latency: Percentiles(samples, count: Int(echoed)))
     }
 }

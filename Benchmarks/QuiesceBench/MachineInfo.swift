@@ -17,15 +17,15 @@ extension Machine {
         }
         machine.cores = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         var names = utsname()
-        if uname(&names) == 0 {
-            machine.kernel = withUnsafeBytes(of: &names.release) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+        if unsafe uname(&names) == 0 {
+            machine.kernel = unsafe withUnsafeBytes(of: &names.release) { unsafe String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
         }
         if let swiftVersion, !swiftVersion.isEmpty { machine.swift = swiftVersion }
         var now = time(nil)
-        var parts = tm()
-        gmtime_r(&now, &parts)
+        var parts = unsafe tm()
+        unsafe gmtime_r(&now, &parts)
         var text = [CChar](repeating: 0, count: 64)
-        strftime(&text, text.count, "%Y-%m-%dT%H:%M:%SZ", &parts)
+        unsafe strftime(&text, text.count, "%Y-%m-%dT%H:%M:%SZ", &parts)
         machine.date = String(decoding: text.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
         return machine
     }
@@ -33,12 +33,12 @@ extension Machine {
 
 /// The whole of a small text file, or nil.
 func readFile(_ path: String) -> String? {
-    guard let file = fopen(path, "r") else { return nil }
-    defer { fclose(file) }
+    guard let file = unsafe fopen(path, "r") else { return nil }
+    defer { unsafe fclose(file) }
     var bytes: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 4096)
     while true {
-        let n = fread(&chunk, 1, chunk.count, file)
+        let n = unsafe fread(&chunk, 1, chunk.count, file)
         if n <= 0 { break }
         bytes.append(contentsOf: chunk[0..<n])
     }
@@ -47,10 +47,10 @@ func readFile(_ path: String) -> String? {
 
 /// Writes `text` to `path`, replacing it; stops the run when that fails.
 func writeFile(_ path: String, _ text: String) {
-    guard let file = fopen(path, "w") else { fail("cannot write \(path): \(String(cString: strerror(errno)))") }
-    defer { fclose(file) }
+    guard let file = unsafe fopen(path, "w") else { fail(unsafe "cannot write \(path): \(String(cString: strerror(errno)))") }
+    defer { unsafe fclose(file) }
     let bytes = Array(text.utf8)
-    guard fwrite(bytes, 1, bytes.count, file) == bytes.count else { fail("short write to \(path)") }
+    guard unsafe fwrite(bytes, 1, bytes.count, file) == bytes.count else { fail("short write to \(path)") }
 }
 
 extension StringProtocol {

@@ -5,7 +5,11 @@ import CRawRing
 import Quiesce
 
 /// Writes `size` bytes to pipe A, reads them back from pipe B, records the round trip, repeats.
+@safe
 struct Pinger: Future, ~Copyable {
+    // SAFETY: `latencies` has room for `count` values and outlives the pinger (its caller allocates
+    // it around the run; the pointer in the initializer makes that call unsafe); `poll` writes only
+    // below `count`.
     let writeFD: Int32, readFD: Int32, size: Int, count: Int
     let latencies: UnsafeMutablePointer<UInt64>
     var outgoing: IOBuffer?
@@ -17,7 +21,7 @@ struct Pinger: Future, ~Copyable {
 
     init(writeFD: Int32, readFD: Int32, size: Int, count: Int, latencies: UnsafeMutablePointer<UInt64>) {
         self.writeFD = writeFD; self.readFD = readFD; self.size = size; self.count = count
-        self.latencies = latencies
+        unsafe self.latencies = unsafe latencies
         outgoing = IOBuffer(bytes: [UInt8](repeating: 0x70, count: size))
         incoming = IOBuffer(capacity: size)
     }
@@ -52,7 +56,7 @@ struct Pinger: Future, ~Copyable {
             }
             readOp = nil
             let now = nowNanos()
-            latencies[done] = now - sentAt
+            unsafe latencies[done] = now - sentAt
             done += 1
             if done == count { return .ready(()) }
         }
@@ -135,10 +139,12 @@ struct Percentiles {
     var p99 = 0.0
 
     init(_ samples: UnsafeMutablePointer<UInt64>, count: Int) {
-        var buffer = UnsafeMutableBufferPointer(start: samples, count: count)
-        buffer.sort()
-        p50 = Stats.percentile(buffer, 50)
-        p99 = Stats.percentile(buffer, 99)
+        // SAFETY: the caller passes `count` initialized samples, sorted in place and read before it
+        // returns.
+        var buffer = unsafe UnsafeMutableBufferPointer(start: samples, count: count)
+        unsafe buffer.sort()
+        p50 = unsafe Stats.percentile(buffer, 50)
+        p99 = unsafe Stats.percentile(buffer, 99)
     }
 }
 
@@ -149,23 +155,23 @@ enum PipeLatencyBench {
     static func quiesce(_ config: Config) -> Percentiles {
         let count = config.pipeRoundTrips
         let latencies = UnsafeMutablePointer<UInt64>.allocate(capacity: count)
-        defer { latencies.deallocate() }
+        defer { unsafe latencies.deallocate() }
         let a = makePipe(), b = makePipe()
         defer { close(a.read); close(a.write); close(b.read); close(b.write) }
         let executor = makeExecutor(entries: config.entries)
         var game = PipeRoundTrips()
-        game.pinger = Pinger(writeFD: a.write, readFD: b.read, size: size, count: count, latencies: latencies)
+        game.pinger = unsafe Pinger(writeFD: a.write, readFD: b.read, size: size, count: count, latencies: latencies)
         game.echoer = PipeEchoer(readFD: a.read, writeFD: b.write, size: size)
         runToEnd(executor, game)
-        return Percentiles(latencies, count: count)
+        return unsafe Percentiles(latencies, count: count)
     }
 
     static func raw(_ config: Config) -> Percentiles {
         let count = config.pipeRoundTrips
         let latencies = UnsafeMutablePointer<UInt64>.allocate(capacity: count)
-        defer { latencies.deallocate() }
-        let rc = crr_pipe_roundtrip(config.entries, UInt32(size), UInt64(count), latencies)
+        defer { unsafe latencies.deallocate() }
+        let rc = unsafe crr_pipe_roundtrip(config.entries, UInt32(size), UInt64(count), latencies)
         if rc < 0 { fail("raw pipe round trip: errno \(-rc)") }
-        return Percentiles(latencies, count: count)
+        return unsafe Percentiles(latencies, count: count)
     }
 }

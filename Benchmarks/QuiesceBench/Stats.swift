@@ -12,7 +12,7 @@ enum Stats {
     static func percentile(_ samples: UnsafeMutableBufferPointer<UInt64>, _ p: Double) -> Double {
         guard samples.count > 0 else { return 0 }
         let rank = Int((p / 100 * Double(samples.count)).rounded(.up))
-        return Double(samples[Swift.min(Swift.max(rank, 1), samples.count) - 1])
+        return unsafe Double(samples[Swift.min(Swift.max(rank, 1), samples.count) - 1])
     }
 }
 

@@ -67,7 +67,7 @@ func settle() { usleep(300_000) }
 
 func log(_ text: String) {
     let line = text + "\n"
-    _ = write(2, line, line.utf8.count)
+    _ = unsafe write(2, line, line.utf8.count)
 }
 
 if let pairName {
@@ -181,7 +181,7 @@ report.notes.append("Allocations are counted by interposing malloc/calloc/reallo
 let markdown = MarkdownWriter.render(report)
 print(markdown)
 if let outDir {
-    _ = mkdir(outDir, 0o755)
+    _ = unsafe mkdir(outDir, 0o755)
     writeFile(outDir + "/latest.json", JSONWriter.render(report))
     writeFile(outDir + "/latest.md", markdown)
     writeFile(outDir + "/latest.svg", SVGWriter.render(report))

@@ -14,13 +14,13 @@ func acceptRaceDemo() throws {
     executor.driver.onOrphanedDescriptorClosed = { closedByDriver.append($0) }
     let before = Narrate.openDescriptorCount()
 
-    var cx = Context(waker: .noop, executor: executor)
+    var cx = unsafe Context(waker: .noop, executor: executor)
     var accept = IO.accept(listener)
     _ = accept.poll(&cx)
     try executor.driver.turn(waitNanos: 0)
     Narrate.say("An accept waits on \(address). A client connects; in the same turn the accept is async-dropped.")
     let client = try Sockets.tcp(for: address)
-    _ = address.withSockAddr { Glibc.connect(client, $0, $1) }
+    _ = unsafe address.withSockAddr { unsafe Glibc.connect(client, $0, $1) }
     try executor.blockOn(asyncDrop(accept))
     Narrate.kernel("the accept had completed in the race: it created descriptor \(closedByDriver.first.map(String.init) ?? "none")")
     Narrate.say("the drop closed it (onOrphanedDescriptorClosed saw \(closedByDriver)), so nobody leaks it.")

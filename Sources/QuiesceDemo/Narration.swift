@@ -47,10 +47,10 @@ enum Narrate {
 
     /// Open descriptors of this process.
     static func openDescriptorCount() -> Int {
-        guard let dir = opendir("/proc/self/fd") else { return -1 }
-        defer { closedir(dir) }
+        guard let dir = unsafe opendir("/proc/self/fd") else { return -1 }
+        defer { unsafe closedir(dir) }
         var count = 0
-        while readdir(dir) != nil { count += 1 }
+        while unsafe readdir(dir) != nil { count += 1 }
         return count - 3  // ".", ".." and the listing's own descriptor
     }
 }
@@ -67,6 +67,6 @@ final class DemoPipe {
     /// Writes `text` with a plain system call (the "other side" of the demo).
     func put(_ text: String) {
         var text = text
-        _ = text.withUTF8 { Glibc.write(write, $0.baseAddress, $0.count) }
+        _ = text.withUTF8 { unsafe Glibc.write(write, $0.baseAddress, $0.count) }
     }
 }
