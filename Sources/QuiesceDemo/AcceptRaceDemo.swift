@@ -14,7 +14,7 @@ func acceptRaceDemo() throws {
     executor.driver.onOrphanedDescriptorClosed = { closedByDriver.append($0) }
     let before = Narrate.openDescriptorCount()
 
-    var cx = unsafe Context(waker: .noop, executor: executor)
+    var cx = Context(waker: .noop, executor: executor)
     var accept = IO.accept(listener)
     _ = accept.poll(&cx)
     try executor.driver.turn(waitNanos: 0)

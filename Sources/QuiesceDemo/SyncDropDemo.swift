@@ -8,7 +8,7 @@ func syncDropDemo() throws {
     Narrate.title(4, "A synchronous drop: the buffer waits in the orphan table")
     let executor = try Executor()
     let pipe = try DemoPipe()
-    var cx = unsafe Context(waker: .noop, executor: executor)
+    var cx = Context(waker: .noop, executor: executor)
     do {
         var read = IO.read(pipe.read, into: IOBuffer(capacity: 4096))
         _ = read.poll(&cx)                          // submitted …

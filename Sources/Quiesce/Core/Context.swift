@@ -55,7 +55,7 @@ public struct Context {
     var driverHandle: DriverHandle? { unsafe executorRef?._withUnsafeGuaranteedRef { $0.driverHandle } }
 
     /// A context for polling a future by hand, outside any executor (tests, custom loops).
-    public init(waker: Waker = unsafe .noop) {
+    public init(waker: Waker = .noop) {
         unsafe self.wakeTarget = waker.target
         self.ownedWaker = waker
         unsafe self.lentTarget = nil

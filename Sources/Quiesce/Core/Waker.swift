@@ -31,8 +31,9 @@ public struct Waker {
     public func willWake(_ other: Waker) -> Bool { target === other.target }
 
     /// A waker that does nothing when woken: for polling a future by hand where no one needs waking.
-    // Immutable and stateless, so sharing it is safe; wakers in general are not `Sendable`.
-    public nonisolated(unsafe) static let noop = Waker(NoopWakeTarget())
+    // SAFETY: immutable and stateless, so sharing it across threads is safe (wakers in general are
+    // not `Sendable`); `@safe` lets callers use it without an `unsafe` marker.
+    @safe public nonisolated(unsafe) static let noop = Waker(NoopWakeTarget())
 }
 
 final class NoopWakeTarget: WakeTarget {}
