@@ -16,11 +16,29 @@ struct EchoResult {
 enum EchoBench {
     static let size: UInt32 = 64
 
-    static func quiesce(_ config: Config, connections: Int, messages: Int) -> EchoResult {
+    static func quiesce(_ config: Config, connections: Int, messages: Int, composed: Bool = false) -> EchoResult {
         run(connections: connections, messages: messages) { listenFD in
             let executor = makeExecutor(entries: config.entries)
-            runToEnd(executor, EchoServer(listenFD: listenFD, connections: connections))
+            runToEnd(executor, EchoServer(listenFD: listenFD, connections: connections, composed: composed))
         }
+    }
+
+    /// Heap allocations per echoed message in steady state: two in-process runs that differ only in
+    /// their message count, so what a connection costs once (accept, task, buffer) cancels out.
+    static func allocationsPerMessage(_ config: Config, composed: Bool) -> Double {
+        let connections = 50
+        let few = Swift.max(1, config.echoMessagesPerConnection50 / 4), many = config.echoMessagesPerConnection50
+        func counted(_ messages: Int) -> UInt64 {
+            crr_alloc_counting(1)
+            let before = crr_alloc_count()
+            _ = quiesce(config, connections: connections, messages: messages, composed: composed)
+            let after = crr_alloc_count()
+            crr_alloc_counting(0)
+            return after - before
+        }
+        _ = counted(few)  // warm up (runtime metadata, pools)
+        let a = counted(few), b = counted(many)
+        return (Double(b) - Double(a)) / Double((many - few) * connections)
     }
 
     static func raw(_ config: Config, connections: Int, messages: Int) -> EchoResult {

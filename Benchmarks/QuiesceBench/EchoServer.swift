@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Quiesce
+import QuiesceEchoCore
 
 /// One echo connection: recv into a 4 KiB buffer, send all of it back, again, until the peer closes.
 struct EchoConnection: Future, ~Copyable {
@@ -55,14 +56,18 @@ struct EchoConnection: Future, ~Copyable {
 }
 
 /// Accepts exactly `connections` connections, runs each as its own task, and finishes when all
-/// have closed. The benchmark's stand-in for the QuiesceEcho example (same structure).
+/// have closed. The benchmark's stand-in for the QuiesceEcho example (same structure). `composed`:
+/// each connection is the example's composed ``echo(_:)``; otherwise the hand-written
+/// ``EchoConnection``.
 struct EchoServer: Future, ~Copyable {
     let listenFD: Int32
+    let composed: Bool
     var handles: HandleStore<Void>
     var acceptOp: AcceptOp? = nil
 
-    init(listenFD: Int32, connections: Int) {
+    init(listenFD: Int32, connections: Int, composed: Bool = false) {
         self.listenFD = listenFD
+        self.composed = composed
         handles = HandleStore(capacity: connections)
     }
 
@@ -74,7 +79,13 @@ struct EchoServer: Future, ~Copyable {
             case .ready(let result):
                 guard case .success(let accepted) = result else { fail("accept: \(result)") }
                 acceptOp = nil
-                handles.append(cx.executor!.spawn(EchoConnection(fd: accepted.fd)))
+                if composed {
+                    var one: Int32 = 1
+                    _ = unsafe setsockopt(accepted.fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+                    handles.append(cx.executor!.spawn(QuiesceEchoCore.echo(Socket(adopting: accepted.fd))))
+                } else {
+                    handles.append(cx.executor!.spawn(EchoConnection(fd: accepted.fd)))
+                }
             }
         }
         return handles.joinAll(&cx)

@@ -32,8 +32,53 @@ struct SpawnJoinRounds: Future, ~Copyable {
     }
 }
 
+/// Spawns `batch` empty tasks into a ``JoinSet``, takes every output, and repeats `rounds` times.
+struct SpawnJoinSetRounds: Future, ~Copyable {
+    let batch: Int
+    var roundsLeft: Int
+    var set = JoinSet<Void>()
+    var spawned = false
+
+    init(batch: Int, rounds: Int) {
+        self.batch = batch
+        roundsLeft = rounds
+    }
+
+    mutating func poll(_ cx: inout Context) -> Poll<Void> {
+        while true {
+            if !spawned {
+                guard roundsLeft > 0 else { return .ready(()) }
+                let executor = cx.executor!
+                for _ in 0..<batch { set.spawn(EmptyTask(), on: executor) }
+                spawned = true
+            }
+            while true {
+                switch set.pollNext(&cx) {
+                case .pending: return .pending
+                case .ready(nil): break
+                case .ready(.some): continue
+                }
+                break
+            }
+            spawned = false
+            roundsLeft -= 1
+        }
+    }
+
+    mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> { set.pollDropReady(&cx) }
+}
+
 /// 1. spawn + complete + join of an empty task, ns per task.
 enum SpawnBench {
+    /// The same batches joined through a ``JoinSet`` instead of single handles.
+    static func joinSet(_ config: Config) -> Double {
+        let executor = makeExecutor(entries: config.entries)
+        let rounds = config.spawnTasks / config.spawnBatch
+        let t0 = nowNanos()
+        runToEnd(executor, SpawnJoinSetRounds(batch: config.spawnBatch, rounds: rounds))
+        return Double(nowNanos() - t0) / Double(rounds * config.spawnBatch)
+    }
+
     static func quiesce(_ config: Config) -> Double {
         let executor = makeExecutor(entries: config.entries)
         let rounds = config.spawnTasks / config.spawnBatch

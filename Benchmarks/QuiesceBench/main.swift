@@ -48,6 +48,12 @@ var echo: [[Figure]] = [1, 50].map { c in [
     Figure(id: "echo_\(c)_p50", title: "TCP echo 64 B, \(c) conn, p50", unit: "ns", higherIsBetter: false, referenceName: raw, minRatio: nil, targetText: "—"),
     Figure(id: "echo_\(c)_p99", title: "TCP echo 64 B, \(c) conn, p99", unit: "ns", higherIsBetter: false, referenceName: raw, minRatio: nil, targetText: "—"),
 ] }
+var echoComposed = Figure(id: "echo_composed", title: "TCP echo 64 B, 50 conn, composed connection", unit: "msgs/s", higherIsBetter: true,
+                          referenceName: "hand-written connection (Quiesce)", minRatio: 0.95, targetText: "≥ 0.95×")
+var spawnJoinSet = Figure(id: "spawn_joinset", title: "Spawn + complete + join through a JoinSet", unit: "ns/task", higherIsBetter: false,
+                          referenceName: "single join handles (Quiesce)", minRatio: 0.9, targetText: "≥ 0.9×")
+var allocEchoComposed = Figure(id: "allocs_echo_composed", title: "Heap allocations per echoed message, composed connection (steady state)", unit: "allocs/msg",
+                               higherIsBetter: false, referenceName: nil, minRatio: nil, targetText: "0", maxValue: 0)
 var allocNop = Figure(id: "allocs_nop", title: "Heap allocations per NOP (steady state)", unit: "allocs/op", higherIsBetter: false,
                       referenceName: nil, minRatio: nil, targetText: "0", maxValue: 0)
 var allocRead = Figure(id: "allocs_pipe_read", title: "Heap allocations per 64 B pipe read (steady state)", unit: "allocs/op", higherIsBetter: false,
@@ -80,6 +86,10 @@ if let pairName {
     case "cancel": measure = ({ CancelBench.quiesce(config) }, { CancelBench.raw(config) }, false)
     case "pipe": measure = ({ PipeLatencyBench.quiesce(config).p50 }, { PipeLatencyBench.raw(config).p50 }, false)
     case "spawn": measure = ({ SpawnBench.quiesce(config) }, { SpawnBench.swiftConcurrency(config) }, false)
+    case "spawnjoinset": measure = ({ SpawnBench.joinSet(config) }, { SpawnBench.quiesce(config) }, false)
+    case "echocomposed":
+        measure = ({ EchoBench.quiesce(config, connections: 50, messages: config.echoMessagesPerConnection50, composed: true).messagesPerSecond },
+                   { EchoBench.quiesce(config, connections: 50, messages: config.echoMessagesPerConnection50).messagesPerSecond }, true)
     case "handoff": measure = ({ HandoffBench.quiesce(config) }, { HandoffBench.swiftConcurrency(config) }, false)
     case "echo1", "echo50":
         let connections = pairName == "echo1" ? 1 : 50
@@ -160,7 +170,16 @@ for rep in 0..<config.repetitions {
         })
         log("  echo×\(connections): \(Format.human(echo[i][0].quiesce.values.last!)) vs \(Format.human(echo[i][0].reference.values.last!)) msgs/s")
     }
+    pair(rep, { spawnJoinSet.quiesce.add(SpawnBench.joinSet(config)) }, { spawnJoinSet.reference.add(SpawnBench.quiesce(config)) })
+    log("  spawn via JoinSet: \(Format.human(spawnJoinSet.quiesce.values.last!)) vs \(Format.human(spawnJoinSet.reference.values.last!)) ns/task")
+    pair(rep, {
+        echoComposed.quiesce.add(EchoBench.quiesce(config, connections: 50, messages: config.echoMessagesPerConnection50, composed: true).messagesPerSecond)
+    }, {
+        echoComposed.reference.add(EchoBench.quiesce(config, connections: 50, messages: config.echoMessagesPerConnection50).messagesPerSecond)
+    })
+    log("  echo composed×50: \(Format.human(echoComposed.quiesce.values.last!)) vs \(Format.human(echoComposed.reference.values.last!)) msgs/s")
     if counting {
+        allocEchoComposed.quiesce.add(EchoBench.allocationsPerMessage(config, composed: true))
         allocNop.quiesce.add(AllocBench.perOp(config, kind: 0))
         allocRead.quiesce.add(AllocBench.perOp(config, kind: 1))
         allocSpawn.quiesce.add(AllocBench.perSpawn(config))
@@ -168,8 +187,8 @@ for rep in 0..<config.repetitions {
     }
 }
 
-report.figures = [spawn, handoff] + nops + [cancel, pipe50, pipe99] + echo[0] + echo[1]
-if counting { report.figures += [allocNop, allocRead, allocSpawn] }
+report.figures = [spawn, spawnJoinSet, handoff] + nops + [cancel, pipe50, pipe99] + echo[0] + echo[1] + [echoComposed]
+if counting { report.figures += [allocNop, allocRead, allocSpawn, allocEchoComposed] }
 if echoExample != nil {
     report.notes.append("Echo: the Quiesce side is the QuiesceEcho example (Sources/QuiesceEcho), run as a child process; the raw C liburing echo loop runs on the harness's main thread. The load generator is a C thread in the harness (epoll, TCP_NODELAY, one 64-byte message in flight per connection).")
 } else {

@@ -84,6 +84,7 @@ public struct JoinHandle<Output: ~Copyable>: Future, ~Copyable {
 
     /// Registers `waker` to be woken when the task finishes (a ``JoinSet`` waits on all its
     /// members this way); `false` when it already has.
+    @usableFromInline
     func registerJoinWaker(_ waker: Waker) -> Bool {
         guard let task = unsafe task else { return false }
         return unsafe task._withUnsafeGuaranteedRef { task in

@@ -32,14 +32,18 @@ public struct DropArray<Element: AsyncDroppable & ~Copyable>: AsyncDroppable, ~C
     // allocation, and `deinit` deinitializes them and frees the storage once. Noncopyable, the
     // array has one owner.
     /// Storage for `capacity` elements, the first `count` initialized.
-    private var storage: UnsafeMutablePointer<Element>
-    private var capacity: Int
+    @usableFromInline var storage: UnsafeMutablePointer<Element>
+    @usableFromInline var capacity: Int
+    /// Backs ``count``.
+    @usableFromInline var _count = 0
     /// The number of elements.
-    public private(set) var count = 0
+    @inlinable public var count: Int { _count }
     /// How the async drop treats the elements.
     public let order: DropOrder
+    /// Backs ``droppedCount``.
+    @usableFromInline var _droppedCount = 0
     /// With ``DropOrder/inOrder``: how many elements, from the front, have completed their drop.
-    public private(set) var droppedCount = 0
+    @inlinable public var droppedCount: Int { _droppedCount }
 
     /// An empty array whose async drop drops its elements in `order` (together by default).
     public init(order: DropOrder = .together, capacity: Int = 0) {
@@ -51,63 +55,70 @@ public struct DropArray<Element: AsyncDroppable & ~Copyable>: AsyncDroppable, ~C
     }
 
     deinit {
-        unsafe storage.deinitialize(count: count)
+        unsafe storage.deinitialize(count: _count)
         unsafe storage.deallocate()
     }
 
     /// `true` when the array holds no element.
-    public var isEmpty: Bool { count == 0 }
+    @inlinable
+    public var isEmpty: Bool { _count == 0 }
 
     /// The valid indices, `0..<count`.
-    public var indices: Range<Int> { 0..<count }
+    @inlinable
+    public var indices: Range<Int> { 0..<_count }
 
     /// The element at `index` (which must be in ``indices``), borrowed or modified in place.
+    @inlinable
     public subscript(index: Int) -> Element {
         unsafeAddress {
-            precondition(index >= 0 && index < count, "DropArray index \(index) out of range 0..<\(count)")
+            precondition(index >= 0 && index < _count, "DropArray index \(index) out of range 0..<\(_count)")
             return unsafe UnsafePointer(storage + index)
         }
         unsafeMutableAddress {
-            precondition(index >= 0 && index < count, "DropArray index \(index) out of range 0..<\(count)")
+            precondition(index >= 0 && index < _count, "DropArray index \(index) out of range 0..<\(_count)")
             return unsafe storage + index
         }
     }
 
     /// Adds `element` at the end.
+    @inlinable
     public mutating func append(_ element: consuming Element) {
-        if count == capacity { grow() }
-        unsafe (storage + count).initialize(to: element)
-        count += 1
+        if _count == capacity { grow() }
+        unsafe (storage + _count).initialize(to: element)
+        _count += 1
     }
 
     /// Removes and returns the last element, or `nil` when the array is empty.
+    @inlinable
     public mutating func removeLast() -> Element? {
-        guard count > 0 else { return nil }
-        count -= 1
-        if droppedCount > count { droppedCount = count }
-        return unsafe (storage + count).move()
+        guard _count > 0 else { return nil }
+        _count -= 1
+        if _droppedCount > _count { _droppedCount = _count }
+        return unsafe (storage + _count).move()
     }
 
     /// Removes and returns the element at `index` (which must be in ``indices``), moving the ones
     /// after it forward: the order of the rest is kept.
+    @inlinable
     public mutating func remove(at index: Int) -> Element {
-        precondition(index >= 0 && index < count, "DropArray index \(index) out of range 0..<\(count)")
+        precondition(index >= 0 && index < _count, "DropArray index \(index) out of range 0..<\(_count)")
         let element = unsafe (storage + index).move()
-        unsafe (storage + index).moveInitialize(from: storage + index + 1, count: count - index - 1)
-        count -= 1
-        if index < droppedCount { droppedCount -= 1 }
+        unsafe (storage + index).moveInitialize(from: storage + index + 1, count: _count - index - 1)
+        _count -= 1
+        if index < _droppedCount { _droppedCount -= 1 }
         return element
     }
 
     /// Removes and returns the element at `index` (which must be in ``indices``) in constant time,
     /// putting the last element in its place. Not for ``DropOrder/inOrder`` arrays whose drop has
     /// begun, where order matters: use ``remove(at:)`` there.
+    @inlinable
     public mutating func swapRemove(at index: Int) -> Element {
-        precondition(index >= 0 && index < count, "DropArray index \(index) out of range 0..<\(count)")
+        precondition(index >= 0 && index < _count, "DropArray index \(index) out of range 0..<\(_count)")
         let element = unsafe (storage + index).move()
-        count -= 1
-        if index != count { unsafe (storage + index).moveInitialize(from: storage + count, count: 1) }
-        if droppedCount > count { droppedCount = count }
+        _count -= 1
+        if index != _count { unsafe (storage + index).moveInitialize(from: storage + _count, count: 1) }
+        if _droppedCount > _count { _droppedCount = _count }
         return element
     }
 
@@ -117,23 +128,24 @@ public struct DropArray<Element: AsyncDroppable & ~Copyable>: AsyncDroppable, ~C
         switch order {
         case .together:
             var ready = true
-            for index in 0..<count where unsafe !partDropReady(&storage[index], &cx) {
+            for index in 0..<_count where unsafe !partDropReady(&storage[index], &cx) {
                 ready = false
             }
             return ready ? .ready(()) : .pending
         case .inOrder:
-            while droppedCount < count {
-                guard unsafe partDropReady(&storage[droppedCount], &cx) else { return .pending }
-                droppedCount += 1
+            while _droppedCount < _count {
+                guard unsafe partDropReady(&storage[_droppedCount], &cx) else { return .pending }
+                _droppedCount += 1
             }
             return .ready(())
         }
     }
 
-    private mutating func grow() {
+    @usableFromInline
+    mutating func grow() {
         let newCapacity = max(4, capacity * 2)
         let newStorage = UnsafeMutablePointer<Element>.allocate(capacity: newCapacity)
-        unsafe newStorage.moveInitialize(from: storage, count: count)
+        unsafe newStorage.moveInitialize(from: storage, count: _count)
         unsafe storage.deallocate()
         unsafe storage = unsafe newStorage
         capacity = newCapacity

@@ -13,19 +13,24 @@ public struct FutureSet<Member: Future & ~Copyable>: AsyncDroppable, ~Copyable {
     @usableFromInline var members = DropArray<Stage<Member>>()
 
     /// An empty set.
+    @inlinable
     public init() {}
 
     /// Members that have not yielded their output yet.
+    @inlinable
     public var count: Int { members.count }
 
     /// `true` when the set has no member left.
+    @inlinable
     public var isEmpty: Bool { members.isEmpty }
 
     /// Adds a future; it is first polled by the next ``pollNext(_:)``.
+    @inlinable
     public mutating func insert(_ future: consuming Member) { members.append(Stage(future)) }
 
     /// The output of a member that completed (and was dropped), removing it; `.ready(nil)` when the
     /// set is empty; `.pending` while members run.
+    @inlinable
     public mutating func pollNext(_ cx: inout Context) -> Poll<Member.Output?> {
         if members.isEmpty { return .ready(nil) }
         var index = 0
@@ -40,5 +45,6 @@ public struct FutureSet<Member: Future & ~Copyable>: AsyncDroppable, ~Copyable {
     }
 
     /// Drops every member at once.
+    @inlinable
     public mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> { members.pollDropReady(&cx) }
 }

@@ -15,31 +15,38 @@ public struct JoinSet<Output: ~Copyable>: AsyncDroppable, ~Copyable {
     @usableFromInline var members = DropArray<JoinHandle<Output>>()
 
     /// An empty set.
+    @inlinable
     public init() {}
 
     /// Members whose output has not been taken yet.
+    @inlinable
     public var count: Int { members.count }
 
     /// `true` when the set has no member left.
+    @inlinable
     public var isEmpty: Bool { members.isEmpty }
 
     /// Spawns `future` on `executor` and adds its handle.
+    @inlinable
     public mutating func spawn<F: Future & ~Copyable>(_ future: consuming F, on executor: Executor, name: String? = nil)
     where F.Output == Output {
         members.append(executor.spawn(future, name: name))
     }
 
     /// Adds a handle.
+    @inlinable
     public mutating func insert(_ handle: consuming JoinHandle<Output>) { members.append(handle) }
 
     /// Cancels every member (their async drops run; ``pollNext(_:)`` then yields `Cancelled` for
     /// each one that had not completed).
+    @inlinable
     public func cancelAll() {
         for index in members.indices { members[index].cancel() }
     }
 
     /// The output of a member that has finished (its async drop done), removing it; `.ready(nil)`
     /// when the set is empty; `.pending` while members run (the waker is registered with each).
+    @inlinable
     public mutating func pollNext(_ cx: inout Context) -> Poll<Result<Output, Cancelled>?> {
         if members.isEmpty { return .ready(nil) }
         var index = 0
@@ -56,6 +63,7 @@ public struct JoinSet<Output: ~Copyable>: AsyncDroppable, ~Copyable {
     }
 
     /// Cancels every member and waits for every member's async drop.
+    @inlinable
     public mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> { members.pollDropReady(&cx) }
 }
 
