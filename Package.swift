@@ -60,11 +60,13 @@ let package = Package(
         // library of its own so the benchmark and the tests run the same code.
         .target(
             name: "QuiesceEchoCore",
-            dependencies: ["Quiesce"]
+            dependencies: ["Quiesce"],
+            swiftSettings: [.strictMemorySafety()]
         ),
         .executableTarget(
             name: "QuiesceEcho",
-            dependencies: ["Quiesce", "QuiesceEchoCore"]
+            dependencies: ["Quiesce", "QuiesceEchoCore"],
+            swiftSettings: [.strictMemorySafety()]
         ),
         // `make bench`: the benchmark harness and its raw-liburing reference loops in C.
         .target(
