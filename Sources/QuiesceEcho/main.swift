@@ -39,7 +39,7 @@ struct Server: Future, ~Copyable {
                 _ = unsafe setsockopt(connection.fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
                 cx.executor?.spawn(echo(Socket(adopting: connection.fd)), name: "echo").detach()
             case .failure(let error):
-                cx.report(Diagnostic(.dropError, "accept: \(error)"))
+                cx.report(Diagnostic(.acceptFailed, "accept: \(error)"))
                 if error.errno == EMFILE || error.errno == ENFILE { return .ready(0) }  // retrying would spin
             }
         }

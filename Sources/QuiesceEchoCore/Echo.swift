@@ -9,6 +9,7 @@ public typealias EchoStep = LoopStep<IOBuffer, Void>
 /// Echoes one connection until the peer closes. The loop's state is the buffer: it moves into each
 /// operation and comes back with the result. Dropping the connection cancels the recv or send in
 /// flight, then closes the socket (``using(_:_:)`` drops its body before its resource).
+@inlinable
 public func echo(_ socket: consuming Socket) -> some Future<Void> & ~Copyable {
     using(socket) { socket in
         loop(IOBuffer(capacity: 16 * 1024)) { [fd = socket.raw] buffer in

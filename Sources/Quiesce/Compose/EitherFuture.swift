@@ -2,6 +2,7 @@
 /// (the two branches of a ``Future/then(_:)``). Only the active case is polled and dropped.
 extension Either: AsyncDroppable where First: AsyncDroppable & ~Copyable, Second: AsyncDroppable & ~Copyable {
     /// Drops the active case.
+    @inlinable
     public mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> {
         switch consume self {
         case .first(var first):
@@ -18,6 +19,7 @@ extension Either: AsyncDroppable where First: AsyncDroppable & ~Copyable, Second
 
 extension Either: Future where First: Future & ~Copyable, Second: Future & ~Copyable, First.Output == Second.Output {
     /// Polls the active case.
+    @inlinable
     public mutating func poll(_ cx: inout Context) -> Poll<First.Output> {
         switch consume self {
         case .first(var first):
