@@ -23,6 +23,7 @@ final class SeedSweepTests: XCTestCase {
         var caught: [String: Int] = [:]
         var total = SimStatistics()
         var orphans = 0
+        var composed: [String: Int] = [:]
         var clock = timespec()
         clock_gettime(CLOCK_MONOTONIC, &clock)
         let start = Double(clock.tv_sec) + Double(clock.tv_nsec) / 1e9
@@ -34,6 +35,7 @@ final class SeedSweepTests: XCTestCase {
             SeedReporter.done()
             total.add(run.statistics)
             orphans += run.opsOrphaned
+            for (kind, n) in run.composed { composed[kind, default: 0] += n }
             if seeds.count == 1 { print("seed \(seed): \(run.summary)") }
             guard !run.violations.isEmpty else { continue }
             failures += 1
@@ -47,8 +49,13 @@ final class SeedSweepTests: XCTestCase {
         print("quiesce-sim: \(seeds.count) seed(s) in \(String(format: "%.1f", elapsed)) s, \(failures) failing" +
               (caught.isEmpty ? "" : "; caught: \(caught.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))"))
         print("quiesce-sim: exercised \(total.prepared) operations, \(orphans) orphaned; cancels \(total.cancelsPrepared) (0: \(total.cancelsSucceeded), ENOENT: \(total.cancelsTooLate), EALREADY: \(total.cancelsAlready)); SQ full \(total.queueFullRejections), short \(total.shortTransfers), EAGAIN \(total.eagains), EINTR \(total.eintrs), ENOMEM \(total.enomems), ECONNRESET \(total.connectionResets), fds closed by driver \(total.descriptorsClosedByDriver)")
+        print("quiesce-sim: composed futures \(composed.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))")
         // The sweep must actually exercise the races it claims to (a sweep that never cancels proves nothing).
         if seeds.count >= 1_000 {
+            for kind in ["then", "loop", "finally", "set"] {
+                XCTAssertGreaterThan(composed["\(kind).completed", default: 0], 0, "no \(kind) completed")
+                XCTAssertGreaterThan(composed["\(kind).dropped", default: 0], 0, "no \(kind) was dropped before completing")
+            }
             XCTAssertGreaterThan(total.cancelsSucceeded, 0)
             XCTAssertGreaterThan(total.cancelsTooLate, 0)
             XCTAssertGreaterThan(total.cancelsAlready, 0)

@@ -12,6 +12,9 @@ final class Ledger {
     private var tokensUnder: [Int: [UInt64]] = [:]
     /// Operation futures started, and how each ended (ready, async-dropped, orphaned by a sync drop).
     var opsStarted = 0, opsReady = 0, opsDropped = 0, opsOrphaned = 0
+    /// Composed futures (then, loop, finally, set) that completed or whose drop completed, by kind.
+    private(set) var composedExercised: [String: Int] = [:]
+    func exercised(_ kind: String) { composedExercised[kind, default: 0] += 1 }
     /// Which invariant each violation came from, for the report.
     private(set) var caught: [String: Int] = [:]
 

@@ -12,6 +12,8 @@ struct SeedRun {
     /// What the simulation exercised.
     private(set) var statistics = SimStatistics()
     private(set) var opsOrphaned = 0
+    /// Composed futures exercised, by kind ("then.completed", "loop.dropped", …).
+    private(set) var composed: [String: Int] = [:]
 
     /// Print every step of the simulation (replays of one seed).
     var trace = false
@@ -66,6 +68,7 @@ struct SeedRun {
         sim.stopWatchingBuffers()
         statistics = sim.statistics
         opsOrphaned = ledger.opsOrphaned
+        composed = ledger.composedExercised
         violations = ledger.violations
         caught = ledger.caught
         summary = "probes \(ledger.probeCount), ops \(ledger.opsStarted) (ready \(ledger.opsReady), dropped \(ledger.opsDropped), orphaned \(ledger.opsOrphaned)); " + sim.summary

@@ -32,7 +32,8 @@ struct SimWorld {
 }
 
 /// Builds a random tree of probes from a seed: leaves of operations, inner nodes of sequences,
-/// spawned tasks, selects, joins, timeouts, scopes and cancels.
+/// spawned tasks, selects, joins, timeouts, scopes, cancels, and composed futures (then chains,
+/// loops, finally and future sets).
 struct WorkloadBuilder {
     var rng: SimRandom
     let ledger: Ledger
@@ -50,7 +51,7 @@ struct WorkloadBuilder {
         budget -= 1
         if depth == 0 || budget <= 0 || rng.chance(250) { return leaf(owners) }
         let d = depth - 1
-        switch rng.below(7) {
+        switch rng.below(11) {
         case 0:
             let children = (0..<rng.pick(2...3)).map { _ in box(depth: d, owners: owners) }
             return SequenceNode(children: children, ledger: ledger, owners: owners)
@@ -69,10 +70,33 @@ struct WorkloadBuilder {
                                ledger: ledger, owners: owners)
         case 5:
             return CancelNode(probe(depth: d, owners: owners), afterPolls: rng.below(4), ledger: ledger, owners: owners)
+        case 6:
+            return ChainNode(probe(depth: d, owners: owners), then: box(depth: d, owners: owners), ledger: ledger, owners: owners)
+        case 7:
+            let iterations = (0..<rng.pick(1...3)).map { _ in box(depth: d, owners: owners) }
+            return LoopNode(iterations, ledger: ledger, owners: owners)
+        case 8:
+            return FinallyNode(probe(depth: d, owners: owners), cleanup: cleanupBox(owners: owners), ledger: ledger, owners: owners)
+        case 9:
+            let members = (0..<rng.pick(1...3)).map { _ in box(depth: d, owners: owners) }
+            return FutureSetNode(members, ledger: ledger, owners: owners)
         default:
             let children = (0..<rng.pick(1...3)).map { _ in box(depth: d, owners: owners) }
             return ScopeNode(children: children, ledger: ledger, owners: owners)
         }
+    }
+
+    /// A cleanup that always finishes (a `finally` runs its cleanup to completion, inside drops too):
+    /// nops, ring timeouts or sleeps, never an operation that waits on a peer.
+    private mutating func cleanupBox(owners: [Int]) -> ProbeBox {
+        let id = ledger.newProbe()
+        let kind: OpNode.Kind
+        switch rng.below(3) {
+        case 0: kind = .nop
+        case 1: kind = .timeout(UInt64(rng.pick(1...30)) * 1_000)
+        default: kind = .sleep(UInt64(rng.pick(1...30)) * 1_000)
+        }
+        return ProbeBox(Probe(id: id, node: OpNode(kind, count: rng.pick(1...3), orphanAt: nil, ledger: ledger, owners: owners + [id])))
     }
 
     private mutating func leaf(_ owners: [Int]) -> Node {
