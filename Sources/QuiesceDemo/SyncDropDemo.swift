@@ -7,6 +7,8 @@ import Glibc
 func syncDropDemo() throws {
     Narrate.title(4, "A synchronous drop: the buffer waits in the orphan table")
     let executor = try Executor()
+    // Debug builds report an operation released while in flight (usually a missing glue line).
+    executor.diagnosticHandler = { Narrate.say("the library says: \($0)") }
     let pipe = try DemoPipe()
     var cx = Context(waker: .noop, executor: executor)
     do {
@@ -17,7 +19,8 @@ func syncDropDemo() throws {
         _ = consume read                            // deinit runs here; the kernel still holds the memory
     }
     Narrate.say("right after the drop — \(Narrate.driver(executor.driver))")
-    Narrate.say("The buffer was not freed: the driver keeps it and has sent a cancel.")
+    Narrate.say("The buffer was not freed: the driver keeps it and has sent a cancel. Here the drop is on")
+    Narrate.say("purpose; in a service it usually means a pollDropReady forgot a field, hence the report.")
     pipe.put("too late")                            // the kernel may still write into the orphan's buffer
     var turns = 0
     while executor.driver.orphanCount > 0 {
