@@ -6,11 +6,13 @@ import Quiesce
 /// One turn of an echo loop: go on with the buffer, or stop.
 public typealias EchoStep = LoopStep<IOBuffer, Void>
 
+/// The composed connection's type, spelled out once.
+public typealias ComposedEcho = Using<Socket, Loop<IOBuffer, Void, Then<BufferOp, Int32, Either<Ready<EchoStep>, Map<WriteAll, Void, EchoStep>>>>>
+
 /// Echoes one connection until the peer closes. The loop's state is the buffer: it moves into each
 /// operation and comes back with the result. Dropping the connection cancels the recv or send in
 /// flight, then closes the socket (``using(_:_:)`` drops its body before its resource).
-@inlinable
-public func echo(_ socket: consuming Socket) -> some Future<Void> & ~Copyable {
+public func composedEcho(_ socket: consuming Socket) -> ComposedEcho {
     using(socket) { socket in
         loop(IOBuffer(capacity: 16 * 1024)) { [fd = socket.raw] buffer in
             IO.recv(fd, into: buffer).then(carrying: fd) { fd, got in
@@ -26,4 +28,23 @@ public func echo(_ socket: consuming Socket) -> some Future<Void> & ~Copyable {
             }
         }
     }
+}
+
+/// An echo connection on `socket`, ready to spawn.
+public func echo(_ socket: consuming Socket) -> EchoConnection { EchoConnection(composedEcho(socket)) }
+
+/// The composed connection as a concrete future, to be spawned as a task.
+///
+/// A task polls its future through the future's own conformance. For a generic combinator type
+/// (`Using<…>`) that is the library's generic code, run with type metadata at every call; this
+/// conformance is declared here, for one concrete type, so the whole chain under it is specialized.
+public struct EchoConnection: Future, ~Copyable {
+    var body: ComposedEcho
+    init(_ body: consuming ComposedEcho) { self.body = body }
+
+    /// Echoes until the peer closes.
+    public mutating func poll(_ cx: inout Context) -> Poll<Void> { body.poll(&cx) }
+
+    /// Cancels the operation in flight, then closes the socket.
+    public mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> { body.pollDropReady(&cx) }
 }
