@@ -130,3 +130,38 @@ final class FutureSetTests: RingPipeTestCase {
         XCTAssertEqual(executor.driver.orphanCount, 0, "cancelled and awaited, not orphaned")
     }
 }
+
+/// Polls a join handle once (so the other task holds this one as its waiter), then lets the other
+/// task run on without it and finishes.
+private struct WaitOnceThenDetach: Future, ~Copyable {
+    var handle: JoinHandle<Int>?
+    mutating func poll(_ cx: inout Context) -> Poll<Void> {
+        _ = handle!.poll(&cx)
+        handle.take()!.detach()
+        return .ready(())
+    }
+}
+
+final class JoinWaiterTests: XCTestCase {
+    func testAWaiterThatFinishesFirstIsKeptUntilTheTaskItWaitedOnLetsGo() throws {
+        let executor = Executor(backend: IdleBackend())
+        let log = Log()
+        weak var weakWaiter: RawTask?
+        let member = executor.spawn(Probe("member", log, steps: 6, value: 1))
+        do {
+            let waiter = executor.spawn(WaitOnceThenDetach(handle: member))
+            let task = waiter.task!.takeUnretainedValue()
+            weakWaiter = task
+            try executor.blockOn(waiter)
+            XCTAssertEqual(task.phase, .finished)
+            XCTAssertEqual(task.holds, 1, "the member, still running, counts the finished waiter as its join waiter")
+            XCTAssertTrue(task.keptForHolds)
+        }
+        XCTAssertNotNil(weakWaiter, "kept alive for the member's hold")
+        try executor.runUntilIdle()
+        XCTAssertEqual(log.count("member.poll"), 7)
+        XCTAssertEqual(weakWaiter?.holds ?? 0, 0, "the member finished and let go")
+        XCTAssertFalse(weakWaiter?.keptForHolds ?? false, "the reference it kept for the hold is given back (the pool may reuse it now)")
+        XCTAssertEqual(executor.liveTaskCount, 0)
+    }
+}

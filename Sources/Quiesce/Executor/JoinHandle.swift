@@ -42,7 +42,7 @@ public struct JoinHandle<Output: ~Copyable>: Future, ~Copyable {
         // The closure only answers where the output is: a noncopyable result cannot leave it.
         let slot = unsafe task._withUnsafeGuaranteedRef { task -> UnsafeMutablePointer<Output?>? in
             guard unsafe task.phase == .finished else {
-                unsafe task.joinWaker = cx.waker
+                task.setJoinWaiter(&cx)
                 return nil
             }
             return unsafe task.outputSlot(Output.self)
@@ -60,7 +60,7 @@ public struct JoinHandle<Output: ~Copyable>: Future, ~Copyable {
         return unsafe task._withUnsafeGuaranteedRef { task in
             guard unsafe task.phase == .finished else {
                 task.requestCancel()
-                unsafe task.joinWaker = cx.waker
+                task.setJoinWaiter(&cx)
                 return .pending
             }
             return .ready(())
@@ -82,14 +82,14 @@ public struct JoinHandle<Output: ~Copyable>: Future, ~Copyable {
         unsafe task.release()
     }
 
-    /// Registers `waker` to be woken when the task finishes (a ``JoinSet`` waits on all its
-    /// members this way); `false` when it already has.
+    /// Registers the context's task to be woken when this task finishes (a ``JoinSet`` waits on
+    /// all its members this way); `false` when it already has.
     @usableFromInline
-    func registerJoinWaker(_ waker: Waker) -> Bool {
+    func registerJoinWaiter(_ cx: inout Context) -> Bool {
         guard let task = unsafe task else { return false }
         return unsafe task._withUnsafeGuaranteedRef { task in
             guard unsafe task.phase != .finished else { return false }
-            if unsafe !(task.joinWaker?.willWake(waker) ?? false) { unsafe task.joinWaker = waker }
+            task.setJoinWaiter(&cx)
             return true
         }
     }

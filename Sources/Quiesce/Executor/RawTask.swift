@@ -64,7 +64,9 @@ final class RawTask: CountedWakeTarget {
     /// A join handle (or `blockOn`) may still take the output; without one, an output is released
     /// as soon as the task finishes.
     @usableFromInline @exclusivity(unchecked) var hasTaker = false
-    @usableFromInline @exclusivity(unchecked) var joinWaker: Waker?
+    /// Who waits for this task to finish (its join handle's poller, or a ``JoinSet``'s): held as a
+    /// driver slot holds a waker, so an executor's task waiting here is counted, not retained.
+    @exclusivity(unchecked) var joinWaiter: SlotWaker = unsafe .none
     /// The waker of the scope this task belongs to, if any: woken when the task finishes.
     @exclusivity(unchecked) var scopeWaker: Waker?
     @exclusivity(unchecked) var id: UInt64
@@ -192,10 +194,10 @@ final class RawTask: CountedWakeTarget {
     func finish() {
         unsafe phase = .finished
         unsafe executorRef._withUnsafeGuaranteedRef { $0.taskFinished(self) }
-        // Emptied only when set: storing `nil` over `nil` still calls swift_release.
-        if let waker = unsafe joinWaker {
-            unsafe joinWaker = nil
-            waker.wake()
+        let waiter = unsafe joinWaiter
+        if case .none = unsafe waiter {} else {
+            unsafe joinWaiter = .none
+            unsafe waiter.wakeAndLetGo()
         }
         if let waker = unsafe scopeWaker {
             unsafe scopeWaker = nil
@@ -223,7 +225,21 @@ final class RawTask: CountedWakeTarget {
     func releaseSynchronously() {
         releaseFuture()
         unsafe phase = .finished
-        unsafe joinWaker = nil
+        let waiter = unsafe joinWaiter
+        unsafe joinWaiter = .none
+        unsafe waiter.letGo()
+    }
+
+    /// Makes the context's task (or waker) the one woken when this task finishes, replacing the
+    /// one before (let go). Out of line: it is the only place a join handle touches ``SlotWaker``.
+    @usableFromInline
+    func setJoinWaiter(_ cx: inout Context) {
+        let waiter = unsafe cx.slotWaker
+        if unsafe joinWaiter.willWake(waiter) { return }
+        unsafe waiter.hold()  // the context keeps an owned waker's target alive until here
+        let old = unsafe joinWaiter
+        unsafe joinWaiter = waiter
+        unsafe old.letGo()
     }
 
     var typeName: String { unsafe ops.typeName }

@@ -58,7 +58,7 @@ public struct JoinSet<Output: ~Copyable>: AsyncDroppable, ~Copyable {
             }
             index += 1
         }
-        for index in members.indices { _ = members[index].registerJoinWaker(cx.waker) }
+        for index in members.indices { _ = members[index].registerJoinWaiter(&cx) }
         return .pending
     }
 
