@@ -12,8 +12,8 @@
 ///
 /// Unsafe to use: whoever stores a value must call ``hold()`` once while the target is still alive
 /// (the caller's waker keeps it), and ``letGo()`` or ``wakeAndLetGo()`` exactly once when it gives
-/// the value up. `DriverHandle` keeps that pairing: a slot takes the hold when it stores its waker
-/// and lets it go when it replaces, clears or settles it.
+/// the value up. `DriverHandle` keeps that pairing (a slot takes the hold when it stores its waker
+/// and lets it go when it replaces, clears or settles it), and so does `RawTask` for its join waiter.
 @unsafe
 enum SlotWaker {
     case none

@@ -38,8 +38,10 @@ final class RawTask: CountedWakeTarget {
     // SAFETY: `executorRef` holds no reference: the executor outlives every task it runs and
     // releases the ones left when it is torn down. `block` holds the future (initialized while
     // `futureIsLive`) and its output slot (read only while `hasOutput`), laid out by `ops` for the
-    // future's type. The `@exclusivity(unchecked)` fields are touched only on the executor's
-    // thread, never by overlapping accesses.
+    // future's type. `joinWaiter` carries one hold on its target, taken by `setJoinWaiter` and let
+    // go exactly once: when it is replaced, when `finish` wakes it, or by `releaseSynchronously`.
+    // The `@exclusivity(unchecked)` fields are touched only on the executor's thread, never by
+    // overlapping accesses.
     @usableFromInline enum Phase: UInt8 { case running, dropping, finished }
 
     /// The executor, without a reference (tasks never use it once it is gone). Unmanaged, so that a
