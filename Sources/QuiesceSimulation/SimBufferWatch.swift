@@ -1,26 +1,34 @@
 import Quiesce
 
-#if DEBUG
 /// Watches ``IOBuffer`` allocations and frees for the simulation: a buffer freed while an operation
 /// the kernel holds points into it is a use-after-free in the making, and buffers still allocated at
 /// the end of a run are leaks.
-extension SimBackend: IOBufferObserver {
+///
+/// The library has the buffer hook in debug builds only (release builds never read it), so in a
+/// release build watching does nothing and ``liveBufferCount`` stays 0.
+extension SimBackend {
     /// Starts observing every ``IOBuffer`` of the process (one simulation at a time; tests are serial).
-    /// Debug builds only: release builds of the library carry no buffer hook.
     /// The process keeps this simulation until ``stopWatchingBuffers()``.
     public func watchBuffers() {
+        #if DEBUG
         unsafe IOBuffer.observer = self
         unsafe liveBuffers.removeAll()
+        #endif
     }
 
     /// Stops observing, if this simulation is the observer.
     public func stopWatchingBuffers() {
+        #if DEBUG
         if unsafe IOBuffer.observer === self { unsafe IOBuffer.observer = nil }
+        #endif
     }
 
-    /// Buffers allocated since ``watchBuffers()`` and not freed yet.
+    /// Buffers allocated since ``watchBuffers()`` and not freed yet (0 in release builds).
     public var liveBufferCount: Int { unsafe liveBuffers.count }
+}
 
+#if DEBUG
+extension SimBackend: IOBufferObserver {
     package func bufferAllocated(_ base: UnsafeMutableRawPointer, capacity: Int) {
         unsafe liveBuffers.insert(base)
     }
