@@ -31,20 +31,4 @@ public func composedEcho(_ socket: consuming Socket) -> ComposedEcho {
 }
 
 /// An echo connection on `socket`, ready to spawn.
-public func echo(_ socket: consuming Socket) -> EchoConnection { EchoConnection(composedEcho(socket)) }
-
-/// The composed connection as a concrete future, to be spawned as a task.
-///
-/// A task polls its future through the future's own conformance. For a generic combinator type
-/// (`Using<…>`) that is the library's generic code, run with type metadata at every call; this
-/// conformance is declared here, for one concrete type, so the whole chain under it is specialized.
-public struct EchoConnection: Future, ~Copyable {
-    var body: ComposedEcho
-    init(_ body: consuming ComposedEcho) { self.body = body }
-
-    /// Echoes until the peer closes.
-    public mutating func poll(_ cx: inout Context) -> Poll<Void> { body.poll(&cx) }
-
-    /// Cancels the operation in flight, then closes the socket.
-    public mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> { body.pollDropReady(&cx) }
-}
+public func echo(_ socket: consuming Socket) -> ComposedEcho { composedEcho(socket) }

@@ -101,8 +101,10 @@ public final class Executor {
 
     /// Spawns `future` as a task and returns its handle. The task is polled on the next turn.
     ///
-    /// Inlinable so the task is created where `F` is known: the future's layout is then a constant
-    /// and its type's operations are found without a runtime lookup.
+    /// Inlinable so the task is created where `F` is known: the future's layout is then a constant,
+    /// and the task's poller is formed there, specialized for `F` (a composed future of generic
+    /// combinator types included). Called from generic code, where `F` is not known, the poller
+    /// captures `F`'s metadata: one small allocation per spawn.
     @inlinable
     public func spawn<F: Future & ~Copyable>(_ future: consuming F, name: String? = nil) -> JoinHandle<F.Output> {
         JoinHandle(makeTask(future, name: name))
@@ -115,7 +117,8 @@ public final class Executor {
         // SAFETY: `obtainTask` returns a block sized and aligned for `F` with nothing live in it;
         // the future and the output slot are initialized here, before anything polls the task.
         // Listed and scheduled before its future is in place: nothing polls it before this returns.
-        let task = obtainTask(TaskLayout(F.self), ops: TaskOpsFor<F, F.Output>.self, name: name)
+        let task = obtainTask(TaskLayout(F.self), ops: TaskOpsFor<F, F.Output>.self,
+                              poller: { task, cx in TaskOpsFor<F, F.Output>.run(task, &cx) }, name: name)
         unsafe task.block.assumingMemoryBound(to: F.self).initialize(to: future)
         unsafe task.outputSlot(F.Output.self).initialize(to: nil)
         return task
@@ -125,14 +128,15 @@ public final class Executor {
     /// references any more, or a new one. Its future and output slot are left for the caller to
     /// initialize at once. (One call from the spawn site for all of it.)
     @usableFromInline
-    func obtainTask(_ layout: TaskLayout, ops: any TaskOps.Type, name: String?) -> RawTask {
+    func obtainTask(_ layout: TaskLayout, ops: any TaskOps.Type, poller: @escaping (RawTask, inout Context) -> Void,
+                    name: String?) -> RawTask {
         unsafe nextTaskID += 1
         let task: RawTask
         if let pooled = unsafe pool.take() {
-            unsafe pooled.reuse(id: nextTaskID, name: name, ops: ops, layout: layout)
+            unsafe pooled.reuse(id: nextTaskID, name: name, ops: ops, poller: poller, layout: layout)
             task = pooled
         } else {
-            task = unsafe RawTask(executor: self, id: nextTaskID, name: name, ops: ops, layout: layout)
+            task = unsafe RawTask(executor: self, id: nextTaskID, name: name, ops: ops, poller: poller, layout: layout)
         }
         unsafe live.insert(task)
         unsafe statistics.spawned += 1

@@ -49,9 +49,9 @@ final class RawTask: CountedWakeTarget {
     let executorRef: Unmanaged<Executor>
     var executor: Executor { unsafe executorRef.takeUnretainedValue() }
     @usableFromInline @exclusivity(unchecked) var phase: Phase = .running
-    @exclusivity(unchecked) var cancelRequested = false
+    @usableFromInline @exclusivity(unchecked) var cancelRequested = false
     /// The future completed with an output (as opposed to being cancelled before it did).
-    @exclusivity(unchecked) var completed = false
+    @usableFromInline @exclusivity(unchecked) var completed = false
     @exclusivity(unchecked) var queued = false
     /// The task left the live list while queued, and the run queue holds the list's reference
     /// (given up when the task is popped): see ``RunQueue``.
@@ -59,7 +59,7 @@ final class RawTask: CountedWakeTarget {
     /// Pooled and found still referenced once already (see ``TaskPool``).
     @exclusivity(unchecked) var secondChance = false
     /// The future in `block` is initialized (not yet released).
-    @exclusivity(unchecked) var futureIsLive = false
+    @usableFromInline @exclusivity(unchecked) var futureIsLive = false
     /// The output slot holds an output nobody has taken yet. Otherwise the slot is never read: it
     /// holds `nil`, or nothing once an untaken output was released.
     @usableFromInline @exclusivity(unchecked) var hasOutput = false
@@ -75,6 +75,10 @@ final class RawTask: CountedWakeTarget {
     @exclusivity(unchecked) var name: String?
 
     /// The operations of the future's type: polling, dropping, destroying.
+    /// Polls the task once: ``TaskOpsFor/run(_:_:)`` for the future's type, formed where the task was
+    /// spawned, so that where that type is known (the usual case) the whole poll is specialized for
+    /// it, generic combinator types included; through ``ops`` it would be the generic code.
+    @usableFromInline @exclusivity(unchecked) var poller: (RawTask, inout Context) -> Void
     @exclusivity(unchecked) var ops: any TaskOps.Type
     /// The future (at offset 0) and its output slot, an `Output?` at `layout.outputOffset`.
     @usableFromInline @exclusivity(unchecked) var block: UnsafeMutableRawPointer
@@ -92,13 +96,14 @@ final class RawTask: CountedWakeTarget {
 
     /// A task with room for a future of `layout`; the caller initializes the future and the output
     /// slot at once (see ``Executor/makeTask(_:name:)``).
-    init(executor: Executor, id: UInt64, name: String?, ops: any TaskOps.Type, layout: TaskLayout) {
+    init(executor: Executor, id: UInt64, name: String?, ops: any TaskOps.Type, poller: @escaping (RawTask, inout Context) -> Void, layout: TaskLayout) {
         // SAFETY: the block is sized and aligned for `layout`; the caller initializes the future
         // and the output slot before the task runs.
         unsafe self.executorRef = unsafe Unmanaged.passUnretained(executor)
         unsafe self.id = id
         unsafe self.name = name
         unsafe self.ops = ops
+        unsafe self.poller = poller
         unsafe self.layout = layout
         unsafe (blockCapacity, blockAlignment) = RawTask.blockSize(for: layout)
         unsafe block = unsafe .allocate(byteCount: blockCapacity, alignment: blockAlignment)
@@ -119,7 +124,7 @@ final class RawTask: CountedWakeTarget {
     }
 
     /// Makes a finished, unreferenced task (see ``TaskPool``) a new one, with room for `layout`.
-    func reuse(id: UInt64, name: String?, ops: any TaskOps.Type, layout: TaskLayout) {
+    func reuse(id: UInt64, name: String?, ops: any TaskOps.Type, poller: @escaping (RawTask, inout Context) -> Void, layout: TaskLayout) {
         // SAFETY: a pooled task has released its future and output, so the block holds nothing live
         // when it is reallocated or reused; it is sized and aligned for the new `layout`.
         releaseOutput()
@@ -131,6 +136,7 @@ final class RawTask: CountedWakeTarget {
         unsafe self.id = id
         if unsafe name != nil || self.name != nil { unsafe self.name = name }  // usually both nil: no release call
         unsafe self.ops = ops
+        unsafe self.poller = poller
         unsafe self.layout = layout
         unsafe phase = .running
         unsafe hasTaker = false
@@ -189,10 +195,11 @@ final class RawTask: CountedWakeTarget {
     }
 
     /// Polls the task once, in the phase it is in.
-    func run(_ cx: inout Context) { unsafe ops.run(self, &cx) }
+    func run(_ cx: inout Context) { unsafe poller(self, &cx) }
 
     /// The end of the task's last poll, after its future was released: unlists it and wakes whoever
     /// waits for it.
+    @usableFromInline
     func finish() {
         unsafe phase = .finished
         unsafe executorRef._withUnsafeGuaranteedRef { $0.taskFinished(self) }

@@ -15,13 +15,14 @@ protocol TaskOps {
 /// ``TaskOps`` for futures of type `F`, whose output type is passed too (`Output == F.Output`): as
 /// a generic argument its metadata is at hand, where `F.Output` would be looked up at every poll.
 ///
-/// These run unspecialized (through the witness table). They only touch `F` through a typed
-/// pointer, so only `F`'s metadata, already in hand, is needed: an `F?` or `F.Output?` value here
-/// would instantiate `Optional` metadata through the runtime's cache at every poll. Polling goes
-/// through `_pollForExecutor`, specialized where `F` is declared.
+/// ``run(_:_:)`` is inlinable: the task's poller (``RawTask/poller``) is formed at the spawn site, so
+/// where `F` is known the poll is specialized for it, down through generic combinator types. The
+/// other operations run unspecialized (through the witness table); they touch `F` only through a
+/// typed pointer, so only `F`'s metadata, already in hand, is needed (an `F?` or `F.Output?` value
+/// would instantiate `Optional` metadata through the runtime's cache at every call).
 @usableFromInline
 enum TaskOpsFor<F: Future & ~Copyable, Output: ~Copyable>: TaskOps where F.Output == Output {
-    @usableFromInline
+    @inlinable
     static func run(_ task: RawTask, _ cx: inout Context) {
         // SAFETY: `task` was made for `F` (its `ops` is this type), so its block holds an `F` at
         // offset 0 while `futureIsLive` and an `Output?` at `layout.outputOffset`. A task is polled
