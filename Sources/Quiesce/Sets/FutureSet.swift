@@ -9,7 +9,7 @@
 /// for fd in fds { reads.insert(IO.read(fd, into: IOBuffer(capacity: 512))) }
 /// // in a poll: while case .ready(let done?) = reads.pollNext(&cx) { … }
 /// ```
-public struct FutureSet<Member: Future & ~Copyable>: AsyncDroppable, ~Copyable {
+public struct FutureSet<Member: Future & ~Copyable>: Stream, ~Copyable {
     @usableFromInline var members = DropArray<Stage<Member>>()
 
     /// An empty set.

@@ -11,7 +11,7 @@
 /// Outputs come in completion order. A member that completed but whose output was never taken
 /// has it released once, with its handle. Handles from elsewhere (a ``ScopeSpawner``'s children,
 /// say) join with ``insert(_:)``.
-public struct JoinSet<Output: ~Copyable>: AsyncDroppable, ~Copyable {
+public struct JoinSet<Output: ~Copyable>: Stream, ~Copyable {
     @usableFromInline var members = DropArray<JoinHandle<Output>>()
 
     /// An empty set.
