@@ -128,7 +128,7 @@ public final class Executor {
     /// references any more, or a new one. Its future and output slot are left for the caller to
     /// initialize at once. (One call from the spawn site for all of it.)
     @usableFromInline
-    func obtainTask(_ layout: TaskLayout, ops: any TaskOps.Type, poller: @escaping (RawTask, inout Context) -> Void,
+    func obtainTask(_ layout: TaskLayout, ops: any TaskOps.Type, poller: @escaping TaskPoller,
                     name: String?) -> RawTask {
         unsafe nextTaskID += 1
         let task: RawTask

@@ -78,7 +78,7 @@ final class RawTask: CountedWakeTarget {
     /// Polls the task once: ``TaskOpsFor/run(_:_:)`` for the future's type, formed where the task was
     /// spawned, so that where that type is known (the usual case) the whole poll is specialized for
     /// it, generic combinator types included; through ``ops`` it would be the generic code.
-    @usableFromInline @exclusivity(unchecked) var poller: (RawTask, inout Context) -> Void
+    @usableFromInline @exclusivity(unchecked) var poller: TaskPoller
     @exclusivity(unchecked) var ops: any TaskOps.Type
     /// The future (at offset 0) and its output slot, an `Output?` at `layout.outputOffset`.
     @usableFromInline @exclusivity(unchecked) var block: UnsafeMutableRawPointer
@@ -96,7 +96,7 @@ final class RawTask: CountedWakeTarget {
 
     /// A task with room for a future of `layout`; the caller initializes the future and the output
     /// slot at once (see ``Executor/makeTask(_:name:)``).
-    init(executor: Executor, id: UInt64, name: String?, ops: any TaskOps.Type, poller: @escaping (RawTask, inout Context) -> Void, layout: TaskLayout) {
+    init(executor: Executor, id: UInt64, name: String?, ops: any TaskOps.Type, poller: @escaping TaskPoller, layout: TaskLayout) {
         // SAFETY: the block is sized and aligned for `layout`; the caller initializes the future
         // and the output slot before the task runs.
         unsafe self.executorRef = unsafe Unmanaged.passUnretained(executor)
@@ -124,7 +124,7 @@ final class RawTask: CountedWakeTarget {
     }
 
     /// Makes a finished, unreferenced task (see ``TaskPool``) a new one, with room for `layout`.
-    func reuse(id: UInt64, name: String?, ops: any TaskOps.Type, poller: @escaping (RawTask, inout Context) -> Void, layout: TaskLayout) {
+    func reuse(id: UInt64, name: String?, ops: any TaskOps.Type, poller: @escaping TaskPoller, layout: TaskLayout) {
         // SAFETY: a pooled task has released its future and output, so the block holds nothing live
         // when it is reallocated or reused; it is sized and aligned for the new `layout`.
         releaseOutput()

@@ -1,9 +1,13 @@
-/// What a task needs to know about its future's type: reached through an existential metatype in
-/// ``RawTask``, so the task class itself has no generic parameter and can be recycled across types.
+/// How a task is polled: ``TaskOpsFor/run(_:_:)`` for its future's type, formed where the task is
+/// spawned (see ``RawTask/poller``).
+@usableFromInline
+typealias TaskPoller = (RawTask, inout Context) -> Void
+
+/// What else a task needs to know about its future's type: reached through an existential metatype
+/// in ``RawTask``, so the task class itself has no generic parameter and can be recycled across
+/// types. (Polling is not here: it goes through the task's ``TaskPoller``.)
 @usableFromInline
 protocol TaskOps {
-    /// Polls the task once, in the phase it is in (see ``RawTask``).
-    static func run(_ task: RawTask, _ cx: inout Context)
     /// Runs the synchronous destructor of the future at `block`.
     static func destroyFuture(_ block: UnsafeMutableRawPointer)
     /// Destroys the `Output?` at `slot`, leaving it uninitialized.
