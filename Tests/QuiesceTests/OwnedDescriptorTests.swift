@@ -96,7 +96,7 @@ final class OwnedDescriptorTests: RingPipeTestCase {
             let both = try executor.blockOn(join(listener.accept(), Socket.connect(to: address)))
             let server = try both.first.get()
             let client = try both.second.get()
-            try executor.blockOn(join(asyncDrop(server.socket), asyncDrop(client)))
+            _ = try executor.blockOn(join(asyncDrop(server.socket), asyncDrop(client)))
         }
         XCTAssertEqual(openDescriptorCount(), before, openDescriptors().joined(separator: ", "))
         _ = consume listener

@@ -152,7 +152,7 @@ final class JoinWaiterTests: XCTestCase {
             let waiter = executor.spawn(WaitOnceThenDetach(handle: member))
             let task = waiter.task!.takeUnretainedValue()
             weakWaiter = task
-            try executor.blockOn(waiter)
+            _ = try executor.blockOn(waiter)
             XCTAssertEqual(task.phase, .finished)
             XCTAssertEqual(task.holds, 1, "the member, still running, counts the finished waiter as its join waiter")
             XCTAssertTrue(task.keptForHolds)

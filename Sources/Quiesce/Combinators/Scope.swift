@@ -12,10 +12,10 @@ public protocol ScopeBody: AsyncDroppable, ~Copyable {
 
 /// Spawns children into the ``Scope`` whose body is being polled.
 public struct ScopeSpawner: ~Copyable, ~Escapable {
-    let state: ScopeState
+    @usableFromInline let state: ScopeState
     // SAFETY: the spawner is lent for one poll of the scope's body, which runs on this executor, so
     // the executor is alive whenever the spawner is (non-escaping, the spawner cannot be kept).
-    unowned(unsafe) let executor: Executor
+    @usableFromInline unowned(unsafe) let executor: Executor
 
     @_lifetime(immortal)
     init(state: ScopeState, executor: Executor) {
@@ -26,9 +26,12 @@ public struct ScopeSpawner: ~Copyable, ~Escapable {
     /// Spawns `future` as a child of the scope. The scope completes only after the child has; if the
     /// scope is cancelled or async-dropped, the child is cancelled and its async drop awaited.
     /// Dropping (or detaching) the returned handle does not release the child from the scope.
+    ///
+    /// Inlinable, like ``Executor/spawn(_:name:)``: the child's poller is formed where `F` is known.
+    @inlinable
     public func spawn<F: Future & ~Copyable>(_ future: consuming F, name: String? = nil) -> JoinHandle<F.Output> {
         let task = unsafe executor.makeTask(future, name: name)
-        state.children.append(task)
+        state.adopt(task)
         return JoinHandle(task)
     }
 
@@ -36,8 +39,13 @@ public struct ScopeSpawner: ~Copyable, ~Escapable {
     public var liveChildren: Int { state.children.lazy.filter { unsafe $0.phase != .finished }.count }
 }
 
+@usableFromInline
 final class ScopeState {
     var children: [RawTask] = []
+
+    /// Adds a child the scope waits for.
+    @usableFromInline
+    func adopt(_ child: RawTask) { children.append(child) }
 
     /// Drops finished children from the list; `true` when none is left. Registers `waker` with the rest.
     func waitForChildren(_ waker: Waker, cancel: Bool) -> Bool {
