@@ -9,9 +9,10 @@ public typealias EchoStep = LoopStep<IOBuffer, Void>
 /// The composed connection's type, spelled out once.
 public typealias ComposedEcho = Using<Socket, Loop<IOBuffer, Void, Then<BufferOp, Int32, Either<Ready<EchoStep>, Map<WriteAll, Void, EchoStep>>>>>
 
-/// An echo connection on `socket`, ready to spawn: it echoes until the peer closes. The loop's state is the buffer: it moves into each
-/// operation and comes back with the result. Dropping the connection cancels the recv or send in
-/// flight, then closes the socket (``using(_:_:)`` drops its body before its resource).
+/// An echo connection on `socket`, ready to spawn: it echoes until the peer closes. The loop's state
+/// is the buffer: it moves into each operation and comes back with the result. Dropping the
+/// connection cancels the recv or send in flight, then closes the socket (``using(_:_:)`` drops its
+/// body before its resource).
 public func echo(_ socket: consuming Socket) -> ComposedEcho {
     using(socket) { socket in
         loop(IOBuffer(capacity: 16 * 1024)) { [fd = socket.raw] buffer in
