@@ -15,17 +15,7 @@ final class AOFFailureTests: XCTestCase {
     /// The failure and the recovery are logged once each; the shutdown is clean. After a restart
     /// every executed SET is there, the one whose write was retried included.
     func testAFailedWriteIsRetriedAndWritesResumeOnceSpaceReturns() throws {
-        let path = temporaryAOFPath()
-        defer { unlink(path) }
-        let log = LogProbe()
-        let server = try TestServer(configure: {
-            $0.aofPath = path
-            $0.appendFsync = .always
-            $0.aofRetryInterval = 20_000_000
-        }, prepare: { kv, _ in kv.logHandler = { log.record($0) } })
-        let client = try TestClient(port: server.port)
-        XCTAssertEqual(try client.call("SET", "before", "1"), .simple("OK"))
-        let saved = server.onServer { kv in DiskFull.begin(on: kv.aof!.fd) }
+        let (path, log, server, client, saved) = try serverThatFillsItsDisk(retryInterval: 20_000_000)
         XCTAssertThrowsError(try client.call("SET", "during", "2"), "a reply whose record was not written")
         let other = try TestClient(port: server.port)
         guard case .error(let refusal) = try other.call("SET", "refused", "3") else { return XCTFail("SET accepted") }
@@ -60,17 +50,7 @@ final class AOFFailureTests: XCTestCase {
     /// A disk that stays full: every retry fails (reported at the 1st and 10th failure only), the
     /// shutdown's last attempt fails too, and the report says the shutdown was not clean.
     func testAWriteThatKeepsFailingIsRetriedBoundedlyAndTheShutdownIsUnclean() throws {
-        let path = temporaryAOFPath()
-        defer { unlink(path) }
-        let log = LogProbe()
-        let server = try TestServer(configure: {
-            $0.aofPath = path
-            $0.appendFsync = .always
-            $0.aofRetryInterval = 1_000_000
-        }, prepare: { kv, _ in kv.logHandler = { log.record($0) } })
-        let client = try TestClient(port: server.port)
-        XCTAssertEqual(try client.call("SET", "before", "1"), .simple("OK"))
-        let saved = server.onServer { kv in DiskFull.begin(on: kv.aof!.fd) }
+        let (_, log, server, client, saved) = try serverThatFillsItsDisk(retryInterval: 1_000_000)
         defer { close(saved) }
         XCTAssertThrowsError(try client.call("SET", "lost", "2"))
         XCTAssertTrue(server.waitUntil { _ in log.lines.count >= 2 }, "\(log.lines)")
@@ -84,6 +64,25 @@ final class AOFFailureTests: XCTestCase {
         XCTAssertTrue(lines[1].hasSuffix("(failure 10 in a row)"), "\(lines)")
         XCTAssertTrue(lines.dropLast().allSatisfy(Self.isThinnedFailureReport), "\(lines)")
         XCTAssertTrue(lines.last?.hasPrefix("AOF write failed again at shutdown") == true, "\(lines)")
+    }
+
+    /// A server with an `always` AOF retried every `retryInterval` (removed after the test), its log
+    /// kept, `before` set to 1 (acknowledged); then its AOF descriptor is pointed at /dev/full
+    /// (`saved`: what it was).
+    private func serverThatFillsItsDisk(retryInterval: UInt64) throws
+        -> (path: String, log: LogProbe, server: TestServer, client: TestClient, saved: Int32) {
+        let path = temporaryAOFPath()
+        addTeardownBlock { unlink(path) }
+        let log = LogProbe()
+        let server = try TestServer(configure: {
+            $0.aofPath = path
+            $0.appendFsync = .always
+            $0.aofRetryInterval = retryInterval
+        }, prepare: { kv, _ in kv.logHandler = { log.record($0) } })
+        let client = try TestClient(port: server.port)
+        XCTAssertEqual(try client.call("SET", "before", "1"), .simple("OK"))
+        let saved = server.onServer { kv in DiskFull.begin(on: kv.aof!.fd) }
+        return (path, log, server, client, saved)
     }
 
     // A report of a failed retry, at the 1st, 10th or 100th failure in a row or a multiple of 1000.
