@@ -12,7 +12,7 @@ final class SubmittingWakeTarget: WakeTarget {
 }
 
 /// The driver's state sits behind a pointer (`DriverHandle` over `DriverState`) and its slots' wakers
-/// own nothing by themselves (`SlotWaker`): what that layout must still guarantee.
+/// own nothing by themselves (`HeldWaker`): what that layout must still guarantee.
 final class DriverHandleTests: XCTestCase {
     func testAWakerMayCallTheDriverAgainWhileItDispatchesCompletions() throws {
         let backend = ScriptedBackend()

@@ -24,7 +24,7 @@ struct PollsBoxedOp: Future {
 }
 
 /// A driver slot refers to the task that polled its operation without a reference of its own
-/// (`SlotWaker`): the task must stay alive, and unrecycled, for as long as any slot holds it.
+/// (`HeldWaker`): the task must stay alive, and unrecycled, for as long as any slot holds it.
 final class SlotWakerTests: XCTestCase {
     var backend: ScriptedBackend!
     var executor: Executor!

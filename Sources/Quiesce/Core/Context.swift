@@ -36,7 +36,7 @@ public struct Context {
     #endif
 
     /// The task the executor lent for this poll (`wakeTarget`), while ``waker`` is still its waker:
-    /// driver slots refer to it without a reference (see ``SlotWaker``).
+    /// driver slots refer to it without a reference (see ``HeldWaker``).
     var lentTarget: Unmanaged<CountedWakeTarget>?
 
     /// The executor polling this future, or `nil` when a future is polled by hand.

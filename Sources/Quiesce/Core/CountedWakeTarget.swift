@@ -2,7 +2,7 @@
 /// owner, when it gives up its own reference, lets the target keep itself alive until the last hold
 /// is let go.
 ///
-/// The driver's slots hold the task that polled an operation this way (see `SlotWaker`): counting
+/// The driver's slots hold the task that polled an operation this way (see `HeldWaker`): counting
 /// a hold is a plain increment on the executor's thread, where a reference would be an atomic
 /// read-modify-write pair. The driver sees only this interface, never the task behind it; the
 /// executor's tasks are its one subclass (see ``RawTask`` for who owns a task when).

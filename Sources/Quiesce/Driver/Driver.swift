@@ -74,7 +74,7 @@ public final class Driver {
     /// backlog when the queue is full).
     public func submit(_ request: OpRequest, buffer: consuming IOBuffer?, waker: consuming Waker) -> OpToken {
         // SAFETY: the slot takes its own hold inside `submit`, and `waker` lives until then.
-        let token = unsafe core.submit(request, buffer: buffer, waker: SlotWaker(waker))
+        let token = unsafe core.submit(request, buffer: buffer, waker: HeldWaker(waker))
         withExtendedLifetime(waker) {}
         return token
     }
@@ -85,7 +85,7 @@ public final class Driver {
         // SAFETY: `waker` lives until `register` returns, so the slot takes its hold on a live
         // target.
         if core.isSettled(token) { return true }
-        withExtendedLifetime(waker) { unsafe core.register(token, waker: SlotWaker(waker)) }
+        withExtendedLifetime(waker) { unsafe core.register(token, waker: HeldWaker(waker)) }
         return false
     }
 
@@ -101,7 +101,7 @@ public final class Driver {
     public func cancel(_ token: OpToken, waker: Waker) -> Bool {
         // SAFETY: `waker` lives until `cancel` returns, so the slot takes its hold on a live
         // target.
-        withExtendedLifetime(waker) { unsafe core.cancel(token, waker: SlotWaker(waker)) }
+        withExtendedLifetime(waker) { unsafe core.cancel(token, waker: HeldWaker(waker)) }
     }
 
     /// The result of the cancel request sent for this operation, when its completion has arrived:

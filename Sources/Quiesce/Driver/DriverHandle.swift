@@ -250,7 +250,7 @@ struct DriverHandle {
     /// Starts an operation: takes `buffer` into a slot and queues the submission (or parks it in the
     /// backlog when the queue is full). `waker` is woken when the completion arrives.
     @inline(__always)
-    func submit(_ request: OpRequest, buffer: consuming IOBuffer?, waker: consuming SlotWaker) -> OpToken {
+    func submit(_ request: OpRequest, buffer: consuming IOBuffer?, waker: consuming HeldWaker) -> OpToken {
         // SAFETY: the slot is freshly allocated; it takes the waker's hold here (the caller keeps
         // the target alive for the call) and keeps the buffer, unmoved, until the completion
         // settles it.
@@ -301,14 +301,14 @@ struct DriverHandle {
     }
 
     /// Remembers `waker` to be woken when the operation's completion arrives.
-    func register(_ token: OpToken, waker: consuming SlotWaker) {
+    func register(_ token: OpToken, waker: consuming HeldWaker) {
         guard let s = unsafe lookup(token) else { return }
         unsafe replaceWaker(s, with: waker)
     }
 
     /// Stores `waker` in the slot (unless it wakes the same target already there), letting the old one go.
     @inline(__always)
-    private func replaceWaker(_ s: UnsafeMutablePointer<Slot>, with waker: consuming SlotWaker) {
+    private func replaceWaker(_ s: UnsafeMutablePointer<Slot>, with waker: consuming HeldWaker) {
         // SAFETY: the new waker's hold is taken before the old one is let go, so each stored waker
         // has exactly one hold, and letting go comes last (it may free a task that calls the driver
         // again).
@@ -361,7 +361,7 @@ struct DriverHandle {
     /// Asks for the operation to be cancelled and answers `true` once its own completion has arrived
     /// (cancelled, or completed in the race); until then remembers `waker`. Call ``take(_:)`` after.
     /// An operation still waiting for room in the submission queue completes at once with -ECANCELED.
-    func cancel(_ token: OpToken, waker: consuming SlotWaker) -> Bool {
+    func cancel(_ token: OpToken, waker: consuming HeldWaker) -> Bool {
         guard let s = unsafe lookup(token) else { return true }
         switch unsafe s.pointee.state {
         case .free:

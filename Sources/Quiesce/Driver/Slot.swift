@@ -3,7 +3,7 @@
 @safe
 struct Slot: ~Copyable {
     // SAFETY: plain storage in the driver's slot table: only `DriverHandle` reads and writes it,
-    // and it pairs every `waker` it stores with one hold and one let-go (see ``SlotWaker``).
+    // and it pairs every `waker` it stores with one hold and one let-go (see ``HeldWaker``).
     static let none = UInt32.max
 
     enum State: UInt8 { case free, backlog, inFlight, completed }
@@ -19,7 +19,7 @@ struct Slot: ~Copyable {
     var result: Int32 = 0
     var flags: UInt32 = 0
     var buffer: IOBuffer? = nil
-    var waker: SlotWaker = unsafe .none
+    var waker: HeldWaker = unsafe .none
     var nextFree: UInt32
 
     init(nextFree: UInt32) { self.nextFree = nextFree }

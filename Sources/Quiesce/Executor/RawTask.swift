@@ -68,7 +68,7 @@ final class RawTask: CountedWakeTarget {
     @usableFromInline @exclusivity(unchecked) var hasTaker = false
     /// Who waits for this task to finish (its join handle's poller, or a ``JoinSet``'s): held as a
     /// driver slot holds a waker, so an executor's task waiting here is counted, not retained.
-    @exclusivity(unchecked) var joinWaiter: SlotWaker = unsafe .none
+    @exclusivity(unchecked) var joinWaiter: HeldWaker = unsafe .none
     /// The waker of the scope this task belongs to, if any: woken when the task finishes.
     @exclusivity(unchecked) var scopeWaker: Waker?
     @exclusivity(unchecked) var id: UInt64
@@ -240,10 +240,10 @@ final class RawTask: CountedWakeTarget {
     }
 
     /// Makes the context's task (or waker) the one woken when this task finishes, replacing the
-    /// one before (let go). Out of line: it is the only place a join handle touches ``SlotWaker``.
+    /// one before (let go). Out of line: it is the only place a join handle touches ``HeldWaker``.
     @usableFromInline
     func setJoinWaiter(_ cx: inout Context) {
-        let waiter = unsafe cx.slotWaker
+        let waiter = unsafe cx.heldWaker
         if unsafe joinWaiter.willWake(waiter) { return }
         unsafe waiter.hold()  // the context keeps an owned waker's target alive until here
         let old = unsafe joinWaiter

@@ -86,7 +86,7 @@ public struct OperationCore: ~Copyable {
         switch state {
         case .inFlight(let token):
             guard let completion = driver.takeIfSettled(token) else {
-                unsafe driver.register(token, waker: cx.slotWaker)
+                unsafe driver.register(token, waker: cx.heldWaker)
                 return .pending
             }
             let result = completion.result
@@ -107,7 +107,7 @@ public struct OperationCore: ~Copyable {
     @inline(__always)
     private mutating func submit(to driver: DriverHandle, _ cx: inout Context) -> Poll<Completion> {
         driverHandle = driver
-        state = unsafe .inFlight(driver.submit(request, buffer: buffer.take(), waker: cx.slotWaker))
+        state = unsafe .inFlight(driver.submit(request, buffer: buffer.take(), waker: cx.heldWaker))
         return .pending
     }
 
@@ -126,7 +126,7 @@ public struct OperationCore: ~Copyable {
             state = .idle
         } else {
             state = unsafe .awaitingReadiness(driver.submit(.poll(fd: request.descriptor!, events: request.readinessForRetry!),
-                                                     buffer: nil, waker: cx.slotWaker))
+                                                     buffer: nil, waker: cx.heldWaker))
             return .pending
         }
         return pollInGeneral(&cx)
@@ -156,7 +156,7 @@ public struct OperationCore: ~Copyable {
                 return poll(&cx)  // the common path handles it (a retry comes back here as `.idle`)
             case .awaitingReadiness(let token):
                 guard driver.isSettled(token) else {
-                    unsafe driver.register(token, waker: cx.slotWaker)
+                    unsafe driver.register(token, waker: cx.heldWaker)
                     return .pending
                 }
                 let readiness = driver.take(token)
@@ -180,7 +180,7 @@ public struct OperationCore: ~Copyable {
             state = .done
             return .ready(Completion(result: -ECANCELED, flags: 0, buffer: buffer.take()))
         case .inFlight(let token), .awaitingReadiness(let token):
-            guard unsafe driver.cancel(token, waker: cx.slotWaker) else { return .pending }
+            guard unsafe driver.cancel(token, waker: cx.heldWaker) else { return .pending }
             cancelResult = driver.cancelResult(token)
             var completion = driver.take(token)
             let wasReadinessPoll = state != .inFlight(token)

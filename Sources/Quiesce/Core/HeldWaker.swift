@@ -1,10 +1,11 @@
-/// Whom a driver slot wakes when its completion arrives.
+/// A waker kept by something that wakes it later: whom a driver slot wakes when its completion
+/// arrives, whom a task wakes when it finishes (its join waiter).
 ///
-/// The common case is the task that polled the operation, lent by the executor's context: the slot
-/// holds it as a ``CountedWakeTarget``, counting its hold instead of taking a reference (a plain
-/// increment on the executor's thread, where a reference count is an atomic read-modify-write
-/// pair), as monoio's thread-local tasks count their wakers. The driver knows nothing more of tasks:
-/// the target's owner keeps it alive while holds remain (``CountedWakeTarget/keepAliveWhileHeld()``).
+/// The common case is the task being polled, lent by the executor's context: the holder keeps it as
+/// a ``CountedWakeTarget``, counting its hold instead of taking a reference (a plain increment on
+/// the executor's thread, where a reference count is an atomic read-modify-write pair), as monoio's
+/// thread-local tasks count their wakers. Holders know nothing more of tasks: the target's owner
+/// keeps it alive while holds remain (``CountedWakeTarget/keepAliveWhileHeld()``).
 ///
 /// Any other waker (a test's target, a combinator's own) is held by a reference, taken by
 /// ``hold()`` and given up by ``letGo()``. The value itself owns nothing, so copying or overwriting
@@ -15,7 +16,7 @@
 /// the value up. `DriverHandle` keeps that pairing (a slot takes the hold when it stores its waker
 /// and lets it go when it replaces, clears or settles it), and so does `RawTask` for its join waiter.
 @unsafe
-enum SlotWaker {
+enum HeldWaker {
     case none
     /// A lent target: its hold counted in the target, no reference taken.
     case counted(Unmanaged<CountedWakeTarget>)
@@ -28,7 +29,7 @@ enum SlotWaker {
 
     /// `true` when storing `other` in place of `self` would change nothing.
     @inline(__always)
-    func willWake(_ other: SlotWaker) -> Bool {
+    func willWake(_ other: HeldWaker) -> Bool {
         switch unsafe (self, other) {
         case (.none, .none): return true
         case (.counted(let a), .counted(let b)): return unsafe a.toOpaque() == b.toOpaque()
@@ -76,8 +77,8 @@ extension Context {
     /// The waker to store in a driver slot: the lent target itself when the executor is polling a
     /// task, otherwise an owning copy of ``waker``.
     @inline(__always)
-    var slotWaker: SlotWaker {
+    var heldWaker: HeldWaker {
         if let lentTarget = unsafe lentTarget { return unsafe .counted(lentTarget) }
-        return unsafe SlotWaker(waker)  // the context keeps its target alive for the poll
+        return unsafe HeldWaker(waker)  // the context keeps its target alive for the poll
     }
 }
