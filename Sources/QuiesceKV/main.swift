@@ -18,15 +18,7 @@ let usage = """
     """
 
 /// Writes straight to a descriptor: unbuffered, so a parent reading the port line sees it at once.
-func emit(_ text: String, to fd: Int32 = 1) {
-    var bytes = Array(text.utf8)
-    var offset = 0
-    while offset < bytes.count {
-        let n = bytes.withUnsafeMutableBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
-        if n <= 0 { if n < 0 && errno == EINTR { continue }; return }
-        offset += n
-    }
-}
+func emit(_ text: String, to fd: Int32 = 1) { KVServer.writeUnbuffered(text, to: fd) }
 
 func fail(_ message: String) -> Never {
     emit("QuiesceKV: \(message)\n\(usage)", to: 2)

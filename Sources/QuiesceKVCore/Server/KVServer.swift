@@ -151,10 +151,16 @@ public final class KVServer {
 
     /// `QuiesceKV: <line>` on standard error, unbuffered.
     public static func printToStandardError(_ line: String) {
-        let bytes = Array("QuiesceKV: \(line)\n".utf8)
+        writeUnbuffered("QuiesceKV: \(line)\n", to: 2)
+    }
+
+    /// Writes `text` straight to `fd` (retrying interrupted and short writes; a failed write ends
+    /// it): unbuffered, so a parent reading the output sees each line at once.
+    public static func writeUnbuffered(_ text: String, to fd: Int32) {
+        let bytes = Array(text.utf8)
         var offset = 0
         while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(2, $0.baseAddress! + offset, $0.count - offset) }
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
             if n < 0 && errno == EINTR { continue }
             if n <= 0 { return }
             offset += n
