@@ -20,15 +20,9 @@ struct CorruptAOF: Sendable, CustomTestStringConvertible {
     }
 
     /// `SET a 1`, `INCR n`.
-    static let records = encode([["SET", "a", "1"], ["INCR", "n"]])
+    static let records = encodeCommands([["SET", "a", "1"], ["INCR", "n"]])
     /// `SET c 3`, a record after the corruption.
-    static let more = encode([["SET", "c", "3"]])
-
-    static func encode(_ commands: [[String]]) -> [UInt8] {
-        var bytes: [UInt8] = []
-        for command in commands { RESPEncoder.command(command.map { Array($0.utf8) }, into: &bytes) }
-        return bytes
-    }
+    static let more = encodeCommands([["SET", "c", "3"]])
 }
 
 /// Anything that is not the start of a RESP record refuses the start, names the offset of the
@@ -44,8 +38,8 @@ struct CorruptAOFTests {
         CorruptAOF("a negative count", "*-1\r\n", then: CorruptAOF.more),
         CorruptAOF("a bulk length that is no number", "*3\r\n$3\r\nSET\r\n$1x"),
         CorruptAOF("a count that is no number", "*a"),
-        CorruptAOF("a count that is no number, records after it", good: CorruptAOF.encode([["PING"]]),
-                   "*x\r\n", then: CorruptAOF.encode([["PING"]])),
+        CorruptAOF("a count that is no number, records after it", good: encodeCommands([["PING"]]),
+                   "*x\r\n", then: encodeCommands([["PING"]])),
         CorruptAOF("a bulk not ended by CRLF", "*2\r\n$4\r\nINCR\r\n$1\r\nnX"),
     ]
 

@@ -78,10 +78,8 @@ final class PersistenceTests: XCTestCase {
 
     /// The last record cut at every byte still counts as torn: each is dropped, reported and truncated.
     func testATornLastRecordIsDroppedWhereverItIsCut() throws {
-        var good: [UInt8] = []
-        RESPEncoder.command([Array("SET".utf8), Array("a".utf8), Array("1".utf8)], into: &good)
-        var last: [UInt8] = []
-        RESPEncoder.command([Array("SET".utf8), Array("b".utf8), Array("".utf8), Array("EX".utf8), Array("100".utf8)], into: &last)
+        let good = encodeCommands([["SET", "a", "1"]])
+        let last = encodeCommands([["SET", "b", "", "EX", "100"]])
         for cut in 1..<last.count {
             let path = temporaryAOFPath()
             defer { unlink(path) }

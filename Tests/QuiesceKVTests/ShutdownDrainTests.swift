@@ -15,11 +15,7 @@ final class ShutdownDrainTests: XCTestCase {
     func testShutdownAnswersEveryRequestAlreadyInTheSocket() throws {
         let count = 200
         let value = String(repeating: "v", count: 100)
-        var batch: [UInt8] = []
-        for i in 0..<count {
-            RESPEncoder.command([Array("SET".utf8), Array("key\(i)".utf8), Array(value.utf8)], into: &batch)
-        }
-        let bytes = batch
+        let bytes = encodeCommands((0..<count).map { ["SET", "key\($0)", value] })
         for round in 0..<4 {
             let path = round % 2 == 1 ? temporaryAOFPath() : nil
             defer { if let path { unlink(path) } }

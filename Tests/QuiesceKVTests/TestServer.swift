@@ -179,6 +179,13 @@ func temporaryAOFPath(_ name: String = #function) -> String {
     return path
 }
 
+/// `commands` encoded as RESP arrays, one after another (requests, or AOF records).
+func encodeCommands(_ commands: [[String]]) -> [UInt8] {
+    var bytes: [UInt8] = []
+    for command in commands { RESPEncoder.command(command.map { Array($0.utf8) }, into: &bytes) }
+    return bytes
+}
+
 /// Carries a value back from the server thread.
 final class ResultBox<T>: @unchecked Sendable {
     var value: T?
