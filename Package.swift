@@ -38,7 +38,7 @@ let package = Package(
         // (tests, seed sweeps), apart from the library as SwiftNIO ships NIOEmbedded apart from NIOPosix.
         .target(
             name: "QuiesceSimulation",
-            dependencies: ["Quiesce"],
+            dependencies: ["Quiesce", "CQuiesceUring"],
             swiftSettings: coreSettings
         ),
         // `make demo`: narrated io_uring cancellation demos.
@@ -76,7 +76,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "QuiesceBench",
-            dependencies: ["Quiesce", "QuiesceEchoCore", "CRawRing"],
+            dependencies: ["Quiesce", "QuiesceEchoCore", "QuiesceKVCore", "CRawRing"],
             path: "Benchmarks/QuiesceBench",
             swiftSettings: [.strictMemorySafety()]
         ),

@@ -14,8 +14,8 @@ struct CountedLoop: Future, ~Copyable {
     let kind: Int
     let readFD: Int32, writeFD: Int32
     var warmup: Int, measured: Int
-    var nop: StatusOp? = nil
-    var read: BufferOp? = nil
+    var nop: NopOp? = nil
+    var read: ReadOp? = nil
     var buffer: IOBuffer? = IOBuffer(capacity: 64)
     var counted: UInt64 = 0
     var counting = false

@@ -6,7 +6,7 @@ import Quiesce
 
 /// A read that waits on an empty pipe until it is cancelled.
 struct PendingRead: Future, ~Copyable {
-    var op: BufferOp
+    var op: ReadOp
 
     init(fd: Int32) { op = IO.read(fd, into: IOBuffer(capacity: 64)) }
 

@@ -8,8 +8,8 @@ import QuiesceEchoCore
 struct EchoConnection: Future, ~Copyable {
     let fd: Int32
     var buffer: IOBuffer? = IOBuffer(capacity: 4096)
-    var recvOp: BufferOp? = nil
-    var sendOp: BufferOp? = nil
+    var recvOp: RecvOp? = nil
+    var sendOp: SendOp? = nil
     var sent = 0
 
     init(fd: Int32) {

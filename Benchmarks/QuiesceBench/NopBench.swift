@@ -3,7 +3,7 @@ import Quiesce
 
 /// Issues `count` NOPs one after another: a new one as soon as the previous completes.
 struct NopLoop: Future, ~Copyable {
-    var op: StatusOp? = nil
+    var op: NopOp? = nil
     var remaining: Int
 
     init(count: Int) { remaining = count }

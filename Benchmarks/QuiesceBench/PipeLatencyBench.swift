@@ -14,8 +14,8 @@ struct Pinger: Future, ~Copyable {
     let latencies: UnsafeMutablePointer<UInt64>
     var outgoing: IOBuffer?
     var incoming: IOBuffer?
-    var writeOp: BufferOp? = nil
-    var readOp: BufferOp? = nil
+    var writeOp: WriteOp? = nil
+    var readOp: ReadOp? = nil
     var done = 0
     var sentAt: UInt64 = 0
 
@@ -71,8 +71,8 @@ struct Pinger: Future, ~Copyable {
 struct PipeEchoer: Future, ~Copyable {
     let readFD: Int32, writeFD: Int32, size: Int
     var buffer: IOBuffer?
-    var readOp: BufferOp? = nil
-    var writeOp: BufferOp? = nil
+    var readOp: ReadOp? = nil
+    var writeOp: WriteOp? = nil
 
     init(readFD: Int32, writeFD: Int32, size: Int) {
         self.readFD = readFD; self.writeFD = writeFD; self.size = size

@@ -8,7 +8,7 @@ import Glibc
 struct CancelRace: Future, ~Copyable {
     let pipe: DemoPipe
     let dataFirst: Bool
-    var read: BufferOp
+    var read: ReadOp
     var step = 0
 
     init(pipe: DemoPipe, dataFirst: Bool) {

@@ -15,7 +15,7 @@ struct BufferedConnection: AsyncDroppable, ~Copyable {
     let fd: Int32
     var pending: IOBuffer?
     var flush: WriteAll?
-    var close: StatusOp?
+    var close: CloseOp?
     var dropped = false
     /// Bytes buffered by `write` and not yet sent.
     private(set) var buffered = 0
@@ -69,7 +69,7 @@ struct Client: Future, ~Copyable {
 struct Peer: Future, ~Copyable {
     let fd: Int32
     var received: [UInt8] = []
-    var recv: BufferOp?
+    var recv: RecvOp?
 
     mutating func poll(_ cx: inout Context) -> Poll<String> {
         while true {

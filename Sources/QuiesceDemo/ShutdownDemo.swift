@@ -5,7 +5,7 @@ import Glibc
 
 /// Reads a pipe once; stands for a connection's reader parked in the kernel.
 struct ParkedRead: Future, ~Copyable {
-    var read: BufferOp
+    var read: ReadOp
     mutating func poll(_ cx: inout Context) -> Poll<Void> { read.poll(&cx).isReady ? .ready(()) : .pending }
     mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> { read.pollDropReady(&cx) }
 }
@@ -13,7 +13,7 @@ struct ParkedRead: Future, ~Copyable {
 /// A task whose async drop cannot be hurried: it waits for a ring timeout it starts when dropped.
 struct StubbornDrop: Future, ~Copyable {
     let nanoseconds: UInt64
-    var wait: StatusOp?
+    var wait: TimeoutOp?
     var dropped = false
     mutating func poll(_ cx: inout Context) -> Poll<Void> { .pending }
     mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> {

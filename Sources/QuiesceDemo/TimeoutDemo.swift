@@ -13,7 +13,7 @@ final class DropWitness {
 /// A read whose async drop cancels it with `cancel(&cx)` and keeps what the kernel said, so the demo
 /// can print it. (A plain operation's drop does the same, silently.)
 struct WitnessedRead: Future, ~Copyable {
-    var read: BufferOp
+    var read: ReadOp
     let witness: DropWitness
 
     mutating func poll(_ cx: inout Context) -> Poll<String> {

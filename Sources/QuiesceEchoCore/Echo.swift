@@ -7,7 +7,7 @@ import Quiesce
 public typealias EchoStep = LoopStep<IOBuffer, Void>
 
 /// The composed connection's type, spelled out once.
-public typealias ComposedEcho = Using<Socket, Loop<IOBuffer, Void, Then<BufferOp, Int32, Either<Ready<EchoStep>, Map<WriteAll, Void, EchoStep>>>>>
+public typealias ComposedEcho = Using<Socket, Loop<IOBuffer, Void, Then<RecvOp, Int32, Either<Ready<EchoStep>, Map<WriteAll, Void, EchoStep>>>>>
 
 /// An echo connection on `socket`, ready to spawn: it echoes until the peer closes. The loop's state
 /// is the buffer: it moves into each operation and comes back with the result. Dropping the

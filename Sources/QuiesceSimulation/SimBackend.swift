@@ -85,26 +85,25 @@ public final class SimBackend: IOBackend {
 
     // MARK: IOBackend
 
-    /// Queues the operation in the simulated submission queue; `false` while a fault keeps it full.
-    public func prepare(_ request: OpRequest, userData: UInt64, region: UnsafeMutableRawBufferPointer?,
-                        storage: UnsafeMutablePointer<OpStorage>) -> Bool {
+    /// Queues the entry in the simulated submission queue (an IORING_OP_ASYNC_CANCEL as a cancel
+    /// request); `false` while a fault keeps the queue full.
+    public func prepare(_ entry: UnsafePointer<SubmissionEntry>, userData: UInt64) -> Bool {
+        let (request, region) = unsafe SimRequest.decode(entry)
+        if case .cancel(let target) = request {
+            guard roomInQueue() else { return false }
+            if unsafe inFlight[userData] != nil { violation("cancel user_data \(userData) reused while in flight") }
+            unsafe inFlight[userData] = unsafe .some(nil)
+            log("prepare cancel of \(OpToken.decode(target).token)")
+            sq.append(.cancel(target: target, userData: userData))
+            statistics.cancelsPrepared += 1
+            return true
+        }
         guard roomInQueue() else { return false }
         if unsafe inFlight[userData] != nil { violation("user_data \(userData) reused while its operation is in flight") }
         unsafe inFlight[userData] = unsafe region
         log("prepare \(request.name) \(OpToken.decode(userData).token)")
-        unsafe sq.append(.operation(SimOp(userData: userData, request: request, region: region, storage: storage)))
+        unsafe sq.append(.operation(SimOp(userData: userData, request: request, region: region)))
         statistics.prepared += 1
-        return true
-    }
-
-    /// Queues an IORING_OP_ASYNC_CANCEL; the seed decides its answer when the kernel takes it.
-    public func prepareCancel(target: UInt64, userData: UInt64) -> Bool {
-        guard roomInQueue() else { return false }
-        if unsafe inFlight[userData] != nil { violation("cancel user_data \(userData) reused while in flight") }
-        unsafe inFlight[userData] = unsafe .some(nil)
-        log("prepare cancel of \(OpToken.decode(target).token)")
-        sq.append(.cancel(target: target, userData: userData))
-        statistics.cancelsPrepared += 1
         return true
     }
 
@@ -223,7 +222,7 @@ public final class SimBackend: IOBackend {
                 }
                 if case .timeout(let nanoseconds) = op.request { op.deadline = clock &+ nanoseconds }
                 switch op.request {
-                case .close, .cancelFD:
+                case .close, .cancelFD, .unsupported:
                     post(op.userData, perform(op))  // done inline during the submit, as the kernel does
                 default:
                     pending.append(op)

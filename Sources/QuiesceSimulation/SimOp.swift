@@ -3,14 +3,13 @@ import Quiesce
 /// cancel request waiting to be processed.
 @safe
 struct SimOp {
-    // SAFETY: `region` and `storage` are the driver's, valid until this operation's completion is
-    // reaped (the ``IOBackend`` contract); the simulation touches them only before it posts that
-    // completion.
+    // SAFETY: `region` and the pointers in `request` are the driver's, valid until this
+    // operation's completion is reaped (the ``IOBackend`` contract); the simulation touches them
+    // only before it posts that completion.
     let userData: UInt64
-    let request: OpRequest
-    /// The memory the operation may read or write (the driver chose it); `nil` for none.
+    let request: SimRequest
+    /// The memory the operation may read or write (its entry names it); `nil` for none.
     let region: UnsafeMutableRawBufferPointer?
-    let storage: UnsafeMutablePointer<OpStorage>
     /// The descriptor, resolved when the kernel takes the submission (as the kernel does).
     var target: SimDescriptor?
     /// For a timeout: when it expires on the virtual clock.

@@ -13,7 +13,7 @@ extension SimBackend {
 
     private func isReady(_ op: SimOp) -> Bool {
         switch op.request {
-        case .nop, .openat, .close, .fsync, .cancelFD, .connect:
+        case .nop, .openat, .close, .fsync, .cancelFD, .connect, .cancel, .unsupported:
             return true
         case .timeout:
             return clock >= op.deadline
@@ -93,6 +93,8 @@ extension SimBackend {
             return accept(op)
         case .connect(let fd):
             return unsafe connect(fd, op.region)
+        case .cancel, .unsupported:
+            return -EINVAL
         case .openat(_, let flags, _):
             return unsafe open(op.region, flags: flags)
         case .close:
@@ -166,7 +168,7 @@ extension SimBackend {
     private func transferOut(_ op: SimOp) -> Int32 {
         guard let region = unsafe op.region, region.count > 0 else { return 0 }
         if case .file(let file)? = op.target?.object {
-            guard case .write(_, let offset, _) = op.request, let descriptor = op.target else { return -ENOTSOCK }
+            guard case .write(_, let offset) = op.request, let descriptor = op.target else { return -ENOTSOCK }
             let start = offset == .max ? descriptor.position : Int(clamping: offset)
             let n = shortened(region.count)
             if file.data.count < start + n { file.data += [UInt8](repeating: 0, count: start + n - file.data.count) }
@@ -185,10 +187,17 @@ extension SimBackend {
 
     private func accept(_ op: SimOp) -> Int32 {
         guard case .listener(let listener)? = op.target?.object else { return -ENOTSOCK }
+        guard case .accept(_, _, let address, let length) = op.request else { return -EINVAL }
         let server = listener.pending.removeFirst()
         let fd = addDescriptor(.socket(server), origin: .kernel)
         let peer = SocketAddress.loopback(port: UInt16(truncatingIfNeeded: 40_000 + Int(fd % 20_000)))
-        unsafe peer.store(into: &op.storage.pointee)
+        if let address = unsafe address, let length = unsafe length {
+            unsafe peer.withSockAddr { source, size in
+                let n = unsafe min(Int(size), Int(length.pointee))
+                unsafe UnsafeMutableRawPointer(address).copyMemory(from: source, byteCount: n)
+                unsafe length.pointee = size
+            }
+        }
         return fd
     }
 

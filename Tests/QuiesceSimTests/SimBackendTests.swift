@@ -1,3 +1,4 @@
+import CQuiesceUring
 import XCTest
 import Glibc
 @testable import Quiesce
@@ -71,7 +72,9 @@ final class SimBackendTests: XCTestCase {
 
     func testCancelOfAnUnknownOperationAnswersENOENT() {
         let sim = SimBackend(seed: 5, faults: SimFaults.none)
-        XCTAssertTrue(sim.prepareCancel(target: 42, userData: 42 | 1 << 63))
+        var entry = SubmissionEntry()
+        cqu_prep_cancel64(&entry, 42, 0)
+        XCTAssertTrue(sim.prepare(&entry, userData: 42 | 1 << 63))
         XCTAssertNoThrow(try sim.submit(waitNanos: 0))
         var results: [Int32] = []
         XCTAssertEqual(sim.reap { _, result, _ in results.append(result) }, 1)

@@ -13,7 +13,7 @@ final class CancellationTests: RingPipeTestCase {
     }
 
     /// A read submitted and armed in the kernel (its first attempt found no data).
-    func armedRead(capacity: Int = 32) throws -> BufferOp {
+    func armedRead(capacity: Int = 32) throws -> ReadOp {
         var read = IO.read(r, into: IOBuffer(capacity: capacity))
         XCTAssertFalse(pollOnce(&read, on: executor))
         try executor.driver.turn(waitNanos: 0)
@@ -153,7 +153,7 @@ final class CancellationOrderTests: XCTestCase {
     }
 
     func submitRead() throws -> OpToken {
-        let token = driver.submit(.read(fd: 3, offset: .max), buffer: IOBuffer(capacity: 16), waker: .noop)
+        let token = driver.submit(IO.Read(fd: 3, offset: .max), buffer: IOBuffer(capacity: 16), waker: .noop)
         try driver.turn(waitNanos: 0)
         return token
     }

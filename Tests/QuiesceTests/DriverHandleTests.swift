@@ -8,7 +8,7 @@ final class SubmittingWakeTarget: WakeTarget {
     let driver: Driver
     var submitted: [OpToken] = []
     init(_ driver: Driver) { self.driver = driver }
-    override func wake() { submitted.append(driver.submit(.nop, buffer: nil, waker: .noop)) }
+    override func wake() { submitted.append(driver.submit(IO.Nop(), buffer: nil, waker: .noop)) }
 }
 
 /// The driver's state sits behind a pointer (`DriverHandle` over `DriverState`) and its slots' wakers
@@ -19,8 +19,8 @@ final class DriverHandleTests: XCTestCase {
         let driver = Driver(backend: backend)
         let reentrant = SubmittingWakeTarget(driver)
         let counting = CountingWakeTarget()
-        let first = driver.submit(.nop, buffer: nil, waker: Waker(reentrant))
-        let second = driver.submit(.nop, buffer: nil, waker: Waker(counting))
+        let first = driver.submit(IO.Nop(), buffer: nil, waker: Waker(reentrant))
+        let second = driver.submit(IO.Nop(), buffer: nil, waker: Waker(counting))
         try driver.turn(waitNanos: 0)
         // Both in one reap: the first's wake submits a third operation while the loop still has the
         // second to dispatch, so counts updated inside the wake must not be lost afterwards.
@@ -54,7 +54,7 @@ final class DriverHandleTests: XCTestCase {
         do {
             let target = CountingWakeTarget()
             weakTarget = target
-            _ = driver!.submit(.read(fd: r, offset: .max), buffer: IOBuffer(capacity: 8), waker: Waker(target))
+            _ = driver!.submit(IO.Read(fd: r, offset: .max), buffer: IOBuffer(capacity: 8), waker: Waker(target))
         }
         try driver!.turn(waitNanos: 0)  // the simulated kernel holds the read (nothing to read yet)
         XCTAssertEqual(driver!.operationsInFlight, 1)
@@ -72,7 +72,7 @@ final class DriverHandleTests: XCTestCase {
             weakBackend = sim
             driver = Driver(backend: sim)
         }
-        let token = driver!.submit(.nop, buffer: nil, waker: .noop)
+        let token = driver!.submit(IO.Nop(), buffer: nil, waker: .noop)
         while driver!.operationsInFlight > 0 { try driver!.turn(waitNanos: nil) }
         _ = driver!.take(token)
         XCTAssertNotNil(weakBackend)
@@ -89,7 +89,7 @@ final class DriverHandleTests: XCTestCase {
         do {
             let earlier = CountingWakeTarget()
             weakEarlier = earlier
-            token = driver.submit(.nop, buffer: nil, waker: Waker(earlier))
+            token = driver.submit(IO.Nop(), buffer: nil, waker: Waker(earlier))
         }
         XCTAssertFalse(driver.poll(token, waker: Waker(later)))
         XCTAssertNil(weakEarlier, "registering a new waker let the old target go")

@@ -106,7 +106,7 @@ final class DropArrayTests: XCTestCase {
 /// waits for each completion.
 final class DropArrayRingTests: RingPipeTestCase {
     func testReadsInAnArrayAreCancelledAndAwaitedTogether() throws {
-        var reads = DropArray<BufferOp>()
+        var reads = DropArray<ReadOp>()
         for _ in 0..<4 {
             var read = IO.read(r, into: IOBuffer(capacity: 64))
             XCTAssertFalse(pollOnce(&read, on: executor))

@@ -107,7 +107,7 @@ final class ErrorTests: XCTestCase {
         try executor.driver.turn(waitNanos: 0)
         XCTAssertFalse(pollOnce(&read, on: executor), "interrupted: submitted again, still pending")
         try executor.driver.turn(waitNanos: 0)
-        XCTAssertEqual(backend.submitted.filter { $0.request == .read(fd: 5, offset: .max) }.count, 2)
+        XCTAssertEqual(backend.submitted.filter { $0.request == .read(fd: 5, length: 8) }.count, 2)
         backend.completions = [(backend.operation(1), 0)]
         try executor.driver.turn(waitNanos: 0)
         var cx = Context(waker: .noop, executor: executor)

@@ -5,7 +5,7 @@ import Glibc
 #if DEBUG
 /// A connection whose drop glue forgot its read: the read is released synchronously while in flight.
 private struct ForgetsItsRead: Future, ~Copyable {
-    var read: BufferOp
+    var read: ReadOp
     var log: Part
     mutating func poll(_ cx: inout Context) -> Poll<Void> {
         _ = read.poll(&cx)
@@ -16,7 +16,7 @@ private struct ForgetsItsRead: Future, ~Copyable {
 
 /// The same with correct glue.
 private struct DropsItsRead: Future, ~Copyable {
-    var read: BufferOp
+    var read: ReadOp
     var log: Part
     mutating func poll(_ cx: inout Context) -> Poll<Void> {
         _ = read.poll(&cx)
@@ -27,7 +27,7 @@ private struct DropsItsRead: Future, ~Copyable {
 
 /// A read whose owner's drop never completes, so only a shutdown deadline ends it.
 private struct NeverDone: Future, ~Copyable {
-    var read: BufferOp
+    var read: ReadOp
     mutating func poll(_ cx: inout Context) -> Poll<Void> {
         _ = read.poll(&cx)
         return .pending

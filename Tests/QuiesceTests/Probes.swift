@@ -104,9 +104,7 @@ final class CountingWaker: WakeTarget {
 final class IdleBackend: IOBackend {
     var clock: UInt64 = 1_000_000_000
     var waits: [Int64?] = []
-    func prepare(_ request: OpRequest, userData: UInt64, region: UnsafeMutableRawBufferPointer?,
-                 storage: UnsafeMutablePointer<OpStorage>) -> Bool { false }
-    func prepareCancel(target: UInt64, userData: UInt64) -> Bool { false }
+    func prepare(_ entry: UnsafePointer<SubmissionEntry>, userData: UInt64) -> Bool { false }
     func submit(waitNanos: Int64?) throws(IOError) {
         waits.append(waitNanos)
         if let waitNanos, waitNanos > 0 { clock &+= UInt64(waitNanos) }

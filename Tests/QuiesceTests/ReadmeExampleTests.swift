@@ -4,7 +4,7 @@ import Quiesce
 // The README's example, verbatim apart from the test harness around it: if it stops compiling or
 // behaving as the README says, this fails.
 struct ReadGreeting: Future, ~Copyable {
-    var read: BufferOp
+    var read: ReadOp
 
     init(fd: Int32) { read = IO.read(fd, into: IOBuffer(capacity: 64)) }
 

@@ -43,7 +43,7 @@ final class RingSetupTests: XCTestCase {
 
     func testSmallestRingWorksAndItsCompletionQueueOverflowsSafely() throws {
         let executor = try Executor(entries: 1)  // completion queue: 2 entries
-        var nops: [OpBox<StatusKind>] = (0..<100).map { _ in OpBox(IO.nop()) }
+        var nops: [OpBox<IO.Nop>] = (0..<100).map { _ in OpBox(IO.nop()) }
         for box in nops { pollOnce(&box.op!, on: executor) }
         for box in nops { XCTAssertNotNil(value(try drive(&box.op!, on: executor))) }
         nops.removeAll()
@@ -54,7 +54,7 @@ final class RingSetupTests: XCTestCase {
         // 512 NOPs complete inside one io_uring_enter; the backend peeks at most 256 at a time, so a
         // single driver turn must peek again until the completion queue is empty.
         let executor = try Executor(entries: 512)
-        var nops: [OpBox<StatusKind>] = (0..<512).map { _ in OpBox(IO.nop()) }
+        var nops: [OpBox<IO.Nop>] = (0..<512).map { _ in OpBox(IO.nop()) }
         for box in nops { pollOnce(&box.op!, on: executor) }
         XCTAssertEqual(executor.driver.operationsInFlight, 512)
         XCTAssertEqual(try executor.driver.turn(waitNanos: nil), 512)
@@ -69,11 +69,9 @@ final class RingSetupTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(backend.ringFD, 0)
         backend.close()
         XCTAssertEqual(backend.ringFD, -1)
-        let storage = UnsafeMutablePointer<OpStorage>.allocate(capacity: 1)
-        storage.initialize(to: OpStorage())
-        defer { storage.deinitialize(count: 1); storage.deallocate() }
-        XCTAssertFalse(backend.prepare(.nop, userData: 1, region: nil, storage: storage))
-        XCTAssertFalse(backend.prepareCancel(target: 1, userData: 2))
+        var entry = SubmissionEntry()
+        cqu_prep_nop(&entry)
+        XCTAssertFalse(backend.prepare(&entry, userData: 1))
         XCTAssertThrowsError(try backend.submit(waitNanos: nil)) { error in
             XCTAssertEqual((error as? IOError)?.errno, EBADF)
         }

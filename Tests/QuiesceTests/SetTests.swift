@@ -110,7 +110,7 @@ final class FutureSetTests: RingPipeTestCase {
     func testOutputsComeAsTheirCompletionsArriveAndTheDropCancelsTheRest() throws {
         let (r2, w2) = try Sockets.pipe()
         defer { close(r2); close(w2) }
-        var reads = FutureSet<BufferOp>()
+        var reads = FutureSet<ReadOp>()
         reads.insert(IO.read(r, into: IOBuffer(capacity: 16)))
         reads.insert(IO.read(r2, into: IOBuffer(capacity: 16)))
         reads.insert(IO.read(r2, into: IOBuffer(capacity: 16)))

@@ -6,7 +6,7 @@ import Glibc
 /// cannot be hurried. Stands for an operation that cannot be cancelled fast.
 struct SlowDrop: Future, ~Copyable {
     let nanoseconds: UInt64
-    var flush: StatusOp?
+    var flush: TimeoutOp?
     var dropped = false
     mutating func poll(_ cx: inout Context) -> Poll<Void> { .pending }
     mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> {

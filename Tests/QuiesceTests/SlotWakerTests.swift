@@ -13,7 +13,7 @@ struct SubmitsThenHandsOver<Kind: OperationKind>: Future {
 
 /// Polls the operation in `box` until it completes, counting its polls.
 struct PollsBoxedOp: Future {
-    let box: OpBox<StatusKind>
+    let box: OpBox<IO.Nop>
     let polls: Counter
     mutating func poll(_ cx: inout Context) -> Poll<Void> {
         polls.value += 1

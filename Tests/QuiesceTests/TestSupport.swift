@@ -1,3 +1,4 @@
+import CQuiesceUring
 import XCTest
 import Glibc
 @testable import Quiesce
@@ -102,10 +103,49 @@ func tcpPair() throws -> (client: Int32, server: Int32) {
     return (client, server)
 }
 
+/// The fields of a submitted entry a test checks: what the kernel was asked to do.
+struct SubmittedEntry: Equatable, CustomStringConvertible {
+    var opcode: UInt8
+    var fd: Int32
+    var offset: UInt64
+    /// The bytes lent (a read's room, a write's or send's bytes).
+    var length: UInt32
+    /// A send's or recv's flags.
+    var flags: UInt32
+
+    init(_ e: SubmissionEntry) {
+        opcode = e.opcode
+        fd = e.fd
+        offset = e.off
+        length = e.len
+        flags = e.opcode == UInt8(IORING_OP_SEND.rawValue) || e.opcode == UInt8(IORING_OP_RECV.rawValue) ? e.msg_flags : 0
+    }
+
+    init(opcode: io_uring_op, fd: Int32, offset: UInt64 = 0, length: UInt32, flags: UInt32 = 0) {
+        self.opcode = UInt8(opcode.rawValue)
+        self.fd = fd
+        self.offset = offset
+        self.length = length
+        self.flags = flags
+    }
+
+    static func read(fd: Int32, offset: UInt64 = .max, length: UInt32) -> SubmittedEntry {
+        SubmittedEntry(opcode: IORING_OP_READ, fd: fd, offset: offset, length: length)
+    }
+    static func write(fd: Int32, offset: UInt64 = .max, length: UInt32) -> SubmittedEntry {
+        SubmittedEntry(opcode: IORING_OP_WRITE, fd: fd, offset: offset, length: length)
+    }
+    static func send(fd: Int32, flags: Int32, length: UInt32) -> SubmittedEntry {
+        SubmittedEntry(opcode: IORING_OP_SEND, fd: fd, length: length, flags: UInt32(bitPattern: flags))
+    }
+
+    var description: String { "opcode \(opcode) fd \(fd) offset \(offset) length \(length) flags \(flags)" }
+}
+
 /// A backend a test scripts by hand: it records what the driver submits and delivers exactly the
 /// completions the test chooses, in the order it chooses. `room` bounds the submission queue.
 final class ScriptedBackend: IOBackend {
-    struct Submission: Equatable { var userData: UInt64; var request: OpRequest?; var cancelTarget: UInt64? }
+    struct Submission: Equatable { var userData: UInt64; var request: SubmittedEntry?; var cancelTarget: UInt64? }
     /// Submissions queued and not yet handed over by `submit`.
     var queued: [Submission] = []
     /// Submissions handed to the "kernel".
@@ -117,16 +157,14 @@ final class ScriptedBackend: IOBackend {
     var clock: UInt64 = 0
     var closed = false
 
-    func prepare(_ request: OpRequest, userData: UInt64, region: UnsafeMutableRawBufferPointer?,
-                 storage: UnsafeMutablePointer<OpStorage>) -> Bool {
+    func prepare(_ entry: UnsafePointer<SubmissionEntry>, userData: UInt64) -> Bool {
         guard queued.count < room else { return false }
-        queued.append(Submission(userData: userData, request: request, cancelTarget: nil))
-        return true
-    }
-
-    func prepareCancel(target: UInt64, userData: UInt64) -> Bool {
-        guard queued.count < room else { return false }
-        queued.append(Submission(userData: userData, request: nil, cancelTarget: target))
+        let e = entry.pointee
+        if e.opcode == UInt8(IORING_OP_ASYNC_CANCEL.rawValue) && e.cancel_flags == 0 {
+            queued.append(Submission(userData: userData, request: nil, cancelTarget: e.addr))
+        } else {
+            queued.append(Submission(userData: userData, request: SubmittedEntry(e), cancelTarget: nil))
+        }
         return true
     }
 
@@ -199,7 +237,7 @@ final class Record: @unchecked Sendable {  // touched only on the executor's thr
 struct RecordingRead: Future, ~Copyable {
     let key: Int
     let record: Record
-    var op: BufferOp
+    var op: ReadOp
     init(fd: Int32, key: Int, record: Record) {
         self.key = key
         self.record = record

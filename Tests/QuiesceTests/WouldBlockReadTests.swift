@@ -22,14 +22,19 @@ struct WouldBlockReadTests {
         let executor = try Executor(entries: 32)
         let (readable, writable) = source == .nonBlockingPipeRead ? try Sockets.pipe() : try Sockets.socketPair()
         defer { close(readable); close(writable) }
-        var read: BufferOp
         switch source {
         case .nonBlockingPipeRead:
             try #require(fcntl(readable, F_SETFL, fcntl(readable, F_GETFL) | O_NONBLOCK) == 0)
-            read = IO.read(readable, into: IOBuffer(capacity: 64))
+            var read = IO.read(readable, into: IOBuffer(capacity: 64))
+            try waitsForData(&read, source, executor, writable)
         case .dontWaitRecv:
-            read = IO.recv(readable, into: IOBuffer(capacity: 64), flags: Int32(MSG_DONTWAIT))
+            var recv = IO.recv(readable, into: IOBuffer(capacity: 64), flags: Int32(MSG_DONTWAIT))
+            try waitsForData(&recv, source, executor, writable)
         }
+    }
+
+    func waitsForData<K: OperationKind>(_ read: inout IOOperation<K>, _ source: WouldBlockRead, _ executor: Executor,
+                                        _ writable: Int32) throws where K.Output == BufferResult {
         #expect(!pollOnce(&read, on: executor))
         for _ in 0..<3 {
             try executor.driver.turn(waitNanos: 0)

@@ -12,7 +12,7 @@ struct WriteAllScript: Sendable, CustomTestStringConvertible {
     var target: Target
     var text: String
     /// Per piece: the request it must submit and the result the kernel completes it with.
-    var pieces: [(request: OpRequest, result: Int32)]
+    var pieces: [(request: SubmittedEntry, result: Int32)]
     var outcome: Outcome
     /// Bytes written when it ends.
     var written: Int
@@ -34,16 +34,16 @@ struct WriteAllScriptTests {
     static let scripts: [WriteAllScript] = [
         WriteAllScript(name: "a short write is continued from where it stopped", target: .write(offset: .max),
                        text: "hello, world",
-                       pieces: [(.write(fd: 7, offset: .max, from: 0), 5), (.write(fd: 7, offset: .max, from: 5), 7)],
+                       pieces: [(.write(fd: 7, length: 12), 5), (.write(fd: 7, length: 7), 7)],
                        outcome: .wrote(12), written: 12),
         WriteAllScript(name: "positional writes advance the offset", target: .write(offset: 100), text: "abcdef",
-                       pieces: [(.write(fd: 7, offset: 100, from: 0), 2), (.write(fd: 7, offset: 102, from: 2), 4)],
+                       pieces: [(.write(fd: 7, offset: 100, length: 6), 2), (.write(fd: 7, offset: 102, length: 4), 4)],
                        outcome: .wrote(6), written: 6),
         WriteAllScript(name: "an error stops the loop", target: .send, text: "abcdef",
-                       pieces: [(.send(fd: 7, flags: nosignal, from: 0), 3), (.send(fd: 7, flags: nosignal, from: 3), -EPIPE)],
+                       pieces: [(.send(fd: 7, flags: nosignal, length: 6), 3), (.send(fd: 7, flags: nosignal, length: 3), -EPIPE)],
                        outcome: .failed(errno: EPIPE), written: 3),
         WriteAllScript(name: "zero bytes taken is an error, not a spin", target: .write(offset: .max), text: "x",
-                       pieces: [(.write(fd: 7, offset: .max, from: 0), 0)],
+                       pieces: [(.write(fd: 7, length: 1), 0)],
                        outcome: .failed(errno: EIO), written: 0),
     ]
 

@@ -123,18 +123,22 @@ public struct IOBuffer: ~Copyable {
     /// The valid bytes decoded as UTF-8 (invalid sequences repaired).
     public var string: String { String(decoding: bytes, as: UTF8.self) }
 
-    // Regions handed to the kernel. Internal: only the driver passes raw memory to a backend.
-    var spareRegion: UnsafeMutableRawBufferPointer {
+    /// The spare capacity behind the valid bytes, for the kernel to read into (an
+    /// ``OperationKind`` lends it in its entry). Valid while the buffer is alive and unmoved in
+    /// memory: the bytes live on the heap, so moving the buffer value does not move them.
+    public var spareRegion: UnsafeMutableRawBufferPointer {
         unsafe UnsafeMutableRawBufferPointer(start: base + count, count: capacity - count)
     }
 
-    func validRegion(from start: Int) -> UnsafeMutableRawBufferPointer {
+    /// The valid bytes from index `start` (clamped to them), for the kernel to write out.
+    public func validRegion(from start: Int) -> UnsafeMutableRawBufferPointer {
         let start = Swift.min(Swift.max(start, 0), count)
         return unsafe UnsafeMutableRawBufferPointer(start: base + start, count: count - start)
     }
 
-    /// Records that the kernel wrote `n` bytes into the spare capacity.
-    mutating func commitAppended(_ n: Int) {
+    /// Records that the kernel wrote `n` bytes into the spare capacity: they become valid
+    /// (clamped to the capacity).
+    public mutating func commitAppended(_ n: Int) {
         count = Swift.min(count + Swift.max(n, 0), capacity)
     }
 }
@@ -146,3 +150,21 @@ package protocol IOBufferObserver: AnyObject {
     func bufferFreed(_ base: UnsafeMutableRawPointer, capacity: Int)
 }
 #endif
+
+extension Optional where Wrapped == IOBuffer {
+    /// The buffer's spare capacity, or `nil` without a buffer: what a read lends the kernel.
+    public var spareRegion: UnsafeMutableRawBufferPointer? {
+        switch self {
+        case .some(let buffer): return unsafe buffer.spareRegion
+        case .none: return nil
+        }
+    }
+
+    /// The buffer's valid bytes from `start`, or `nil` without a buffer: what a write lends the kernel.
+    public func validRegion(from start: Int) -> UnsafeMutableRawBufferPointer? {
+        switch self {
+        case .some(let buffer): return unsafe buffer.validRegion(from: start)
+        case .none: return nil
+        }
+    }
+}

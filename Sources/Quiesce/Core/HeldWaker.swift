@@ -58,6 +58,16 @@ enum HeldWaker {
         }
     }
 
+    /// Wakes the target and keeps the hold (the holder wakes it again later).
+    @inline(__always)
+    func wake() {
+        switch unsafe self {
+        case .none: break
+        case .counted(let target): unsafe target._withUnsafeGuaranteedRef { $0.wake() }
+        case .owned(let target): unsafe target._withUnsafeGuaranteedRef { $0.wake() }
+        }
+    }
+
     /// Wakes the target, then gives up the hold.
     @inline(__always)
     func wakeAndLetGo() {

@@ -7,10 +7,14 @@ public struct Completion: ~Copyable {
     /// The buffer the operation owned, returned with the result. For an accept that succeeded: the
     /// peer's address (a `sockaddr`), which the kernel wrote into the slot's storage.
     public var buffer: IOBuffer?
-    init(result: Int32, flags: UInt32, buffer: consuming IOBuffer?) {
+    /// The provided-buffer ring the operation's entry named (`buf_group`), for giving back a buffer
+    /// the kernel picked.
+    let bufferGroup: UInt16
+    init(result: Int32, flags: UInt32, buffer: consuming IOBuffer?, bufferGroup: UInt16 = 0) {
         self.result = result
         self.flags = flags
         self.buffer = buffer
+        self.bufferGroup = bufferGroup
     }
 
     /// `result` as a `Result`: the non-negative value, or the errno as an ``IOError``.

@@ -70,11 +70,13 @@ public final class Driver {
     /// `true` when no operation, cancel or queued submission is outstanding.
     public var isQuiescent: Bool { core.isQuiescent }
 
-    /// Starts an operation: takes `buffer` into a slot and queues the submission (or parks it in the
-    /// backlog when the queue is full).
-    public func submit(_ request: OpRequest, buffer: consuming IOBuffer?, waker: consuming Waker) -> OpToken {
+    /// Starts an operation of `kind`: takes `buffer` into a slot, has the kind prepare the
+    /// submission entry and queues it (or parks it in the backlog when the queue is full).
+    public func submit<Kind: OperationKind>(_ kind: Kind, buffer: consuming IOBuffer?, waker: consuming Waker) -> OpToken {
         // SAFETY: the slot takes its own hold inside `submit`, and `waker` lives until then.
-        let token = unsafe core.submit(request, buffer: buffer, waker: HeldWaker(waker))
+        let token = unsafe core.submit(Kind.self, settles: Kind.settlesFromScratch, buffer: buffer, waker: HeldWaker(waker)) {
+            entry, buffer, scratch in kind.prepare(&entry, buffer: buffer, scratch: scratch)
+        }
         withExtendedLifetime(waker) {}
         return token
     }
@@ -113,8 +115,11 @@ public final class Driver {
     /// freed (and a descriptor it created closed) only when the kernel's completion arrives.
     public func orphan(_ token: OpToken) { core.orphan(token) }
 
-    /// Closes a descriptor that a cancelled or orphaned accept/open created anyway, so it never leaks.
-    public func releaseResult(_ request: OpRequest, _ result: Int32) { core.releaseResult(request, result) }
+    /// Releases what a completion of `kind` that nobody takes holds (a descriptor an accept or open
+    /// created anyway is closed), so it never leaks.
+    public func release(_ kind: any OperationKind.Type, result: Int32, flags: UInt32 = 0) {
+        core.release(kind, result: result, flags: flags, bufferGroup: 0)
+    }
 
     /// Submits what is queued, waits up to `waitNanos` for a completion (`0`: don't wait; `nil`:
     /// no limit), and dispatches every completion that arrived. Returns how many arrived.

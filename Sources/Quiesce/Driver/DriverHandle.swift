@@ -1,3 +1,4 @@
+import CQuiesceUring
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -6,8 +7,8 @@ import Glibc
 @safe
 struct DriverState: ~Copyable {
     // SAFETY: Allocated once by ``Driver`` and reached only through ``DriverHandle`` on the
-    // executor's thread. `slots` and `storages` hold `chunkCount` initialized chunk pointers, each
-    // to `chunkSize` initialized slots or storages that never move; `deinit` runs only once every
+    // executor's thread. `slots` and `memories` hold `chunkCount` initialized chunk pointers, each
+    // to `chunkSize` initialized slots or slot memories (entry and scratch) that never move; `deinit` runs only once every
     // slot is free (the driver keeps its state otherwise) and frees exactly those chunks and
     // tables.
     /// The kernel side: the real ring or the simulation.
@@ -19,7 +20,7 @@ struct DriverState: ~Copyable {
     // Chunk tables, grown by hand: an Array here would cost a bounds check and a retain of its
     // buffer on every slot access.
     var slots = UnsafeMutablePointer<UnsafeMutablePointer<Slot>>.allocate(capacity: 1)
-    var storages = UnsafeMutablePointer<UnsafeMutablePointer<OpStorage>>.allocate(capacity: 1)
+    var memories = UnsafeMutablePointer<UnsafeMutableRawPointer>.allocate(capacity: 1)
     var chunkCount = 0
     var chunkCapacity = 1
     var freeHead: UInt32 = Slot.none
@@ -31,6 +32,9 @@ struct DriverState: ~Copyable {
     var liveSlots = 0
     var staleCompletions = 0
     var onOrphanedDescriptorClosed: ((Int32) -> Void)?
+    /// Gives a provided buffer nobody took back to its ring (group, buffer id): the driver's
+    /// registered buffer rings.
+    var releaseProvidedBuffer: ((UInt16, UInt16) -> Void)?
     /// Where an operation released while in flight is reported (debug builds), unless
     /// `orphansExpected`: the owner's diagnostics.
     var reportOrphan: ((Diagnostic) -> Void)?
@@ -48,10 +52,10 @@ struct DriverState: ~Copyable {
         for i in 0..<chunkCount {
             unsafe slots[i].deinitialize(count: Int(DriverHandle.chunkSize))
             unsafe slots[i].deallocate()
-            unsafe storages[i].deallocate()
+            unsafe memories[i].deallocate()
         }
         unsafe slots.deallocate()
-        unsafe storages.deallocate()
+        unsafe memories.deallocate()
     }
 }
 
@@ -81,9 +85,9 @@ struct DriverHandle {
         get { unsafe state.pointee.slots }
         nonmutating _modify { yield unsafe &state.pointee.slots }
     }
-    @inline(__always) private var storages: UnsafeMutablePointer<UnsafeMutablePointer<OpStorage>> {
-        get { unsafe state.pointee.storages }
-        nonmutating _modify { yield unsafe &state.pointee.storages }
+    @inline(__always) private var memories: UnsafeMutablePointer<UnsafeMutableRawPointer> {
+        get { unsafe state.pointee.memories }
+        nonmutating _modify { yield unsafe &state.pointee.memories }
     }
     @inline(__always) private var chunkCount: Int {
         get { unsafe state.pointee.chunkCount }
@@ -145,6 +149,11 @@ struct DriverHandle {
         get { unsafe state.pointee.onOrphanedDescriptorClosed }
         nonmutating set { unsafe state.pointee.onOrphanedDescriptorClosed = newValue }
     }
+    /// Gives a provided buffer nobody took back to its ring (group, buffer id).
+    var releaseProvidedBuffer: ((UInt16, UInt16) -> Void)? {
+        get { unsafe state.pointee.releaseProvidedBuffer }
+        nonmutating set { unsafe state.pointee.releaseProvidedBuffer = newValue }
+    }
     /// Submissions (operations or cancels) waiting for room in a full submission queue.
     var backlogCount: Int { backlog.count }
 
@@ -161,9 +170,24 @@ struct DriverHandle {
         unsafe slots[Int(index >> DriverHandle.chunkShift)] + Int(index & (DriverHandle.chunkSize - 1))
     }
 
+    // Each slot's memory the kernel may use: its submission entry (kept for a submission that waits
+    // in the backlog), then its scratch memory.
+    static let entryBytes = 64
+    static let memoryStride = entryBytes + OpScratch.size
+
     @inline(__always)
-    private func storage(_ index: UInt32) -> UnsafeMutablePointer<OpStorage> {
-        unsafe storages[Int(index >> DriverHandle.chunkShift)] + Int(index & (DriverHandle.chunkSize - 1))
+    private func memory(_ index: UInt32) -> UnsafeMutableRawPointer {
+        unsafe memories[Int(index >> DriverHandle.chunkShift)] + Int(index & (DriverHandle.chunkSize - 1)) * DriverHandle.memoryStride
+    }
+
+    @inline(__always)
+    private func entry(_ index: UInt32) -> UnsafeMutablePointer<SubmissionEntry> {
+        unsafe memory(index).assumingMemoryBound(to: SubmissionEntry.self)
+    }
+
+    @inline(__always)
+    private func scratch(_ index: UInt32) -> OpScratch {
+        unsafe OpScratch(memory(index) + DriverHandle.entryBytes)
     }
 
     @inline(__always)
@@ -182,8 +206,10 @@ struct DriverHandle {
         // (with their pointers, not the chunks) to a larger allocation only when full, so no slot
         // or storage ever changes address.
         let chunk = UnsafeMutablePointer<Slot>.allocate(capacity: Int(DriverHandle.chunkSize))
-        let store = UnsafeMutablePointer<OpStorage>.allocate(capacity: Int(DriverHandle.chunkSize))
-        unsafe store.initialize(repeating: OpStorage(), count: Int(DriverHandle.chunkSize))
+        let store = UnsafeMutableRawPointer.allocate(byteCount: Int(DriverHandle.chunkSize) * DriverHandle.memoryStride, alignment: 64)
+        for i in 0..<Int(DriverHandle.chunkSize) {
+            unsafe (store + i * DriverHandle.memoryStride).initializeMemory(as: SubmissionEntry.self, repeating: SubmissionEntry(), count: 1)
+        }
         let first = slotCount
         for i in 0..<DriverHandle.chunkSize {
             let next = i + 1 < DriverHandle.chunkSize ? first + i + 1 : Slot.none
@@ -192,17 +218,17 @@ struct DriverHandle {
         if chunkCount == chunkCapacity {
             let newCapacity = chunkCapacity * 2
             let newSlots = UnsafeMutablePointer<UnsafeMutablePointer<Slot>>.allocate(capacity: newCapacity)
-            let newStorages = UnsafeMutablePointer<UnsafeMutablePointer<OpStorage>>.allocate(capacity: newCapacity)
+            let newMemories = UnsafeMutablePointer<UnsafeMutableRawPointer>.allocate(capacity: newCapacity)
             unsafe newSlots.moveInitialize(from: slots, count: chunkCount)
-            unsafe newStorages.moveInitialize(from: storages, count: chunkCount)
+            unsafe newMemories.moveInitialize(from: memories, count: chunkCount)
             unsafe slots.deallocate()
-            unsafe storages.deallocate()
+            unsafe memories.deallocate()
             unsafe slots = unsafe newSlots
-            unsafe storages = unsafe newStorages
+            unsafe memories = unsafe newMemories
             chunkCapacity = newCapacity
         }
         unsafe (slots + chunkCount).initialize(to: chunk)
-        unsafe (storages + chunkCount).initialize(to: store)
+        unsafe (memories + chunkCount).initialize(to: store)
         chunkCount += 1
         slotCount += DriverHandle.chunkSize
         freeHead = first
@@ -221,6 +247,7 @@ struct DriverHandle {
         // SAFETY: `s` is slot `index`, live until here; the new generation makes every token for it
         // stale, and its waker's hold is let go exactly once, after the slot is back on the free
         // list.
+        if unsafe s.pointee.more?.isEmpty == false { unsafe releaseUntaken(s) }
         unsafe s.pointee.generation = unsafe (s.pointee.generation &+ 1) & 0x7FFF_FFFF
         unsafe s.pointee.state = .free
         // Usually `.none` already (`settle` woke it and moved it out).
@@ -247,23 +274,41 @@ struct DriverHandle {
 
     // MARK: Operation lifecycle
 
-    /// Starts an operation: takes `buffer` into a slot and queues the submission (or parks it in the
-    /// backlog when the queue is full). `waker` is woken when the completion arrives.
+    /// Starts an operation of kind `kind`: takes `buffer` into a slot, has `prepare` fill the
+    /// submission entry (straight into the ring when it has room) and queues it, or parks it in the
+    /// backlog when the queue is full. `waker` is woken when the completion arrives.
     @inline(__always)
-    func submit(_ request: OpRequest, buffer: consuming IOBuffer?, waker: consuming HeldWaker) -> OpToken {
+    func submit(_ kind: any OperationKind.Type, settles: Bool, buffer: consuming IOBuffer?, waker: consuming HeldWaker,
+                prepare: (inout SubmissionEntry, borrowing IOBuffer?, OpScratch) -> Void) -> OpToken {
         // SAFETY: the slot is freshly allocated; it takes the waker's hold here (the caller keeps
         // the target alive for the call) and keeps the buffer, unmoved, until the completion
-        // settles it.
+        // settles it. The entry `prepare` fills is either a free entry of the open ring or the
+        // slot's own; the pointers it puts there lie in the slot's buffer and scratch memory,
+        // which stay valid and unmoved until the completion is dispatched (the ``IOBackend``
+        // contract).
         let index = allocateSlot()
         let s = unsafe slot(index)
-        unsafe s.pointee.request = request
+        unsafe s.pointee.kind = kind
+        unsafe s.pointee.settles = settles
         unsafe s.pointee.buffer = buffer
         unsafe waker.hold()
         unsafe s.pointee.waker = waker  // a free slot's waker is `.none`: nothing to let go
         unsafe s.pointee.result = 0
         unsafe s.pointee.flags = 0
         let token = unsafe OpToken(index: index, generation: s.pointee.generation)
-        if backlog.isEmpty, unsafe push(token, s) {
+        if backlog.isEmpty, let uring = unsafe uring,
+           let sqe = unsafe uring._withUnsafeGuaranteedRef({ unsafe $0.nextEntry() }) {
+            unsafe prepare(&sqe.pointee, s.pointee.buffer, scratch(index))
+            unsafe s.pointee.bufferGroup = sqe.pointee.buf_group
+            unsafe sqe.pointee.user_data = token.userData
+            unsafe s.pointee.state = .inFlight
+            operationsInFlight &+= 1
+            return token
+        }
+        let entry = unsafe entry(index)
+        unsafe prepare(&entry.pointee, s.pointee.buffer, scratch(index))
+        unsafe s.pointee.bufferGroup = entry.pointee.buf_group
+        if backlog.isEmpty, push(token) {
             unsafe s.pointee.state = .inFlight
             operationsInFlight &+= 1
         } else {
@@ -279,17 +324,16 @@ struct DriverHandle {
         backlog.pushBack(token.userData)
     }
 
-    @inline(__always)
-    private func push(_ token: OpToken, _ s: UnsafeMutablePointer<Slot>) -> Bool {
-        // SAFETY: the region lies in the buffer the slot holds and `store` is the slot's own
-        // storage: both stay valid and unmoved until the completion is dispatched, as ``IOBackend``
-        // requires. `uring` is kept alive by `backend`.
-        let request = unsafe s.pointee.request, store = unsafe storage(token.index)
-        let region = unsafe request.lentRegion(of: s.pointee.buffer)
+    /// Hands the slot's prepared entry to the backend.
+    private func push(_ token: OpToken) -> Bool {
+        // SAFETY: the entry is the slot's own, prepared by its kind; what it points to stays valid
+        // and unmoved until the completion is dispatched, as ``IOBackend`` requires. `uring` is
+        // kept alive by `backend`.
+        let entry = unsafe entry(token.index)
         if let uring = unsafe uring {
-            return unsafe uring._withUnsafeGuaranteedRef { unsafe $0.prepare(request, userData: token.userData, region: region, storage: store) }
+            return unsafe uring._withUnsafeGuaranteedRef { unsafe $0.prepare(entry, userData: token.userData) }
         }
-        return unsafe backend.prepare(request, userData: token.userData, region: region, storage: store)
+        return unsafe backend.prepare(entry, userData: token.userData)
     }
 
     /// `true` once the operation's completion has arrived (and the cancel's, if one was sent).
@@ -352,8 +396,10 @@ struct DriverHandle {
     private func takeSettled(_ token: OpToken, _ s: UnsafeMutablePointer<Slot>) -> Completion {
         var buffer = unsafe s.pointee.buffer.take()
         let result = unsafe s.pointee.result
-        if result >= 0 { unsafe s.pointee.request.settle(result: result, buffer: &buffer, storage: storage(token.index)) }
-        let completion = unsafe Completion(result: result, flags: s.pointee.flags, buffer: buffer)
+        if unsafe result >= 0 && s.pointee.settles {
+            unsafe s.pointee.kind.settle(result: result, flags: s.pointee.flags, buffer: &buffer, scratch: scratch(token.index))
+        }
+        let completion = unsafe Completion(result: result, flags: s.pointee.flags, buffer: buffer, bufferGroup: s.pointee.bufferGroup)
         unsafe freeSlot(token.index, s)
         return completion
     }
@@ -397,7 +443,7 @@ struct DriverHandle {
         // refers to is freed here.
         guard let s = unsafe lookup(token) else { return }
         #if DEBUG
-        let request = unsafe s.pointee.request
+        let kind = unsafe s.pointee.kind
         let wasPending = unsafe s.pointee.state == .inFlight || s.pointee.state == .backlog
         #endif
         switch unsafe s.pointee.state {
@@ -407,7 +453,7 @@ struct DriverHandle {
             unsafe clearWaker(s)
             orphanCount += 1
         case .completed, .backlog, .free:
-            if unsafe s.pointee.state == .completed { unsafe releaseResult(s.pointee.request, s.pointee.result) }
+            if unsafe s.pointee.state == .completed { unsafe releaseResult(of: s) }
             unsafe releaseSlot(token.index, s)
         case .inFlight:
             unsafe s.pointee.orphaned = true
@@ -416,24 +462,46 @@ struct DriverHandle {
             if unsafe s.pointee.cancel == .none { requestCancel(token) }
         }
         #if DEBUG
-        if wasPending { reportOrphaned(token, request) }
+        if wasPending { reportOrphaned(token, kind) }
         #endif
     }
 
     /// Debug builds: an operation released synchronously while in flight (or waiting for room) is
     /// usually a missing glue line, a field its owner's `pollDropReady` does not drive.
     @inline(never)
-    private func reportOrphaned(_ token: OpToken, _ request: OpRequest) {
+    private func reportOrphaned(_ token: OpToken, _ kind: any OperationKind.Type) {
         guard !orphansExpected, let report = reportOrphan else { return }
         report(Diagnostic(.orphaned,
-            "\(request.name) (\(token)) was released while in flight, without its async drop: the driver keeps its buffer and cancels it. Does its owner's pollDropReady drive it (a missing glue line)?"))
+            "\(kind.name) (\(token)) was released while in flight, without its async drop: the driver keeps its buffer and cancels it. Does its owner's pollDropReady drive it (a missing glue line)?"))
     }
 
-    /// Closes a descriptor that a cancelled or orphaned accept/open created anyway, so it never leaks.
-    func releaseResult(_ request: OpRequest, _ result: Int32) {
-        guard request.createsDescriptor, result >= 0 else { return }
-        onOrphanedDescriptorClosed?(result)
-        backend.closeDescriptor(result)
+    /// Releases what a completion nobody takes holds (see ``OperationKind/resource(result:flags:)``):
+    /// a descriptor an accept or open created anyway is closed, a provided buffer goes back to its
+    /// ring.
+    func release(_ kind: any OperationKind.Type, result: Int32, flags: UInt32, bufferGroup: UInt16) {
+        guard result >= 0 else { return }
+        switch kind.resource(result: result, flags: flags) {
+        case .none:
+            break
+        case .descriptor(let fd):
+            onOrphanedDescriptorClosed?(fd)
+            backend.closeDescriptor(fd)
+        case .providedBuffer(let id):
+            releaseProvidedBuffer?(bufferGroup, id)
+        }
+    }
+
+    /// Releases the result of the slot's final completion.
+    private func releaseResult(of s: UnsafeMutablePointer<Slot>) {
+        unsafe release(s.pointee.kind, result: s.pointee.result, flags: s.pointee.flags, bufferGroup: s.pointee.bufferGroup)
+    }
+
+    /// Releases the multishot completions nobody took before the slot is freed.
+    @inline(never)
+    private func releaseUntaken(_ s: UnsafeMutablePointer<Slot>) {
+        while let record = unsafe s.pointee.more?.popFront() {
+            unsafe release(s.pointee.kind, result: record.result, flags: record.flags, bufferGroup: s.pointee.bufferGroup)
+        }
     }
 
     private func requestCancel(_ token: OpToken) {
@@ -494,10 +562,12 @@ struct DriverHandle {
         return backend.reap { self.dispatch($0, $1, $2) }
     }
 
-    @inline(__always)
+    /// Queues an IORING_OP_ASYNC_CANCEL for the operation tagged `target`.
     private func prepareCancelInBackend(target: UInt64, userData: UInt64) -> Bool {
-        if let uring = unsafe uring { return unsafe uring._withUnsafeGuaranteedRef { $0.prepareCancel(target: target, userData: userData) } }
-        return backend.prepareCancel(target: target, userData: userData)
+        var entry = SubmissionEntry()
+        unsafe cqu_prep_cancel64(&entry, target, 0)
+        if let uring = unsafe uring { return unsafe uring._withUnsafeGuaranteedRef { unsafe $0.prepare(&entry, userData: userData) } }
+        return unsafe backend.prepare(&entry, userData: userData)
     }
 
     private func retryBacklog() {
@@ -515,7 +585,7 @@ struct DriverHandle {
                 }
             } else {
                 guard unsafe s.pointee.state == .backlog else { continue }  // cancelled while waiting
-                if unsafe push(token, s) {
+                if push(token) {
                     unsafe s.pointee.state = .inFlight
                     operationsInFlight &+= 1
                 } else {
@@ -543,12 +613,35 @@ struct DriverHandle {
             staleCompletions += 1
             return
         }
+        if _slowPath(flags & UInt32(IORING_CQE_F_MORE) != 0) { return unsafe deliverMore(s, result, flags) }
         operationsInFlight &-= 1
         unsafe s.pointee.result = result
         unsafe s.pointee.flags = flags
         unsafe s.pointee.state = .completed
         if unsafe s.pointee.cancel == .queued { unsafe s.pointee.cancel = .none }  // never sent; the backlog skips it
         if unsafe s.pointee.cancel != .submitted { unsafe settle(token, s) }
+    }
+
+    /// One completion of a multishot operation, which stays in flight: kept for its owner (who is
+    /// woken, and stays registered), or released at once when the owner dropped it synchronously.
+    @inline(never)
+    private func deliverMore(_ s: UnsafeMutablePointer<Slot>, _ result: Int32, _ flags: UInt32) {
+        // SAFETY: `s` is a live slot in flight; its waker keeps its hold (it is only woken).
+        if unsafe s.pointee.orphaned {
+            unsafe release(s.pointee.kind, result: result, flags: flags, bufferGroup: s.pointee.bufferGroup)
+            return
+        }
+        if unsafe s.pointee.more == nil { unsafe s.pointee.more = RingBuffer(capacity: 16) }
+        unsafe s.pointee.more!.pushBack(CompletionRecord(result: result, flags: flags))
+        unsafe s.pointee.waker.wake()
+    }
+
+    /// The next completion of a multishot operation that arrived with IORING_CQE_F_MORE, if any:
+    /// the operation is still in flight. Once none is left and ``isSettled(_:)`` answers `true`, the
+    /// final completion is taken with ``take(_:)``.
+    func nextMore(_ token: OpToken) -> CompletionRecord? {
+        guard let s = unsafe lookup(token) else { return nil }
+        return unsafe s.pointee.more?.popFront()
     }
 
     /// Both completions are in (or no cancel was sent): hand the result to its owner, or, for an
@@ -560,7 +653,7 @@ struct DriverHandle {
         // exactly once.
         if unsafe s.pointee.orphaned {
             orphanCount -= 1
-            unsafe releaseResult(s.pointee.request, s.pointee.result)
+            unsafe releaseResult(of: s)
             unsafe releaseSlot(token.index, s)
         } else {
             // Moved out: the owner polls a settled slot without registering again.

@@ -8,19 +8,14 @@ import Glibc
 /// ``UringBackend``, the real io_uring, and the deterministic in-memory simulation. A backend holds
 /// no policy about operations; it queues submission entries and reports completions.
 public protocol IOBackend: AnyObject {
-    /// Queues a submission for `request` tagged `userData`. `region` is the memory the kernel may
-    /// read or write (already chosen by the driver); `storage` stays at its address until completion.
+    /// Queues a copy of `entry` (an operation's, or an IORING_OP_ASYNC_CANCEL's) tagged `userData`.
     ///
-    /// Both pointers are the driver's and stay valid, at the same address, until the completion
-    /// tagged `userData` has been reaped; an implementation may hand them to the kernel, and must
-    /// not touch them after that completion.
-    /// Returns `false` when the submission queue is full even after flushing it: the driver retries later.
-    func prepare(_ request: OpRequest, userData: UInt64, region: UnsafeMutableRawBufferPointer?,
-                 storage: UnsafeMutablePointer<OpStorage>) -> Bool
-
-    /// Queues an IORING_OP_ASYNC_CANCEL for the operation tagged `target`, itself tagged `userData`.
-    /// Returns `false` when the submission queue is full: the driver retries later.
-    func prepareCancel(target: UInt64, userData: UInt64) -> Bool
+    /// The memory the entry points to (the operation's buffer and the slot's scratch memory) is the
+    /// driver's and stays valid, at the same address, until the completion tagged `userData` has
+    /// been reaped; an implementation may hand it to the kernel, and must not touch it after that
+    /// completion. Returns `false` when the submission queue is full even after flushing it: the
+    /// driver retries later.
+    func prepare(_ entry: UnsafePointer<SubmissionEntry>, userData: UInt64) -> Bool
 
     /// Hands queued submissions to the kernel and, when `waitNanos` is not 0, waits for at least one
     /// completion or until `waitNanos` pass (`nil`: no limit). Interruptions (EINTR) are retried.
@@ -34,7 +29,7 @@ public protocol IOBackend: AnyObject {
     func now() -> UInt64
 
     /// Closes a descriptor the kernel created for an operation whose owner no longer wants it (a
-    /// cancelled or orphaned accept/open that succeeded anyway), so it never leaks.
+    /// cancelled or orphaned accept or open that succeeded anyway), so it never leaks.
     func closeDescriptor(_ fd: Int32)
 
     /// Releases the kernel resources. The driver calls it only when nothing is in flight.

@@ -1,5 +1,5 @@
-/// One operation's entry in the driver's table: what was asked, the buffer the kernel uses, the
-/// result once it arrives, who to wake, and where the cancellation protocol stands.
+/// One operation's entry in the driver's table: what kind of operation it is, the buffer the kernel
+/// uses, the result once it arrives, who to wake, and where the cancellation protocol stands.
 @safe
 struct Slot: ~Copyable {
     // SAFETY: plain storage in the driver's slot table: only `DriverHandle` reads and writes it,
@@ -14,13 +14,27 @@ struct Slot: ~Copyable {
     var state: State = .free
     var orphaned = false
     var cancel: CancelState = .none
+    /// The kind reads its scratch memory back on completion (``OperationKind/settlesFromScratch``).
+    var settles = false
+    /// The provided-buffer ring the entry named, for giving back a buffer nobody took.
+    var bufferGroup: UInt16 = 0
     var cancelResult: Int32 = 0
-    var request: OpRequest = .nop
     var result: Int32 = 0
     var flags: UInt32 = 0
+    /// The operation's kind: its name, how to settle its completion and what to release.
+    var kind: any OperationKind.Type = IO.Nop.self
     var buffer: IOBuffer? = nil
     var waker: HeldWaker = unsafe .none
+    /// Completions of a multishot operation not taken yet (each with IORING_CQE_F_MORE); `nil` until
+    /// the first one arrives.
+    var more: RingBuffer<CompletionRecord>? = nil
     var nextFree: UInt32
 
     init(nextFree: UInt32) { self.nextFree = nextFree }
+}
+
+/// One completion's result and flags, kept until its owner takes it.
+struct CompletionRecord {
+    var result: Int32
+    var flags: UInt32
 }

@@ -94,7 +94,7 @@ extension Executor {
 struct EventFDWatch: Future, ~Copyable {
     let fd: Int32
     /// The poll for readability of the eventfd, while one is in flight.
-    var readable: Int32Op?
+    var readable: PollOp?
 
     init(fd: Int32) { self.fd = fd }
 

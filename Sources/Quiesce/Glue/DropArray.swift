@@ -17,7 +17,7 @@ public enum DropOrder: Sendable, Equatable {
 /// ``removeLast()`` / ``remove(at:)`` / ``swapRemove(at:)``.
 ///
 /// ```swift
-/// var reads = DropArray<BufferOp>()
+/// var reads = DropArray<ReadOp>()
 /// for fd in fds { reads.append(IO.read(fd, into: IOBuffer(capacity: 4096))) }
 /// // Dropped asynchronously: every read is cancelled and awaited, all at once.
 /// try executor.blockOn(asyncDrop(reads))

@@ -32,12 +32,12 @@ public struct File: AsyncDroppable, ~Copyable {
     }
 
     /// Reads into `buffer`'s spare capacity at `offset` (`UInt64.max`: the current position).
-    public func read(at offset: UInt64 = .max, into buffer: consuming IOBuffer) -> BufferOp {
+    public func read(at offset: UInt64 = .max, into buffer: consuming IOBuffer) -> ReadOp {
         IO.read(raw, into: buffer, offset: offset)
     }
 
     /// Writes `buffer`'s valid bytes at `offset` (`UInt64.max`: the current position).
-    public func write(at offset: UInt64 = .max, _ buffer: consuming IOBuffer) -> BufferOp {
+    public func write(at offset: UInt64 = .max, _ buffer: consuming IOBuffer) -> WriteOp {
         IO.write(raw, buffer, offset: offset)
     }
 
@@ -47,7 +47,7 @@ public struct File: AsyncDroppable, ~Copyable {
     }
 
     /// Flushes the file to stable storage (`dataOnly`: like fdatasync).
-    public func sync(dataOnly: Bool = false) -> StatusOp { IO.fsync(raw, dataOnly: dataOnly) }
+    public func sync(dataOnly: Bool = false) -> FsyncOp { IO.fsync(raw, dataOnly: dataOnly) }
 
     /// Closes the file and returns the close's result.
     public consuming func close() -> CloseDescriptor { CloseDescriptor(descriptor) }
@@ -57,4 +57,4 @@ public struct File: AsyncDroppable, ~Copyable {
 }
 
 /// The future of ``File/open(_:flags:mode:)``.
-public typealias OpenFile = Map<Int32Op, Void, Result<File, IOError>>
+public typealias OpenFile = Map<OpenOp, Void, Result<File, IOError>>

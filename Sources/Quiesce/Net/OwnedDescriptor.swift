@@ -13,7 +13,7 @@ public struct OwnedDescriptor: AsyncDroppable, ~Copyable {
     /// The descriptor number, for calls the library does not wrap. It stays owned by this value.
     public let raw: Int32
     /// The close submitted through the ring, while it is in flight.
-    @usableFromInline var closing: StatusOp?
+    @usableFromInline var closing: CloseOp?
     /// `true` once a close was handed to the kernel (through the ring or directly).
     @usableFromInline var isClosed = false
 

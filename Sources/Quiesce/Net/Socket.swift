@@ -45,10 +45,10 @@ public struct Socket: AsyncDroppable, ~Copyable {
     }
 
     /// Receives into `buffer`'s spare capacity.
-    public func recv(into buffer: consuming IOBuffer, flags: Int32 = 0) -> BufferOp { IO.recv(raw, into: buffer, flags: flags) }
+    public func recv(into buffer: consuming IOBuffer, flags: Int32 = 0) -> RecvOp { IO.recv(raw, into: buffer, flags: flags) }
 
     /// Sends `buffer`'s valid bytes from index `from` (possibly only some: see ``WriteAll``).
-    public func send(_ buffer: consuming IOBuffer, from: Int = 0, flags: Int32 = 0) -> BufferOp {
+    public func send(_ buffer: consuming IOBuffer, from: Int = 0, flags: Int32 = 0) -> SendOp {
         IO.send(raw, buffer, from: from, flags: flags)
     }
 
@@ -77,7 +77,7 @@ public typealias AcceptSocket = Map<AcceptOp, Void, Result<Connection, IOError>>
 /// The future of ``Socket/connect(to:)``: the connected socket, or why not.
 public struct ConnectSocket: Future, ~Copyable {
     @usableFromInline var socket: Socket?
-    @usableFromInline var connect: StatusOp?
+    @usableFromInline var connect: ConnectOp?
     @usableFromInline var failure: IOError?
 
     /// Creates the socket now (a plain call) and connects it on first poll.

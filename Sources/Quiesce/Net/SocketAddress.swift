@@ -74,12 +74,6 @@ public struct SocketAddress: Sendable, Equatable, CustomStringConvertible {
     /// `host:port` (`[host]:port` for IPv6).
     public var description: String { family == AF_INET6 ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
-    package func store(into opStorage: inout OpStorage) {
-        opStorage.address = storage
-        opStorage.addressLength = length
-    }
-
-    /// An address from `sockaddr` bytes (at most `sockaddr_storage`'s size of them are used).
     package init(bytes raw: UnsafeRawBufferPointer) {
         // SAFETY: at most `dst.count` bytes are copied, from the first `n` bytes of `raw`, which
         // the caller provides valid for reading.

@@ -1,37 +1,34 @@
-import CQuiesceUring
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// How one kind of operation turns its completion into its output.
-public protocol OperationKind {
-    /// What the operation produces.
-    associatedtype Output: ~Copyable
-    /// Maps the completion of `request` to the output.
-    static func output(_ completion: consuming Completion, of request: OpRequest) -> Output
-}
-
 /// An I/O operation as a future: submitted on first poll, ready when its completion arrives.
 ///
 /// Its async drop cancels it and waits for the kernel to be done with it; its synchronous drop leaves
-/// its buffer with the driver until then. See ``OperationCore`` for the whole lifecycle. Made by the
-/// constructors of ``IO`` (read, write, recv, send, accept, connect, open, close, fsync, nop, timeout,
-/// poll, cancel), as ``BufferOp``, ``StatusOp``, ``Int32Op`` or ``AcceptOp``. (Named `IOOperation`
+/// its buffer with the driver until then. See ``OperationCore`` for the whole lifecycle and
+/// ``OperationKind`` for what each kind adds. Made by the constructors of ``IO`` (read, write, recv,
+/// send, accept, connect, open, close, fsync, nop, timeout, poll, cancel, …). (Named `IOOperation`
 /// so that it never clashes with Foundation's `Operation`.)
 public struct IOOperation<Kind: OperationKind>: Future, ~Copyable {
+    /// What the operation asks of the kernel.
+    public let kind: Kind
     /// The shared lifecycle: submission, completion, cancellation, orphaning.
     public var core: OperationCore
 
-    /// An operation over `core`.
+    /// An operation of `kind`, owning `buffer` while in flight.
     @inlinable
-    public init(core: consuming OperationCore) { self.core = core }
+    public init(_ kind: Kind, buffer: consuming IOBuffer? = nil) {
+        self.kind = kind
+        self.core = OperationCore(kind, buffer: buffer)
+    }
 
     /// Submits on first poll; ready with the output when the completion arrives.
     @inlinable
     public mutating func poll(_ cx: inout Context) -> Poll<Kind.Output> {
-        switch core.poll(&cx) {
+        let kind = self.kind
+        switch core.poll(&cx, prepare: { entry, buffer, scratch in kind.prepare(&entry, buffer: buffer, scratch: scratch) }) {
         case .pending: return .pending
-        case .ready(let completion): return .ready(Kind.output(completion, of: core.request))
+        case .ready(let completion): return .ready(kind.output(completion))
         }
     }
 
@@ -46,7 +43,7 @@ public struct IOOperation<Kind: OperationKind>: Future, ~Copyable {
     public mutating func cancel(_ cx: inout Context) -> Poll<Kind.Output> {
         switch core.cancel(&cx) {
         case .pending: return .pending
-        case .ready(let completion): return .ready(Kind.output(completion, of: core.request))
+        case .ready(let completion): return .ready(kind.output(completion))
         }
     }
 
@@ -75,36 +72,29 @@ public struct BufferResult: ~Copyable {
     }
 }
 
-// The output mappings are inlinable: called from the inlinable `IOOperation.poll` in the user's
-// module, they inline there instead of costing every operation an out-of-line call.
+extension Completion {
+    // The shared output mappings are inlinable: called from the inlinable `IOOperation.poll` in the
+    // user's module, they inline there instead of costing every operation an out-of-line call.
 
-/// Output mapping shared by the buffer-carrying operations.
-public enum BufferKind: OperationKind {
-    /// The byte count (or error) and the buffer handed back.
+    /// The byte count (or error) and the buffer handed back; `appended` when the kernel wrote the
+    /// count into the buffer's spare capacity (a read), which then becomes valid.
     @inlinable
-    public static func output(_ completion: consuming Completion, of request: OpRequest) -> BufferResult {
-        let result = completion.checked(request.name)
-        return BufferResult(result: result, buffer: completion.buffer.take() ?? IOBuffer(capacity: 0))
+    public consuming func bufferResult(_ operation: @autoclosure () -> String, appended: Bool) -> BufferResult {
+        var buffer = self.buffer.take() ?? IOBuffer(capacity: 0)
+        if appended && result > 0 { buffer.commitAppended(Int(result)) }
+        return BufferResult(result: checked(operation()), buffer: buffer)
     }
-}
 
-/// Output mapping of operations whose success carries no value.
-public enum StatusKind: OperationKind {
     /// Success, or the errno as an ``IOError``.
     @inlinable
-    public static func output(_ completion: consuming Completion, of request: OpRequest) -> Result<Void, IOError> {
-        if completion.result >= 0 { return .success(()) }  // the common case, before any switch
-        // A ring timeout reports its expiry as -ETIME: for a timeout that is the success.
-        if case .timeout = request, completion.result == -ETIME { return .success(()) }
-        return completion.checked(request.name).map { _ in () }
+    public func status(_ operation: @autoclosure () -> String) -> Result<Void, IOError> {
+        if result >= 0 { return .success(()) }
+        return checked(operation()).map { _ in () }
     }
-}
 
-/// Output mapping of operations whose success is a count or a descriptor.
-public enum ValueKind: OperationKind {
     /// The non-negative result, or the errno as an ``IOError``.
     @inlinable
-    public static func output(_ completion: consuming Completion, of request: OpRequest) -> Result<Int32, IOError> {
-        completion.checked(request.name).map { Int32($0) }
+    public func value(_ operation: @autoclosure () -> String) -> Result<Int32, IOError> {
+        checked(operation()).map { Int32($0) }
     }
 }

@@ -24,8 +24,14 @@ public struct OperationCore: ~Copyable {
         case done
     }
 
-    /// What the operation asks of the kernel.
-    public let request: OpRequest
+    /// The operation's kind: its name, and how the driver settles and releases its completions.
+    public let kind: any OperationKind.Type
+    /// The kind reads its scratch memory back on completion.
+    @usableFromInline let settles: Bool
+    /// A buffer without spare capacity is refused (the kernel reads into it).
+    @usableFromInline let readsIntoBuffer: Bool
+    /// What to wait for before retrying after -EAGAIN.
+    @usableFromInline let retryReadiness: Readiness?
     /// The buffer, until it moves into the driver's slot (a connect's buffer holds its target address).
     @usableFromInline var buffer: IOBuffer?
     // The driver's logic, a pointer to its state: no reference is held and every call is direct,
@@ -48,12 +54,18 @@ public struct OperationCore: ~Copyable {
     /// Times -EINTR or -EAGAIN made the operation go round again.
     public private(set) var retries = 0
 
-    /// An operation that will submit `request`, owning `buffer` while in flight.
+    /// An operation of `kind` that will own `buffer` while in flight.
     @inlinable
-    public init(_ request: OpRequest, buffer: consuming IOBuffer? = nil) {
-        self.request = request
+    public init<Kind: OperationKind>(_ kind: Kind, buffer: consuming IOBuffer? = nil) {
+        self.kind = Kind.self
+        self.settles = Kind.settlesFromScratch
+        self.readsIntoBuffer = kind.readsIntoBuffer
+        self.retryReadiness = kind.retryReadiness
         self.buffer = buffer
     }
+
+    /// Fills an operation's submission entry (the kind's ``OperationKind/prepare(_:buffer:scratch:)``).
+    public typealias Prepare = (inout SubmissionEntry, borrowing IOBuffer?, OpScratch) -> Void
 
     deinit {
         switch state {
@@ -78,8 +90,9 @@ public struct OperationCore: ~Copyable {
         }
     }
 
-    /// Submits on first call; `.ready` with the completion once it has arrived.
-    public mutating func poll(_ cx: inout Context) -> Poll<Completion> {
+    /// Submits on first call (`prepare` fills the entry); `.ready` with the completion once it has
+    /// arrived.
+    public mutating func poll(_ cx: inout Context, prepare: Prepare) -> Poll<Completion> {
         // The two polls of every operation's life, kept apart from the rare paths (a retry, a
         // refusal, misuse) so that they run in a small frame: the general loop below spills and
         // saves registers on every call.
@@ -90,33 +103,33 @@ public struct OperationCore: ~Copyable {
                 return .pending
             }
             let result = completion.result
-            if _slowPath(result == -EINTR || result == -EAGAIN) { return retry(completion, &cx) }
+            if _slowPath(result == -EINTR || result == -EAGAIN) { return retry(completion, &cx, prepare) }
             state = .done
             return .ready(completion)
         case .idle:
-            guard let driver = cx.driverHandle, !(request.readsIntoBuffer && (buffer?.spareCapacity ?? 0) == 0) else {
-                return pollInGeneral(&cx)
+            guard let driver = cx.driverHandle, !(readsIntoBuffer && (buffer?.spareCapacity ?? 0) == 0) else {
+                return pollInGeneral(&cx, prepare)
             }
-            return submit(to: driver, &cx)
+            return submit(to: driver, &cx, prepare)
         case .awaitingReadiness, .done:
-            return pollInGeneral(&cx)
+            return pollInGeneral(&cx, prepare)
         }
     }
 
     /// Hands the request and its buffer to `driver`; the operation is in flight.
     @inline(__always)
-    private mutating func submit(to driver: DriverHandle, _ cx: inout Context) -> Poll<Completion> {
+    private mutating func submit(to driver: DriverHandle, _ cx: inout Context, _ prepare: Prepare) -> Poll<Completion> {
         driverHandle = driver
-        state = unsafe .inFlight(driver.submit(request, buffer: buffer.take(), waker: cx.heldWaker))
+        state = unsafe .inFlight(driver.submit(kind, settles: settles, buffer: buffer.take(), waker: cx.heldWaker, prepare: prepare))
         return .pending
     }
 
     /// A completion that asks to go round again: -EINTR is submitted again at once; -EAGAIN from a
     /// non-blocking descriptor first waits for readiness through a poll in the ring.
     @inline(never)
-    private mutating func retry(_ completion: consuming Completion, _ cx: inout Context) -> Poll<Completion> {
+    private mutating func retry(_ completion: consuming Completion, _ cx: inout Context, _ prepare: Prepare) -> Poll<Completion> {
         let result = completion.result
-        guard result == -EINTR || request.readinessForRetry != nil else {
+        guard result == -EINTR || retryReadiness != nil else {
             state = .done  // -EAGAIN where no readiness applies: the caller's to see
             return .ready(completion)
         }
@@ -125,17 +138,19 @@ public struct OperationCore: ~Copyable {
         if result == -EINTR {
             state = .idle
         } else {
-            state = unsafe .awaitingReadiness(driver.submit(.poll(fd: request.descriptor!, events: request.readinessForRetry!),
-                                                     buffer: nil, waker: cx.heldWaker))
+            let readiness = IO.PollAdd(fd: retryReadiness!.fd, events: retryReadiness!.events)
+            state = unsafe .awaitingReadiness(driver.submit(IO.PollAdd.self, settles: false, buffer: nil, waker: cx.heldWaker) {
+                entry, buffer, scratch in readiness.prepare(&entry, buffer: buffer, scratch: scratch)
+            })
             return .pending
         }
-        return pollInGeneral(&cx)
+        return pollInGeneral(&cx, prepare)
     }
 
     /// Every case, including the rare ones: refusing a read with no room, a poll outside an
     /// executor, waiting for readiness before a retry.
     @inline(never)
-    private mutating func pollInGeneral(_ cx: inout Context) -> Poll<Completion> {
+    private mutating func pollInGeneral(_ cx: inout Context, _ prepare: Prepare) -> Poll<Completion> {
         while true {
             switch state {
             case .idle:
@@ -143,17 +158,17 @@ public struct OperationCore: ~Copyable {
                 // attempt may belong to an executor that is gone.
                 guard let driver = cx.driverHandle else {
                     state = .done
-                    cx.report(Diagnostic(.misuse, "\(request.name) polled outside an executor: it needs a driver"))
+                    cx.report(Diagnostic(.misuse, "\(kind.name) polled outside an executor: it needs a driver"))
                     return .ready(Completion(result: -ENXIO, flags: 0, buffer: buffer.take()))
                 }
-                if request.readsIntoBuffer && (buffer?.spareCapacity ?? 0) == 0 {
+                if readsIntoBuffer && (buffer?.spareCapacity ?? 0) == 0 {
                     // The kernel would read 0 bytes and that would look like end of file: refuse instead.
                     state = .done
                     return .ready(Completion(result: -ENOBUFS, flags: 0, buffer: buffer.take()))
                 }
-                return submit(to: driver, &cx)
+                return submit(to: driver, &cx, prepare)
             case .inFlight:
-                return poll(&cx)  // the common path handles it (a retry comes back here as `.idle`)
+                return poll(&cx, prepare: prepare)  // the common path handles it (a retry comes back here as `.idle`)
             case .awaitingReadiness(let token):
                 guard driver.isSettled(token) else {
                     unsafe driver.register(token, waker: cx.heldWaker)
@@ -166,7 +181,7 @@ public struct OperationCore: ~Copyable {
                 }
                 state = .idle
             case .done:
-                preconditionFailure("\(request.name) polled after it completed or after its drop began")
+                preconditionFailure("\(kind.name) polled after it completed or after its drop began")
             }
         }
     }
@@ -191,7 +206,7 @@ public struct OperationCore: ~Copyable {
             // Interrupted or would-block in the race: it did nothing, which for the canceller is "cancelled".
             let interrupted = completion.result == -EINTR || completion.result == -EAGAIN
             return .ready(Completion(result: interrupted ? -ECANCELED : completion.result, flags: completion.flags,
-                                     buffer: completion.buffer.take()))
+                                     buffer: completion.buffer.take(), bufferGroup: completion.bufferGroup))
         }
     }
 
@@ -201,10 +216,7 @@ public struct OperationCore: ~Copyable {
         let wasMain: Bool
         if case .inFlight = state { wasMain = true } else { wasMain = false }
         guard case .ready(let completion) = cancel(&cx) else { return .pending }
-        if wasMain {
-            let request = request
-            driver.releaseResult(request, completion.result)
-        }
+        if wasMain { driver.release(kind, result: completion.result, flags: completion.flags, bufferGroup: completion.bufferGroup) }
         return .ready(())
     }
 }

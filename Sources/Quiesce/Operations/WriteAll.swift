@@ -23,7 +23,9 @@ public struct WriteAll: Future, ~Copyable {
     public let fd: Int32
     let target: Target
     var buffer: IOBuffer?
-    var piece: BufferOp?
+    // The piece in flight: a write, or a send; at most one is set.
+    var writePiece: WriteOp?
+    var sendPiece: SendOp?
     /// Bytes written so far.
     public private(set) var written = 0
     /// Pieces (write or send completions) it took so far; more than 1 means short writes happened.
@@ -52,7 +54,7 @@ public struct WriteAll: Future, ~Copyable {
     /// error; ``written`` tells how far it got). The buffer comes back either way.
     public mutating func poll(_ cx: inout Context) -> Poll<BufferResult> {
         while true {
-            if piece == nil {
+            if writePiece == nil && sendPiece == nil {
                 guard let whole = buffer.take() else {
                     preconditionFailure("WriteAll polled after it completed or after its drop began")
                 }
@@ -60,13 +62,15 @@ public struct WriteAll: Future, ~Copyable {
                 switch target {
                 case .write(let offset):
                     let at = offset == .max ? offset : offset + UInt64(written)
-                    piece = IO.write(fd, whole, from: written, offset: at)
+                    writePiece = IO.write(fd, whole, from: written, offset: at)
                 case .send(let flags):
-                    piece = IO.send(fd, whole, from: written, flags: flags)
+                    sendPiece = IO.send(fd, whole, from: written, flags: flags)
                 }
             }
-            guard case .ready(let done) = piece!.poll(&cx) else { return .pending }
-            piece = nil
+            let polled = writePiece != nil ? writePiece!.poll(&cx) : sendPiece!.poll(&cx)
+            guard case .ready(let done) = polled else { return .pending }
+            writePiece = nil
+            sendPiece = nil
             pieces += 1
             switch done.result {
             case .failure(let error):
@@ -84,6 +88,7 @@ public struct WriteAll: Future, ~Copyable {
 
     /// Cancels the piece in flight, if any, and is ready once the kernel is done with it.
     public mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> {
-        piece.pollDropReady(&cx)
+        if case .pending = writePiece.pollDropReady(&cx) { return .pending }
+        return sendPiece.pollDropReady(&cx)
     }
 }

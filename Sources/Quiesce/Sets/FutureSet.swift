@@ -5,7 +5,7 @@
 /// yielded; so a yielded output's future has nothing left in flight.
 ///
 /// ```swift
-/// var reads = FutureSet<BufferOp>()
+/// var reads = FutureSet<ReadOp>()
 /// for fd in fds { reads.insert(IO.read(fd, into: IOBuffer(capacity: 512))) }
 /// // in a poll: while case .ready(let done?) = reads.pollNext(&cx) { … }
 /// ```

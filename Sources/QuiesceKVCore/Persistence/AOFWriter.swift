@@ -23,9 +23,9 @@ public struct AOFWriter: Future, ~Copyable {
     let aof: AppendOnlyFile
     let retryInterval: UInt64
     let report: (String) -> Void
-    private var writeOp: BufferOp?
-    private var fsyncOp: StatusOp?
-    private var timer: StatusOp?
+    private var writeOp: WriteOp?
+    private var fsyncOp: FsyncOp?
+    private var timer: TimeoutOp?
     private var spare: IOBuffer?
     private var writeFrom = 0
     private var batchSeq: UInt64 = 0

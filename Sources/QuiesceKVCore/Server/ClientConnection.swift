@@ -24,15 +24,15 @@ public struct ClientConnection: AsyncDroppable, ~Copyable {
     private var held: [UInt8] = []
     private var heldSeq: UInt64 = 0
     private var ackRegistration: UInt64 = 0
-    private var sendOp: BufferOp?
+    private var sendOp: SendOp?
     private var sendBuffer: IOBuffer?
     private var sendFrom = 0
     private var inFlightBytes = 0
     private var deadline: Sleep?
     private var deadlinePassed = false
     private var linger: Sleep?
-    private var lingerRecv: BufferOp?
-    private var closeOp: StatusOp?
+    private var lingerRecv: RecvOp?
+    private var closeOp: CloseOp?
     private var phase = Phase.open
     /// The peer closed its side (no linger needed).
     var peerClosed = false

@@ -17,7 +17,7 @@ struct ConnectionTask: Future, ~Copyable {
     /// The most bytes a connection reads once the shutdown has begun.
     static let shutdownReadLimit = 1 << 20
     let server: KVServer
-    private var recvOp: BufferOp?
+    private var recvOp: RecvOp?
     private var idleTimer: Sleep?
     private var connection: ClientConnection
     private var recvBuffer: IOBuffer?

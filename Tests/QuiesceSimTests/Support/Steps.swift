@@ -19,10 +19,10 @@ struct Steps: Future, ~Copyable {
 
 /// Holds the operations of a scenario.
 final class Ops {
-    var read: BufferOp?
-    var write: BufferOp?
+    var read: ReadOp?
+    var write: WriteOp?
     var accept: AcceptOp?
-    var open: Int32Op?
+    var open: OpenOp?
     var readResult: Result<Int, IOError>?
     var stage = 0
 }

@@ -16,9 +16,16 @@ final class OpNode: Node {
     var orphanAt: Int?
     var index = 0
 
-    var buffer: BufferOp?
-    var value: Int32Op?
-    var status: StatusOp?
+    // The operation in flight, one field per operation type; at most one is set.
+    var read: ReadOp?
+    var write: WriteOp?
+    var recv: RecvOp?
+    var send: SendOp?
+    var open: OpenOp?
+    var pollOp: PollOp?
+    var close: CloseOp?
+    var timeout: TimeoutOp?
+    var nop: NopOp?
     var accepted: AcceptOp?
     var sleeper: Sleep?
     var heldFD: Int32?
@@ -48,21 +55,21 @@ final class OpNode: Node {
         if let fd = heldFD {
             heldFD = nil
             closingFD = fd
-            status = IO.close(fd)
+            close = IO.close(fd)
             return
         }
         let payload = IOBuffer(bytes: Array(repeating: UInt8(truncatingIfNeeded: index &+ 65), count: 1 + index % 7))
         switch kind {
-        case .read(let fd): buffer = IO.read(fd, into: IOBuffer(capacity: 8))
-        case .write(let fd): buffer = IO.write(fd, payload)
-        case .recv(let fd): buffer = IO.recv(fd, into: IOBuffer(capacity: 8))
-        case .send(let fd): buffer = IO.send(fd, payload)
+        case .read(let fd): read = IO.read(fd, into: IOBuffer(capacity: 8))
+        case .write(let fd): write = IO.write(fd, payload)
+        case .recv(let fd): recv = IO.recv(fd, into: IOBuffer(capacity: 8))
+        case .send(let fd): send = IO.send(fd, payload)
         case .accept(let fd): accepted = IO.accept(fd)
-        case .open(let path): value = IO.open(path, flags: O_RDONLY)
-        case .timeout(let ns): status = IO.timeout(nanoseconds: ns)
-        case .nop: status = IO.nop()
+        case .open(let path): open = IO.open(path, flags: O_RDONLY)
+        case .timeout(let ns): timeout = IO.timeout(nanoseconds: ns)
+        case .nop: nop = IO.nop()
         case .sleep(let ns): sleeper = Sleep(nanoseconds: ns)
-        case .poll(let fd): value = IO.poll(fd, events: UInt32(POLLIN))
+        case .poll(let fd): pollOp = IO.poll(fd, events: UInt32(POLLIN))
         }
     }
 
@@ -72,33 +79,37 @@ final class OpNode: Node {
         ledger.started(token, owners: owners)
     }
 
+    /// Polls `op` if it is the active operation: `nil` when it is not, `false` while pending, `true`
+    /// once ready (its output handed to `handle`).
+    private func step<K: OperationKind>(_ op: inout IOOperation<K>?, _ cx: inout Context,
+                                        _ handle: (consuming K.Output) -> Void = { _ in }) -> Bool? {
+        guard op != nil else { return nil }
+        let r = op!.poll(&cx)
+        track(op!.core.token)
+        guard case .ready(let out) = r else { return false }
+        op = nil
+        handle(out)
+        return true
+    }
+
     /// Polls the active operation; `true` once it is ready (its output handled).
     private func pollActive(_ cx: inout Context) -> Bool {
-        if buffer != nil {
-            let r = buffer!.poll(&cx)
-            track(buffer!.core.token)
-            guard case .ready(let out) = r else { return false }
-            if case .success(0) = out.result, case .read = kind { remaining = 0 }  // end of file
-            if case .success(0) = out.result, case .recv = kind { remaining = 0 }
-            buffer = nil
-        } else if value != nil {
-            let r = value!.poll(&cx)
-            track(value!.core.token)
-            guard case .ready(let out) = r else { return false }
-            if case .open = kind, case .success(let fd) = out { heldFD = fd }
-            value = nil
-        } else if accepted != nil {
-            let r = accepted!.poll(&cx)
-            track(accepted!.core.token)
-            guard case .ready(let out) = r else { return false }
-            if case .success(let connection) = out { heldFD = connection.fd }
-            accepted = nil
-        } else if status != nil {
-            let r = status!.poll(&cx)
-            track(status!.core.token)
-            guard r.isReady else { return false }
-            status = nil
-        } else if sleeper != nil {
+        let endOfStream: (consuming BufferResult) -> Void = { out in
+            if case .success(0) = out.result { self.remaining = 0 }  // end of file, or the peer closed
+        }
+        if let done = step(&read, &cx, endOfStream) { return done }
+        if let done = step(&recv, &cx, endOfStream) { return done }
+        if let done = step(&write, &cx) { return done }
+        if let done = step(&send, &cx) { return done }
+        if let done = step(&open, &cx, { out in if case .success(let fd) = out { self.heldFD = fd } }) { return done }
+        if let done = step(&accepted, &cx, { out in if case .success(let connection) = out { self.heldFD = connection.fd } }) {
+            return done
+        }
+        if let done = step(&pollOp, &cx) { return done }
+        if let done = step(&close, &cx) { return done }
+        if let done = step(&timeout, &cx) { return done }
+        if let done = step(&nop, &cx) { return done }
+        if sleeper != nil {
             guard sleeper!.poll(&cx).isReady else { return false }
             sleeper = nil
         }
@@ -116,7 +127,8 @@ final class OpNode: Node {
                 if orphanAt == index, lastToken != nil {
                     // Drop the operation synchronously while in flight: the driver must keep its buffer.
                     orphanAt = nil
-                    buffer = nil; value = nil; status = nil; accepted = nil
+                    read = nil; write = nil; recv = nil; send = nil; open = nil; pollOp = nil
+                    close = nil; timeout = nil; nop = nil; accepted = nil
                     ledger.opsOrphaned += 1
                     active = false
                     ledger.orphaned(lastToken!)  // no one's async drop waits for it now
@@ -130,7 +142,9 @@ final class OpNode: Node {
     }
 
     override func pollDropReady(_ cx: inout Context) -> Poll<Void> {
-        guard DropGlue.join(&cx, &buffer, &value, &status, &accepted, &sleeper).isReady else { return .pending }
+        guard DropGlue.join(&cx, &read, &write, &recv, &send, &open).isReady,
+              DropGlue.join(&cx, &pollOp, &close, &timeout, &nop, &accepted).isReady,
+              sleeper.pollDropReady(&cx).isReady else { return .pending }
         if active { active = false; ledger.opsDropped += 1 }
         // A descriptor received but not closed yet: close it now (a synchronous close).
         if let fd = heldFD { heldFD = nil; ledger.sim.close(fd) }

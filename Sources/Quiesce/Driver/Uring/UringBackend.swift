@@ -37,7 +37,10 @@ public final class UringBackend: IOBackend {
             .bindMemory(to: io_uring.self, capacity: 1)
         unsafe cqes = .allocate(capacity: UringBackend.cqeBatch)
         var rc = setupOverride?(entries) ?? 0
-        if rc >= 0 { rc = unsafe cqu_queue_init(entries, ring, 0) }
+        if rc >= 0 {
+            var params = io_uring_params()
+            rc = unsafe cqu_queue_init_params(entries, ring, &params)
+        }
         if rc < 0 {
             freeMemory()  // no ring to exit: setup failed
             throw UringBackend.setupError(-rc, entries: entries)
@@ -95,66 +98,21 @@ public final class UringBackend: IOBackend {
         return unsafe cqu_get_sqe(ring)
     }
 
-    /// Fills a submission queue entry for `request` (flushing the queue once if it is full); `false`
-    /// when there is still no room, or the ring is closed.
-    // Inlined into the driver's submission (called directly, not through `any IOBackend`): as a call
-    // it would add argument passing and a frame set-up to every operation.
+    /// A free entry of the ring to prepare in place (flushing the queue once if it is full); `nil`
+    /// when there is still no room, or the ring is closed. The caller fills it in full before the
+    /// next submit.
     @inline(__always)
-    public func prepare(_ request: OpRequest, userData: UInt64, region: UnsafeMutableRawBufferPointer?,
-                        storage: UnsafeMutablePointer<OpStorage>) -> Bool {
-                            // SAFETY: `sqe` is a free entry of the open ring. `region` and
-                            // `storage` are the driver's and stay valid and unmoved until this
-                            // operation's completion is reaped (the ``IOBackend`` contract), so the
-                            // kernel may keep every pointer the entry carries until then.
-        guard let sqe = unsafe nextSQE() else { return false }
-        let base = unsafe region?.baseAddress
-        let length = unsafe region?.count ?? 0
-        switch request {
-        case .nop:
-            unsafe cqu_prep_nop(sqe)
-        case .read(let fd, let offset):
-            unsafe cqu_prep_read(sqe, fd, base, UInt32(clamping: length), offset)
-        case .write(let fd, let offset, _):
-            unsafe cqu_prep_write(sqe, fd, base, UInt32(clamping: length), offset)
-        case .recv(let fd, let flags):
-            unsafe cqu_prep_recv(sqe, fd, base, length, flags)
-        case .send(let fd, let flags, _):
-            unsafe cqu_prep_send(sqe, fd, base, length, flags)
-        case .accept(let fd, let flags):
-            unsafe storage.pointee.addressLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
-            unsafe withUnsafeMutablePointer(to: &storage.pointee.address) { address in
-                unsafe address.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
-                    unsafe cqu_prep_accept(sqe, fd, sa, &storage.pointee.addressLength, flags)
-                }
-            }
-        case .connect(let fd):
-            // The target address is the buffer's bytes (a `sockaddr`), held by the slot until completion.
-            unsafe cqu_prep_connect(sqe, fd, base?.assumingMemoryBound(to: sockaddr.self), socklen_t(length))
-        case .openat(let directory, let flags, let mode):
-            unsafe cqu_prep_openat(sqe, directory, base?.assumingMemoryBound(to: CChar.self), flags, mode)
-        case .close(let fd):
-            unsafe cqu_prep_close(sqe, fd)
-        case .fsync(let fd, let dataOnly):
-            unsafe cqu_prep_fsync(sqe, fd, dataOnly ? UInt32(IORING_FSYNC_DATASYNC) : 0)
-        case .timeout(let nanoseconds):
-            unsafe storage.pointee.timespec = __kernel_timespec(tv_sec: Int64(nanoseconds / 1_000_000_000),
-                                                         tv_nsec: Int64(nanoseconds % 1_000_000_000))
-            unsafe cqu_prep_timeout(sqe, &storage.pointee.timespec, 0, 0)
-        case .poll(let fd, let events):
-            unsafe cqu_prep_poll_add(sqe, fd, events)
-        case .cancelFD(let fd):
-            unsafe cqu_prep_cancel_fd(sqe, fd, UInt32(IORING_ASYNC_CANCEL_ALL))
-        }
-        unsafe cqu_sqe_set_data64(sqe, userData)
-        return true
-    }
+    func nextEntry() -> UnsafeMutablePointer<SubmissionEntry>? { unsafe nextSQE() }
 
-    /// Fills an IORING_OP_ASYNC_CANCEL entry targeting `target`.
-    @inline(__always)
-    public func prepareCancel(target: UInt64, userData: UInt64) -> Bool {
+    /// Copies `entry` into a free entry of the ring, tagged `userData`; `false` when there is no
+    /// room even after flushing the queue, or the ring is closed.
+    public func prepare(_ entry: UnsafePointer<SubmissionEntry>, userData: UInt64) -> Bool {
+        // SAFETY: `sqe` is a free entry of the open ring; the memory `entry` points to is the
+        // driver's, valid and unmoved until this operation's completion is reaped (the
+        // ``IOBackend`` contract).
         guard let sqe = unsafe nextSQE() else { return false }
-        unsafe cqu_prep_cancel64(sqe, target, 0)
-        unsafe cqu_sqe_set_data64(sqe, userData)
+        unsafe sqe.pointee = entry.pointee
+        unsafe sqe.pointee.user_data = userData
         return true
     }
 
