@@ -2,9 +2,9 @@
 // arrived and prepare a new NOP for each. The same batching the executor does.
 #include "common.h"
 
-int64_t crr_nop(unsigned entries, unsigned inflight, uint64_t total) {
+int64_t crr_nop_setup(unsigned entries, unsigned flags, unsigned inflight, uint64_t total) {
     struct io_uring ring;
-    int rc = io_uring_queue_init(entries, &ring, 0);
+    int rc = io_uring_queue_init(entries, &ring, flags);
     if (rc < 0) return rc;
     uint64_t started = 0, done = 0;
     uint64_t t0 = crr_now_ns();
@@ -14,6 +14,8 @@ int64_t crr_nop(unsigned entries, unsigned inflight, uint64_t total) {
         io_uring_sqe_set_data64(sqe, started);
     }
     while (done < total) {
+        // Enters with IORING_ENTER_GETEVENTS, which is also where a DEFER_TASKRUN ring runs its
+        // deferred completions.
         rc = io_uring_submit_and_wait(&ring, 1);
         if (rc < 0 && rc != -EINTR) { io_uring_queue_exit(&ring); return rc; }
         // Every completion that arrived, read in place (as the executor's reap does).
@@ -34,3 +36,5 @@ int64_t crr_nop(unsigned entries, unsigned inflight, uint64_t total) {
     io_uring_queue_exit(&ring);
     return elapsed;
 }
+
+int64_t crr_nop(unsigned entries, unsigned inflight, uint64_t total) { return crr_nop_setup(entries, 0, inflight, total); }

@@ -29,3 +29,15 @@ func runToEnd<F: Future & ~Copyable>(_ executor: Executor, _ future: consuming F
 func makePipe() -> (read: Int32, write: Int32) {
     do { return try Sockets.pipe() } catch { fail("pipe: \(error)") }
 }
+
+/// The executable called `name` built next to this one (a product of the same package), or nil
+/// when it is not there.
+func siblingExecutable(_ name: String) -> String? {
+    var buffer = [CChar](repeating: 0, count: 4096)
+    let n = unsafe readlink("/proc/self/exe", &buffer, buffer.count - 1)
+    guard n > 0 else { return nil }
+    let me = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    guard let slash = me.lastIndex(of: "/") else { return nil }
+    let path = String(me[..<slash]) + "/" + name
+    return unsafe access(path, X_OK) == 0 ? path : nil
+}

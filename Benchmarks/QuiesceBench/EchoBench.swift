@@ -10,14 +10,15 @@ struct EchoResult {
     var latency: Percentiles
 }
 
-/// 6. TCP echo, 64-byte messages, closed loop (one message in flight per connection), 1 and 50
-/// connections: the C load generator on its own thread against a Quiesce echo server on the
-/// executor (this thread) or a raw liburing echo server (this thread).
+/// 6. TCP echo, 64-byte messages, closed loop (`depth` messages sent together per connection, all
+/// echoed before the next go out), 1 and 50 connections: the C load generator on its own thread
+/// against a Quiesce echo server on the executor (this thread), the QuiesceEcho example (a child
+/// process) or a raw liburing echo server (this thread).
 enum EchoBench {
     static let size: UInt32 = 64
 
-    static func quiesce(_ config: Config, connections: Int, messages: Int, composed: Bool = false) -> EchoResult {
-        run(connections: connections, messages: messages) { listenFD in
+    static func quiesce(_ config: Config, connections: Int, messages: Int, depth: Int = 1, composed: Bool = false) -> EchoResult {
+        run(connections: connections, messages: messages, depth: depth) { listenFD in
             let executor = makeExecutor(entries: config.entries)
             runToEnd(executor, EchoServer(listenFD: listenFD, connections: connections, composed: composed))
         }
@@ -41,37 +42,30 @@ enum EchoBench {
         return (Double(b) - Double(a)) / Double((many - few) * connections)
     }
 
-    static func raw(_ config: Config, connections: Int, messages: Int) -> EchoResult {
-        run(connections: connections, messages: messages) { listenFD in
-            let rc = crr_echo_server(config.entries, listenFD, UInt32(connections), 4096)
-            if rc < 0 { fail("raw echo server: errno \(-rc)") }
+    /// The raw liburing echo loop set up as `setup` says.
+    static func raw(_ config: Config, setup: RingSetup = .best, connections: Int, messages: Int, depth: Int = 1) -> EchoResult {
+        run(connections: connections, messages: messages, depth: depth) { listenFD in
+            let rc = crr_echo_server(config.entries, setup.flags, setup.multishotAccept ? 1 : 0, listenFD, UInt32(connections), 4096)
+            if rc < 0 { fail("raw echo server (\(setup.description)): errno \(-rc)") }
         }
     }
 
     /// The QuiesceEcho example executable, run as a child process (its own executor, its own ring).
-    static func example(_ path: String, connections: Int, messages: Int) -> EchoResult {
+    static func example(_ path: String, connections: Int, messages: Int, depth: Int = 1) -> EchoResult {
         var port: UInt16 = 0
         var output: Int32 = -1
         let pid = unsafe crr_server_start(path, &port, &output)
         if pid < 0 { fail("cannot start \(path): errno \(-pid)") }
-        let result = load(port: port, connections: connections, messages: messages) {}
+        let result = load(port: port, connections: connections, messages: messages, depth: depth) {}
         let status = crr_server_stop(pid, output)
         if status != 0 { fail("\(path) exited with status \(status)") }
         return result
     }
 
     /// Where the QuiesceEcho example was built: next to this executable. nil when it is not there.
-    static func examplePath() -> String? {
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let n = unsafe readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard n > 0 else { return nil }
-        let me = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        guard let slash = me.lastIndex(of: "/") else { return nil }
-        let path = String(me[..<slash]) + "/QuiesceEcho"
-        return unsafe access(path, X_OK) == 0 ? path : nil
-    }
+    static func examplePath() -> String? { siblingExecutable("QuiesceEcho") }
 
-    private static func run(connections: Int, messages: Int, server: (Int32) -> Void) -> EchoResult {
+    private static func run(connections: Int, messages: Int, depth: Int = 1, server: (Int32) -> Void) -> EchoResult {
         let listenFD: Int32
         let port: UInt16
         do {
@@ -79,14 +73,17 @@ enum EchoBench {
             port = try Sockets.localAddress(listenFD).port
         } catch { fail("listening socket: \(error)") }
         defer { close(listenFD) }
-        return load(port: port, connections: connections, messages: messages) { server(listenFD) }
+        return load(port: port, connections: connections, messages: messages, depth: depth) { server(listenFD) }
     }
 
     /// Runs the load generator against `port` while `serve` runs on this thread.
-    private static func load(port: UInt16, connections: Int, messages: Int, serve: () -> Void) -> EchoResult {
-        // SAFETY: after the join, the generator's `latencies` holds `echoed` samples, read (and
-        // sorted in place) by `Percentiles` before the deferred `crr_loadgen_free` releases them.
-        guard let generator = unsafe crr_loadgen_start(port, UInt32(connections), UInt32(messages), size) else {
+    private static func load(port: UInt16, connections: Int, messages: Int, depth: Int, serve: () -> Void) -> EchoResult {
+        // SAFETY: the load's request is nil (the generator sends 'x' bytes). After the join, the
+        // generator's `latencies` holds `echoed` samples, read (and sorted in place) by
+        // `Percentiles` before the deferred `crr_loadgen_free` releases them.
+        var spec = unsafe crr_load(port: port, conns: UInt32(connections), msgs: UInt32(messages), depth: UInt32(depth),
+                                   request: nil, request_len: size, reply_len: size, done_fd: -1)
+        guard let generator = unsafe crr_loadgen_start(&spec) else {
             fail("cannot start the load generator thread")
         }
         serve()
