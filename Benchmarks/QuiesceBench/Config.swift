@@ -13,12 +13,22 @@ struct Config {
     var pipeRoundTrips = 100_000
     var echoMessages1 = 40_000
     var echoMessagesPerConnection50 = 2_000
+    /// Messages per connection with 50 connections × 16 pipelined.
+    var echoMessagesPipelined = 16_000
     var allocOps = 20_000
+    /// redis-benchmark requests per test: -P 1, -P 16, and SET with appendfsync always at -P 1 and -P 16.
+    var kvRequests = 100_000
+    var kvRequestsPipelined = 1_000_000
+    var kvRequestsAlways = 20_000
+    var kvRequestsAlwaysPipelined = 200_000
+    /// Requests per connection (50 connections) in the longer of the two KV allocation runs.
+    var kvAllocRequests = 2_000
     /// Ring size used by both sides (the cancel benchmark uses 2×K so all 2K completions fit).
     var entries: UInt32 = 256
 
     static let smokeConfig = Config(
         smoke: true, repetitions: 1, spawnTasks: 4_000, spawnBatch: 500, handoffs: 4_000, nopsAt1: 4_000,
         nopsBatched: 8_000, cancelK: 1_024, cancelIterations: 2, pipeRoundTrips: 2_000, echoMessages1: 2_000,
-        echoMessagesPerConnection50: 40, allocOps: 2_000)
+        echoMessagesPerConnection50: 40, echoMessagesPipelined: 160, allocOps: 2_000, kvRequests: 2_000,
+        kvRequestsPipelined: 20_000, kvRequestsAlways: 1_000, kvRequestsAlwaysPipelined: 10_000, kvAllocRequests: 200)
 }

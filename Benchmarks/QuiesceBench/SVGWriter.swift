@@ -30,7 +30,7 @@ enum SVGWriter {
             let ratio = figure.ratio!
             let y = top + Double(i) * rowHeight
             let color = figure.met == false ? "#d9534f" : figure.met == true ? "#5cb85c" : "#5b9bd5"
-            let versus = (figure.referenceName ?? "").hasPrefix("Swift") ? "vs Swift concurrency" : "vs raw C"
+            let versus = versusText(figure.referenceName ?? "")
             out += text(12, y + 16, Format.xml(figure.title + " " + versus), size: 12)
             let x0 = x(1), x1 = x(ratio)
             out += "<rect x=\"\(f(Swift.min(x0, x1)))\" y=\"\(f(y + 4))\" width=\"\(f(Swift.max(abs(x1 - x0), 1)))\" height=\"\(f(rowHeight - 8))\" fill=\"\(color)\"/>\n"
@@ -44,6 +44,14 @@ enum SVGWriter {
         out += text(12, height - 14, "Dotted line: the figure's target.  Green: target met.  Red: target missed.  Blue: no target.", size: 11, fill: "#555")
         out += "</svg>\n"
         return out
+    }
+
+    /// Who a bar is measured against, short: "vs raw C", "vs redis-server", "vs Swift concurrency".
+    private static func versusText(_ reference: String) -> String {
+        if reference.hasPrefix("Swift") { return "vs Swift concurrency" }
+        if reference.hasPrefix("redis-server") { return "vs redis-server" }
+        if reference.hasPrefix("raw") { return "vs raw C" }
+        return "vs " + reference
     }
 
     private static func f(_ v: Double) -> String { Format.fixed(v, 1) }

@@ -1,0 +1,172 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CRawRing
+
+/// 8. The example KV server (QuiesceKV, a child process) against redis-server, both driven by
+/// redis-benchmark with 50 connections, SET / GET / INCR at pipeline depths 1 and 16, without
+/// persistence and with an AOF fsynced before each reply (`appendfsync always`). Both servers run
+/// in every repetition, one after the other in alternating order, each on its own temporary
+/// directory and free port.
+enum KVBench {
+    /// What the KV figures need, found next to the harness and in PATH.
+    struct Tools {
+        let quiesceKV: String
+        let redisServer: String
+        let redisBenchmark: String
+        /// redis-server's version ("7.0.15"), for the report.
+        let redisVersion: String
+
+        /// The tools, or why the KV figures cannot run.
+        static func find() -> (tools: Tools?, missing: String) {
+            var missing: [String] = []
+            let kv = siblingExecutable("QuiesceKV")
+            if kv == nil { missing.append("QuiesceKV (not built next to the harness)") }
+            let server = findInPath("redis-server"), benchmark = findInPath("redis-benchmark")
+            if server == nil { missing.append("redis-server (Debian: redis-server)") }
+            if benchmark == nil { missing.append("redis-benchmark (Debian: redis-tools)") }
+            guard let kv, let server, let benchmark else { return (nil, missing.joined(separator: ", ")) }
+            return (Tools(quiesceKV: kv, redisServer: server, redisBenchmark: benchmark, redisVersion: version(of: server)), "")
+        }
+
+        /// "7.0.15" from `redis-server --version` ("Redis server v=7.0.15 sha=…"), or "?".
+        private static func version(of server: String) -> String {
+            let child = ChildProcess([server, "--version"])
+            let text = child.readAll()
+            child.stop(signal: 0)
+            guard let v = text.split(separator: " ").first(where: { $0.hasPrefix("v=") }) else { return "?" }
+            return String(v.dropFirst(2))
+        }
+    }
+
+    /// Whether writes are persisted: not at all, or appended to an AOF fsynced before each reply.
+    enum Persistence { case off, always }
+
+    /// One redis-benchmark invocation per server: its tests, pipeline depth and requests per test.
+    struct Workload {
+        let persistence: Persistence
+        let tests: [String]
+        let pipeline: Int
+        let requests: Int
+
+        /// The figure id of `test` ("kv_set_p16", "kv_set_always_p1").
+        func figureID(_ test: String) -> String {
+            "kv_\(test)" + (persistence == .always ? "_always" : "") + "_p\(pipeline)"
+        }
+    }
+
+    /// Every workload of one repetition, in the order they run.
+    static func workloads(_ config: Config) -> [Workload] {
+        [
+            Workload(persistence: .off, tests: ["set", "get", "incr"], pipeline: 1, requests: config.kvRequests),
+            Workload(persistence: .off, tests: ["set", "get", "incr"], pipeline: 16, requests: config.kvRequestsPipelined),
+            Workload(persistence: .always, tests: ["set"], pipeline: 1, requests: config.kvRequestsAlways),
+            Workload(persistence: .always, tests: ["set"], pipeline: 16, requests: config.kvRequestsAlwaysPipelined),
+        ]
+    }
+
+    /// The KV figures, one per test of every workload, with their references named.
+    static func figures(_ config: Config, redisVersion: String) -> [Figure] {
+        workloads(config).flatMap { w in
+            w.tests.map { test in
+                let persistence = w.persistence == .off
+                    ? "no persistence"
+                    : "AOF, appendfsync always"
+                let reference = w.persistence == .off
+                    ? "redis-server \(redisVersion), --save '' --appendonly no"
+                    : "redis-server \(redisVersion), --appendonly yes --appendfsync always"
+                return Figure(id: w.figureID(test), title: "KV \(test.uppercased()), -c 50 -P \(w.pipeline), \(persistence)",
+                              unit: "req/s", higherIsBetter: true, referenceName: reference, minRatio: 1.0, targetText: "≥ 1.0×")
+            }
+        }
+    }
+
+    /// A server under test: its process, port and temporary directory.
+    struct Server {
+        let child: ChildProcess
+        let port: UInt16
+        let directory: String
+        let name: String
+
+        /// Stops the server with SIGTERM, insists on exit status 0, removes its directory.
+        func stop() {
+            let status = child.stop()
+            _ = unsafe crr_remove_tree(directory)
+            if status != 0 { fail("\(name) exited with status \(status) after SIGTERM") }
+        }
+    }
+
+    /// QuiesceKV on a free port (it picks one and says which), its AOF (if any) in a new directory.
+    static func startQuiesceKV(_ tools: Tools, _ persistence: Persistence) -> Server {
+        let directory = makeTemporaryDirectory("quiescekv")
+        var arguments = [tools.quiesceKV, "--port", "0"]
+        if persistence == .always { arguments += ["--aof", directory + "/appendonly.aof", "--appendfsync", "always"] }
+        let child = ChildProcess(arguments)
+        while let line = child.readLine() {
+            guard line.hasPrefix("QuiesceKV listening on "), let colon = line.lastIndex(of: ":"),
+                  let port = UInt16(line[line.index(after: colon)...]) else { continue }
+            return Server(child: child, port: port, directory: directory, name: "QuiesceKV")
+        }
+        let status = child.stop(signal: SIGKILL)
+        fail("QuiesceKV did not say where it listens (exit status \(status))")
+    }
+
+    /// redis-server on a free loopback port and a new directory, persistence as asked.
+    static func startRedis(_ tools: Tools, _ persistence: Persistence) -> Server {
+        let directory = makeTemporaryDirectory("redis")
+        let port = crr_free_port()
+        if port < 0 { fail("no free port: errno \(-port)") }
+        var arguments = [tools.redisServer, "--port", String(port), "--bind", "127.0.0.1", "--dir", directory,
+                         "--daemonize", "no", "--loglevel", "warning", "--save", ""]
+        arguments += persistence == .off ? ["--appendonly", "no"] : ["--appendonly", "yes", "--appendfsync", "always"]
+        let child = ChildProcess(arguments)
+        let ready = crr_wait_for_port(UInt16(port), 10_000)
+        if ready < 0 {
+            let status = child.stop(signal: SIGKILL)
+            fail("redis-server did not accept on port \(port) (exit status \(status))")
+        }
+        return Server(child: child, port: UInt16(port), directory: directory, name: "redis-server")
+    }
+
+    /// Runs redis-benchmark once against `port`: requests per second of each test, by lower-case
+    /// test name.
+    static func benchmark(_ tools: Tools, port: UInt16, _ w: Workload) -> [String: Double] {
+        let child = ChildProcess([tools.redisBenchmark, "-h", "127.0.0.1", "-p", String(port), "-c", "50",
+                                  "-n", String(w.requests), "-P", String(w.pipeline), "-t", w.tests.joined(separator: ","), "--csv"])
+        let output = child.readAll()
+        let status = child.stop(signal: 0)
+        var rates: [String: Double] = [:]
+        // --csv: a header, then one row per test: "SET","71174.38","0.622",…
+        for line in output.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
+            let fields = line.split(separator: ",").map { $0.filter { $0 != "\"" } }
+            if fields.count >= 2, let rate = Double(fields[1]) { rates[fields[0].lowercased()] = rate }
+        }
+        guard status == 0, w.tests.allSatisfy({ rates[$0] != nil }) else {
+            fail("\(child.command) exited with status \(status) without every rate:\n\(output)")
+        }
+        return rates
+    }
+
+    /// One repetition of every workload: both servers, the one going first alternating with `rep`;
+    /// each rate is added to its figure in `figures` (Quiesce side and reference).
+    static func measure(rep: Int, _ config: Config, _ tools: Tools, into figures: inout [Figure]) {
+        for persistence in [Persistence.off, .always] {
+            let quiesce = startQuiesceKV(tools, persistence), redis = startRedis(tools, persistence)
+            for w in workloads(config) where w.persistence == persistence {
+                var ours: [String: Double] = [:], theirs: [String: Double] = [:]
+                if rep % 2 == 0 {
+                    ours = benchmark(tools, port: quiesce.port, w); theirs = benchmark(tools, port: redis.port, w)
+                } else {
+                    theirs = benchmark(tools, port: redis.port, w); ours = benchmark(tools, port: quiesce.port, w)
+                }
+                for test in w.tests {
+                    guard let i = figures.firstIndex(where: { $0.id == w.figureID(test) }) else { continue }
+                    figures[i].quiesce.add(ours[test]!)
+                    figures[i].reference.add(theirs[test]!)
+                }
+            }
+            quiesce.stop()
+            redis.stop()
+        }
+    }
+}
