@@ -74,24 +74,21 @@ public struct JoinHandle<Output: ~Copyable>: Future, ~Copyable {
         unsafe task?._withUnsafeGuaranteedRef { $0.requestCancel() }
     }
 
+    /// Hands the handle's reference to its task to the caller, who takes over the handle's part
+    /// (a ``JoinSet`` keeps its members so): the task is neither cancelled nor released here.
+    @usableFromInline
+    consuming func intoTask() -> Unmanaged<RawTask>? {
+        let task = unsafe self.task
+        discard self
+        return unsafe task
+    }
+
     /// Lets the task run on without a handle. Nothing will observe its output.
     public consuming func detach() {
         guard let task = unsafe task else { return }
         unsafe self.task = nil
         unsafe task._withUnsafeGuaranteedRef { $0.detached() }
         unsafe task.release()
-    }
-
-    /// Registers the context's task to be woken when this task finishes (a ``JoinSet`` waits on
-    /// all its members this way); `false` when it already has.
-    @usableFromInline
-    func registerJoinWaiter(_ cx: inout Context) -> Bool {
-        guard let task = unsafe task else { return false }
-        return unsafe task._withUnsafeGuaranteedRef { task in
-            guard unsafe task.phase != .finished else { return false }
-            task.setJoinWaiter(&cx)
-            return true
-        }
     }
 
     /// `true` once the task has completed or been cancelled, and its async drop is done.

@@ -22,6 +22,9 @@
 /// - **Join handles** own one reference each (``JoinHandle``), and so does every copy of a
 ///   ``Waker``: a finished task ignores wakes, so a late waker is harmless.
 /// - **A scope** owns a reference to each child it spawned until the child finished.
+/// - **A ``JoinSet``** owns one reference to each member, the one its join handle held
+///   (``JoinSetMembers``); a member points at the set's ``CompletionQueue`` (memory the set
+///   allocates, no object), and the queue links finished members without references.
 /// - **Driver slots** hold the task as a ``CountedWakeTarget``: a count in `holds`, no reference.
 ///   When the executor gives up the list's reference while holds remain (an operation the task
 ///   polled was moved elsewhere and is still in flight), the task keeps one reference on itself
@@ -40,6 +43,9 @@ final class RawTask: CountedWakeTarget {
     // `futureIsLive`) and its output slot (read only while `hasOutput`), laid out by `ops` for the
     // future's type. `joinWaiter` carries one hold on its target, taken by `setJoinWaiter` and let
     // go exactly once: when it is replaced, when `finish` wakes it, or by `releaseSynchronously`.
+    // `completionQueue` points at a queue its set allocated: the set holds a reference to this
+    // task, and clears the field (`leaveSet`) before it frees the queue; `finish` clears it as it pushes the
+    // task, so a finished task never reaches a queue again.
     // The `@exclusivity(unchecked)` fields are touched only on the executor's thread, never by
     // overlapping accesses.
     @usableFromInline enum Phase: UInt8 { case running, dropping, finished }
@@ -66,11 +72,18 @@ final class RawTask: CountedWakeTarget {
     /// A join handle (or `blockOn`) may still take the output; without one, an output is released
     /// as soon as the task finishes.
     @usableFromInline @exclusivity(unchecked) var hasTaker = false
-    /// Who waits for this task to finish (its join handle's poller, or a ``JoinSet``'s): held as a
+    /// Who waits for this task to finish (its join handle's poller): held as a
     /// driver slot holds a waker, so an executor's task waiting here is counted, not retained.
     @exclusivity(unchecked) var joinWaiter: HeldWaker = unsafe .none
     /// The waker of the scope this task belongs to, if any: woken when the task finishes.
     @exclusivity(unchecked) var scopeWaker: Waker?
+    /// The completion queue of the ``JoinSet`` this task is a member of, until the task finishes
+    /// and pushes itself there. The set unlinks its unfinished members before it frees the queue.
+    @usableFromInline @exclusivity(unchecked) var completionQueue: UnsafeMutablePointer<CompletionQueue>?
+    /// The next task in the completion queue this task is in (``CompletionQueue``'s link).
+    @usableFromInline @exclusivity(unchecked) var nextCompleted: Unmanaged<RawTask>?
+    /// Where the task is among its ``JoinSet``'s members (``JoinSetMembers``).
+    @usableFromInline @exclusivity(unchecked) var setIndex = 0
     @exclusivity(unchecked) var id: UInt64
     @exclusivity(unchecked) var name: String?
 
@@ -138,6 +151,7 @@ final class RawTask: CountedWakeTarget {
         unsafe self.ops = ops
         unsafe self.poller = poller
         unsafe self.layout = layout
+        unsafe assert(completionQueue == nil, "a task was recycled while a set still counted it as a member")
         unsafe phase = .running
         unsafe hasTaker = false
         unsafe cancelRequested = false
@@ -188,6 +202,7 @@ final class RawTask: CountedWakeTarget {
     }
 
     /// Moves a task that has not finished to dropping. A drop already begun is unaffected.
+    @usableFromInline
     func requestCancel() {
         guard unsafe phase == .running else { return }
         unsafe cancelRequested = true
@@ -197,12 +212,16 @@ final class RawTask: CountedWakeTarget {
     /// Polls the task once, in the phase it is in.
     func run(_ cx: inout Context) { unsafe poller(self, &cx) }
 
-    /// The end of the task's last poll, after its future was released: unlists it and wakes whoever
-    /// waits for it.
+    /// The end of the task's last poll, after its future was released: unlists it, reports to its
+    /// set, if any, and wakes whoever waits for it.
     @usableFromInline
     func finish() {
         unsafe phase = .finished
         unsafe executorRef._withUnsafeGuaranteedRef { $0.taskFinished(self) }
+        if let queue = unsafe completionQueue {
+            unsafe completionQueue = nil
+            unsafe queue.pointee.push(self)
+        }
         let waiter = unsafe joinWaiter
         if case .none = unsafe waiter {} else {
             unsafe joinWaiter = .none
@@ -234,6 +253,12 @@ final class RawTask: CountedWakeTarget {
     func releaseSynchronously() {
         releaseFuture()
         unsafe phase = .finished
+        if let queue = unsafe completionQueue {
+            // Its set finds it finished (and yields it as cancelled), but nobody is woken: the
+            // executor is going away.
+            unsafe completionQueue = nil
+            unsafe queue.pointee.append(self)
+        }
         let waiter = unsafe joinWaiter
         unsafe joinWaiter = .none
         unsafe waiter.letGo()
@@ -242,14 +267,33 @@ final class RawTask: CountedWakeTarget {
     /// Makes the context's task (or waker) the one woken when this task finishes, replacing the
     /// one before (let go). Out of line: it is the only place a join handle touches ``HeldWaker``.
     @usableFromInline
-    func setJoinWaiter(_ cx: inout Context) {
-        let waiter = unsafe cx.heldWaker
-        if unsafe joinWaiter.willWake(waiter) { return }
-        unsafe waiter.hold()  // the context keeps an owned waker's target alive until here
-        let old = unsafe joinWaiter
-        unsafe joinWaiter = waiter
+    func setJoinWaiter(_ cx: inout Context) { unsafe RawTask.replace(&joinWaiter, with: cx.heldWaker) }
+
+    /// Stores `waiter` in `slot`, taking its hold, and lets the one there go; nothing changes when
+    /// both wake the same target. The caller's context keeps `waiter`'s target alive until here.
+    static func replace(_ slot: inout HeldWaker, with waiter: HeldWaker) {
+        if unsafe slot.willWake(waiter) { return }
+        unsafe waiter.hold()
+        let old = unsafe slot
+        unsafe slot = waiter
         unsafe old.letGo()
     }
+
+    /// Makes this task a member of the ``JoinSet`` whose completion queue is `queue`, at `index`
+    /// among its members: it pushes itself there when it finishes, or at once if it has.
+    @inlinable
+    func enterSet(_ queue: UnsafeMutablePointer<CompletionQueue>, at index: Int) {
+        unsafe setIndex = index
+        if unsafe phase == .finished {
+            unsafe queue.pointee.push(self)
+        } else {
+            unsafe completionQueue = queue
+        }
+    }
+
+    /// The task's set is going away: the task reports to no queue when it finishes.
+    @usableFromInline
+    func leaveSet() { unsafe completionQueue = nil }
 
     var typeName: String { unsafe ops.typeName }
 }

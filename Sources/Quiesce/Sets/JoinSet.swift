@@ -9,14 +9,38 @@
 /// ```
 ///
 /// Outputs come in completion order. A member that completed but whose output was never taken
-/// has it released once, with its handle. Handles from elsewhere (a ``ScopeSpawner``'s children,
+/// has it released once, when the set lets the member go. Handles from elsewhere (a ``ScopeSpawner``'s children,
 /// say) join with ``insert(_:)``.
+///
+/// Members report to the set as they finish (each pushes itself onto the set's completion queue),
+/// so a waiting set holds one waker, is woken once however many members finish before it is
+/// polled, and takes the next output without looking at the other members.
+@safe
 public struct JoinSet<Output: ~Copyable>: Stream, ~Copyable {
-    @usableFromInline var members = DropArray<JoinHandle<Output>>()
+    // SAFETY: `completions` is allocated and initialized by `init`, and deinitialized and freed by
+    // `deinit`, after every member still linked to it has been unlinked (`releaseAll`);
+    // noncopyable, the set has one owner. Every member is either unfinished and linked to the
+    // queue, or finished and in the queue exactly once (`insert` links it or pushes it, `finish`
+    // pushes it, and so does the executor's teardown): so a task the queue pops is a member, alive
+    // through `members`' reference, at the index its `setIndex` names.
+    @usableFromInline var members = JoinSetMembers()
+    /// Where the members push themselves as they finish.
+    @usableFromInline let completions: UnsafeMutablePointer<CompletionQueue>
+    /// The async drop has begun: every member has been cancelled, and one inserted is at once.
+    @usableFromInline var isDropping = false
 
     /// An empty set.
     @inlinable
-    public init() {}
+    public init() {
+        unsafe completions = .allocate(capacity: 1)
+        unsafe completions.initialize(to: CompletionQueue())
+    }
+
+    deinit {
+        members.releaseAll()
+        unsafe completions.deinitialize(count: 1)
+        unsafe completions.deallocate()
+    }
 
     /// Members whose output has not been taken yet.
     @inlinable
@@ -24,47 +48,70 @@ public struct JoinSet<Output: ~Copyable>: Stream, ~Copyable {
 
     /// `true` when the set has no member left.
     @inlinable
-    public var isEmpty: Bool { members.isEmpty }
+    public var isEmpty: Bool { members.count == 0 }
 
-    /// Spawns `future` on `executor` and adds its handle.
+    /// Spawns `future` on `executor` and adds the task.
     @inlinable
     public mutating func spawn<F: Future & ~Copyable>(_ future: consuming F, on executor: Executor, name: String? = nil)
     where F.Output == Output {
-        members.append(executor.spawn(future, name: name))
+        insert(executor.spawn(future, name: name))
     }
 
-    /// Adds a handle.
+    /// Adds a handle's task (the set takes over the handle). A task that has already finished is
+    /// yielded by the next ``pollNext(_:)``.
     @inlinable
-    public mutating func insert(_ handle: consuming JoinHandle<Output>) { members.append(handle) }
+    public mutating func insert(_ handle: consuming JoinHandle<Output>) {
+        guard let task = unsafe handle.intoTask() else { return }  // only a consumed handle has no task
+        unsafe task._withUnsafeGuaranteedRef { task in
+            unsafe task.enterSet(completions, at: members.count)
+            if isDropping { task.requestCancel() }
+        }
+        unsafe members.append(task)
+    }
 
     /// Cancels every member (their async drops run; ``pollNext(_:)`` then yields `Cancelled` for
     /// each one that had not completed).
-    @inlinable
     public func cancelAll() {
-        for index in members.indices { members[index].cancel() }
+        for index in 0..<members.count { unsafe members[index]._withUnsafeGuaranteedRef { $0.requestCancel() } }
     }
 
-    /// The output of a member that has finished (its async drop done), removing it; `.ready(nil)`
-    /// when the set is empty; `.pending` while members run (the waker is registered with each).
+    /// The output of the member that finished first (its async drop done) among those not taken
+    /// yet, removing it; `.ready(nil)` when the set is empty; `.pending` while members run (the
+    /// waker is registered with the set, woken by the next member to finish).
     @inlinable
     public mutating func pollNext(_ cx: inout Context) -> Poll<Result<Output, Cancelled>?> {
-        if members.isEmpty { return .ready(nil) }
-        var index = 0
-        while index < members.count {
-            if members[index].isFinished {
-                var handle = members.swapRemove(at: index)
-                guard case .ready(let result) = handle.poll(&cx) else { preconditionFailure("a finished task's handle is ready") }
-                return .ready(result)
-            }
-            index += 1
+        if members.count == 0 { return .ready(nil) }
+        guard let finished = unsafe completions.pointee.pop() else {
+            unsafe completions.pointee.wait(&cx)
+            return .pending
         }
-        for index in members.indices { _ = members[index].registerJoinWaiter(&cx) }
-        return .pending
+        let task = unsafe members.remove(at: finished._withUnsafeGuaranteedRef { unsafe $0.setIndex })
+        // SAFETY: the task has finished, and the reference taken from `members` keeps its output
+        // slot alive until the output has been moved out of it.
+        defer { unsafe task.release() }
+        let slot = unsafe task._withUnsafeGuaranteedRef { task -> UnsafeMutablePointer<Output?>? in
+            task.claimOutput() ? unsafe task.outputSlot(Output.self) : nil
+        }
+        guard let slot = unsafe slot, let output = unsafe slot.pointee.take() else { return .ready(.failure(Cancelled())) }
+        return .ready(.success(output))
     }
 
-    /// Cancels every member and waits for every member's async drop.
-    @inlinable
-    public mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> { members.pollDropReady(&cx) }
+    /// Cancels every member and waits for every member's async drop; a member's output that was
+    /// never taken is released as the member leaves the set.
+    public mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> {
+        if !isDropping {
+            isDropping = true
+            cancelAll()
+        }
+        while let finished = unsafe completions.pointee.pop() {
+            let task = unsafe members.remove(at: finished._withUnsafeGuaranteedRef { unsafe $0.setIndex })
+            unsafe task._withUnsafeGuaranteedRef { $0.handleGone() }
+            unsafe task.release()
+        }
+        if members.count == 0 { return .ready(()) }
+        unsafe completions.pointee.wait(&cx)
+        return .pending
+    }
 }
 
 extension JoinSet where Output: Copyable {
