@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CRawRing
 
 /// How a raw C reference loop sets up its ring: IORING_SETUP_* flags and, for the echo server,
@@ -62,5 +65,53 @@ extension NopBench {
         let elapsed = crr_nop_setup(config.entries, setup.flags, UInt32(inFlight), UInt64(count))
         if elapsed < 0 { fail("raw nop loop (\(setup.flagNames)): errno \(-elapsed)") }
         return Double(count) / (Double(elapsed) / 1e9)
+    }
+}
+
+extension RingSetup {
+    /// `--pair rawsetups`: every candidate setup of the raw C NOP and echo loops, interleaved,
+    /// `config.repetitions` times. Prints each one's median rate and the median CPU time its loop's
+    /// thread spent per operation or message (the echo's load generator, on its own thread, not
+    /// counted): on a busy machine the CPU time tells setups apart where the rates drown in noise.
+    static func compareCandidates(_ config: Config) {
+        let kinds = ["nop1", "nop32", "echo50", "echo50x16"]
+        var rates = [[Double]](repeating: [], count: candidates.count * kinds.count)
+        var costs = rates
+        for rep in 0..<config.repetitions {
+            for k in 0..<candidates.count {
+                let i = (k + rep) % candidates.count, setup = candidates[i]
+                for (j, kind) in kinds.enumerated() {
+                    let before = threadCPUNanos()
+                    let rate: Double, count: Int
+                    switch kind {
+                    case "nop1":
+                        rate = NopBench.raw(config, setup: setup, inFlight: 1, total: config.nopsAt1); count = config.nopsAt1
+                    case "nop32":
+                        rate = NopBench.raw(config, setup: setup, inFlight: 32, total: config.nopsBatched); count = config.nopsBatched
+                    case "echo50":
+                        rate = EchoBench.raw(config, setup: setup, connections: 50, messages: config.echoMessagesPerConnection50).messagesPerSecond
+                        count = 50 * config.echoMessagesPerConnection50
+                    default:
+                        rate = EchoBench.raw(config, setup: setup, connections: 50, messages: config.echoMessagesPipelined, depth: 16).messagesPerSecond
+                        count = 50 * config.echoMessagesPipelined
+                    }
+                    rates[i * kinds.count + j].append(rate)
+                    costs[i * kinds.count + j].append(Double(threadCPUNanos() - before) / Double(count))
+                }
+            }
+        }
+        for (i, setup) in candidates.enumerated() {
+            let parts = kinds.enumerated().map { j, kind in
+                "\(kind) \(Format.human(Stats.median(rates[i * kinds.count + j]))) (\(Format.fixed(Stats.median(costs[i * kinds.count + j]), 0)) ns CPU)"
+            }
+            print("\(setup.description): " + parts.joined(separator: ", ") + " (medians of \(config.repetitions))")
+        }
+    }
+
+    /// CPU time this thread has used, in nanoseconds.
+    private static func threadCPUNanos() -> UInt64 {
+        var ts = timespec()
+        _ = unsafe clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
     }
 }

@@ -128,22 +128,7 @@ if let pairName {
         }
         exit(0)
     case "rawsetups":
-        // Every candidate setup of the raw C NOP and echo loops, interleaved, --reps times: which is fastest.
-        let candidates = RingSetup.candidates
-        var rates = [[Double]](repeating: [], count: candidates.count * 4)
-        for rep in 0..<config.repetitions {
-            for k in 0..<candidates.count {
-                let i = (k + rep) % candidates.count, setup = candidates[i]
-                rates[i * 4].append(NopBench.raw(config, setup: setup, inFlight: 1, total: config.nopsAt1))
-                rates[i * 4 + 1].append(NopBench.raw(config, setup: setup, inFlight: 32, total: config.nopsBatched))
-                rates[i * 4 + 2].append(EchoBench.raw(config, setup: setup, connections: 50, messages: config.echoMessagesPerConnection50).messagesPerSecond)
-                rates[i * 4 + 3].append(EchoBench.raw(config, setup: setup, connections: 50, messages: config.echoMessagesPipelined, depth: 16).messagesPerSecond)
-            }
-        }
-        for (i, setup) in candidates.enumerated() {
-            let m = (0..<4).map { Format.human(Stats.median(rates[i * 4 + $0])) }
-            print("\(setup.description): nop1 \(m[0]), nop32 \(m[1]) ops/s; echo50 \(m[2]), echo50x16 \(m[3]) msgs/s (median of \(config.repetitions))")
-        }
+        RingSetup.compareCandidates(config)
         exit(0)
     default: fail("unknown --pair \(pairName)")
     }
