@@ -138,7 +138,8 @@ if let pairName {
         settle()
         ours.append(q); theirs.append(r); ratios.append(measure.2 ? q / r : r / q)
     }
-    print("\(pairName): quiesce \(Format.human(Stats.median(ours))), reference \(Format.human(Stats.median(theirs))), ratio \(Format.ratio(Stats.median(ratios))) (median of \(config.repetitions))")
+    let q = Sample(values: ours), r = Sample(values: theirs), x = Sample(values: ratios)
+    print("\(pairName): quiesce \(Format.human(q.median)) ±\(Format.fixed(q.spreadPercent, 0))%, reference \(Format.human(r.median)) ±\(Format.fixed(r.spreadPercent, 0))%, ratio \(Format.ratio(x.median)) (\(Format.ratio(x.min))–\(Format.ratio(x.max))) (median of \(config.repetitions))")
     exit(0)
 }
 
