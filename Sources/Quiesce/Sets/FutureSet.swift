@@ -9,12 +9,36 @@
 /// for fd in fds { reads.insert(IO.read(fd, into: IOBuffer(capacity: 512))) }
 /// // in a poll: while case .ready(let done?) = reads.pollNext(&cx) { … }
 /// ```
+///
+/// Every member has a waker of its own (a ``MemberWaker``): a member is polled once when it is
+/// inserted and then only when it was woken, in the order members were woken, so a set of many
+/// members that waits for one of them polls that one alone. One ``pollNext(_:)`` polls at most as
+/// many members as the set has; if members are still woken then, the set wakes its own task to
+/// come back, so a member that wakes itself at every poll cannot hold the others up.
+@safe
 public struct FutureSet<Member: Future & ~Copyable>: Stream, ~Copyable {
+    // SAFETY: `woken` is allocated and initialized by `init`, and deinitialized and freed by
+    // `deinit`, after every waker pointing at it has been detached; noncopyable, the set has one
+    // owner. `wakers[i]` is the waker of `members[i]` for every member (its `index` is `i`), and
+    // the wakers past `members.count` are spares; the set keeps them all until its `deinit`.
     @usableFromInline var members = DropArray<Stage<Member>>()
+    /// One waker per member, at the member's index, then the spares.
+    @usableFromInline var wakers: [MemberWaker] = []
+    /// The members woken and not polled since.
+    @usableFromInline let woken: UnsafeMutablePointer<WokenMembers>
 
     /// An empty set.
     @inlinable
-    public init() {}
+    public init() {
+        unsafe woken = .allocate(capacity: 1)
+        unsafe woken.initialize(to: WokenMembers())
+    }
+
+    deinit {
+        for waker in wakers { waker.leaveSet() }
+        unsafe woken.deinitialize(count: 1)
+        unsafe woken.deallocate()
+    }
 
     /// Members that have not yielded their output yet.
     @inlinable
@@ -26,22 +50,45 @@ public struct FutureSet<Member: Future & ~Copyable>: Stream, ~Copyable {
 
     /// Adds a future; it is first polled by the next ``pollNext(_:)``.
     @inlinable
-    public mutating func insert(_ future: consuming Member) { members.append(Stage(future)) }
+    public mutating func insert(_ future: consuming Member) {
+        let index = members.count
+        members.append(Stage(future))
+        if index == wakers.count { unsafe wakers.append(MemberWaker(woken)) }
+        unsafe woken.pointee.admit(wakers[index], at: index)
+    }
 
     /// The output of a member that completed (and was dropped), removing it; `.ready(nil)` when the
-    /// set is empty; `.pending` while members run.
+    /// set is empty; `.pending` while members run. Polls only the members woken since they were
+    /// last polled.
     @inlinable
     public mutating func pollNext(_ cx: inout Context) -> Poll<Member.Output?> {
         if members.isEmpty { return .ready(nil) }
-        var index = 0
-        while index < members.count {
-            if case .ready(let output) = members[index].poll(&cx) {
+        var budget = members.count
+        while budget > 0, let waker = unsafe woken.pointee.pop() {
+            budget -= 1
+            let index = waker.index
+            var memberContext = cx.lending(waker)
+            if case .ready(let output) = members[index].poll(&memberContext) {
                 _ = members.swapRemove(at: index)
+                memberLeft(at: index)
                 return .ready(output)
             }
-            index += 1
         }
+        unsafe woken.pointee.wait(&cx)
+        if unsafe !woken.pointee.isEmpty { cx.wake() }  // members are still woken: come back for them
         return .pending
+    }
+
+    /// The member at `index` left (the last one took its place, as in `members`): its waker becomes
+    /// a spare, past the members.
+    @inlinable
+    mutating func memberLeft(at index: Int) {
+        let last = members.count
+        wakers[index].isMember = false
+        if index != last {
+            wakers.swapAt(index, last)
+            wakers[index].index = index
+        }
     }
 
     /// Drops every member at once.
