@@ -12,7 +12,9 @@ do {
     try syncDropDemo()
     try acceptRaceDemo()
     try shutdownDemo()
-    print("\nAll six demos done.")
+    try multishotDemo()
+    try zeroCopyDemo()
+    print("\nAll eight demos done.")
 } catch {
     print("demo failed: \(error)")
     exit(1)

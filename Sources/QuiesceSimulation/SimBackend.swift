@@ -1,4 +1,5 @@
 import Quiesce
+import CQuiesceUring
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -58,6 +59,8 @@ public final class SimBackend: IOBackend {
     var liveBuffers = unsafe Set<UnsafeMutableRawPointer>()
     /// Operations whose memory was freed under them (a violation already recorded): never touched.
     var freedRegions = Set<UInt64>()
+    /// Provided-buffer rings, by group: the buffers the kernel may pick, in the order given.
+    var providedBuffers: [UInt16: SimBufferRing] = [:]
     /// `true` after ``close()``.
     public private(set) var isClosed = false
 
@@ -179,7 +182,7 @@ public final class SimBackend: IOBackend {
             unsafe inFlight[completion.userData] = nil
             statistics.completionsReaped += 1
             log("reap \(OpToken.decode(completion.userData).token)\(completion.userData & (1 << 63) != 0 ? " (cancel)" : "")")
-            handler(completion.userData, completion.result, 0)
+            handler(completion.userData, completion.result, completion.flags)
         }
         return count
     }
@@ -251,6 +254,50 @@ public final class SimBackend: IOBackend {
             outcome = .cancelled
         }
         if outcome == .completionWins && !canComplete(pending[index]) { outcome = .cancelled }
+        if case .sendZC = pending[index].request {
+            // Its result was posted: only the notification is left, which the cancel cannot stop.
+            if pending[index].notifying {
+                statistics.cancelsTooLate += 1
+                post(userData, -ENOENT)
+                return
+            }
+            if outcome == .completionWins {
+                let step = performStep(&pending[index])
+                post(pending[index].userData, step.result, flags: step.flags)
+                if !step.more { pending.remove(at: index) }
+                statistics.cancelsTooLate += 1
+                post(userData, -ENOENT)
+                return
+            }
+            let op = pending.remove(at: index)
+            statistics.cancelsSucceeded += 1
+            post(userData, 0)
+            post(op.userData, -ECANCELED)
+            return
+        }
+        if pending[index].request.isMultishot {
+            // A multishot operation is armed, never running: the cancel finds it. An element may
+            // still beat the cancel; the final completion is -ECANCELED either way.
+            if outcome == .completionWins {
+                let step = performStep(&pending[index])
+                post(pending[index].userData, step.result, flags: step.flags)
+                statistics.multishotCancelRaces += 1
+                if !step.more {
+                    pending.remove(at: index)
+                    statistics.cancelsTooLate += 1
+                    post(userData, -ENOENT)
+                    return
+                }
+            }
+            let op = pending.remove(at: index)
+            statistics.cancelsSucceeded += 1
+            if rng.chance(500) {
+                post(op.userData, -ECANCELED); post(userData, 0)
+            } else {
+                post(userData, 0); post(op.userData, -ECANCELED)
+            }
+            return
+        }
         switch outcome {
         case .completionWins:
             let op = pending.remove(at: index)
@@ -273,9 +320,9 @@ public final class SimBackend: IOBackend {
         }
     }
 
-    func post(_ userData: UInt64, _ result: Int32) {
-        log("complete \(userData & (1 << 63) != 0 ? "cancel of " : "")\(OpToken.decode(userData).token): \(result)")
-        cq.append(SimCompletion(userData: userData, result: result))
+    func post(_ userData: UInt64, _ result: Int32, flags: UInt32 = 0) {
+        log("complete \(userData & (1 << 63) != 0 ? "cancel of " : "")\(OpToken.decode(userData).token): \(result)\(flags & UInt32(IORING_CQE_F_MORE) != 0 ? " (more)" : "")")
+        cq.append(SimCompletion(userData: userData, result: result, flags: flags))
         statistics.completionsPosted += 1
     }
 
@@ -291,6 +338,13 @@ public final class SimBackend: IOBackend {
             guard let index = pending.firstIndex(where: { $0.userData == userData }) else { continue }
             guard canComplete(pending[index]) else { continue }
             if !(mustProduce && produced == 0) && rng.chance(faults.delayCompletion) { continue }
+            if pending[index].request.completesManyTimes {
+                let step = performStep(&pending[index])
+                if !step.more { pending.remove(at: index) }
+                post(userData, step.result, flags: step.flags)
+                produced += 1
+                continue
+            }
             let op = pending.remove(at: index)
             post(op.userData, perform(op))
             produced += 1

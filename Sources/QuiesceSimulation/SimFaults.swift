@@ -23,6 +23,9 @@ public struct SimFaults: Sendable, Equatable {
     public var delayCompletion = 300
     /// A reap hands over only part of the completion queue.
     public var partialReap = 200
+    /// A multishot operation's completion is its last: the kernel ends it (as on a completion
+    /// queue overflow) and the program must arm it again.
+    public var multishotEnds = 0
 
     /// An operation whose cancel answered -EALREADY keeps running until it can complete for real
     /// (by default it is interrupted soon after, completing with -EINTR).
@@ -62,6 +65,7 @@ public struct SimFaults: Sendable, Equatable {
             faults.queueFull = rng.pick(0...150)
             faults.cancelAlready = rng.pick(0...500)
         }
+        faults.multishotEnds = rng.pick(0...150)
         return faults
     }
 }

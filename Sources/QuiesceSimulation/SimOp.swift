@@ -16,6 +16,8 @@ struct SimOp {
     var deadline: UInt64 = 0
     /// A cancel answered -EALREADY: the operation completes on its own, soon.
     var running = false
+    /// A zero-copy send whose result was posted: its notification completion is still to come.
+    var notifying = false
 }
 
 /// An entry of the simulated submission queue.
@@ -35,6 +37,9 @@ enum SimSubmission {
 struct SimCompletion {
     let userData: UInt64
     let result: Int32
+    /// IORING_CQE_F_* flags: F_MORE for a multishot completion that is not the last, F_BUFFER with
+    /// the buffer id for a provided buffer.
+    var flags: UInt32 = 0
 }
 
 /// Counters of what a simulation did: how much of each race and fault it exercised.
@@ -67,4 +72,14 @@ public struct SimStatistics: Sendable, Equatable {
     public var stalls = 0
     /// Descriptors the driver closed for a cancelled or orphaned accept/open that succeeded.
     public var descriptorsClosedByDriver = 0
+    /// Multishot completions posted with IORING_CQE_F_MORE (elements of a stream).
+    public var multishotElements = 0
+    /// Multishot operations the kernel ended on its own (a final completion without a cancel).
+    public var multishotEnds = 0
+    /// Multishot elements posted while a cancel of their operation was being processed.
+    public var multishotCancelRaces = 0
+    /// Multishot receives ended with -ENOBUFS: their provided-buffer ring was empty.
+    public var enobufs = 0
+    /// Zero-copy sends' notification completions posted.
+    public var zeroCopyNotifications = 0
 }

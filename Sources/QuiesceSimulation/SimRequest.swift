@@ -9,15 +9,25 @@ import Glibc
 ///
 /// An operation kind the simulation does not model decodes to ``unsupported(opcode:)`` and
 /// completes with -EINVAL, as an old kernel answers an opcode it does not know.
+@safe
 enum SimRequest {
+    // SAFETY: the pointers an accept carries are the driver's scratch memory, valid until the
+    // operation's completion is reaped (the ``IOBackend`` contract); the simulation writes through
+    // them only before it posts that completion.
     case nop
     case read(fd: Int32, offset: UInt64)
     case write(fd: Int32, offset: UInt64)
     case recv(fd: Int32, flags: Int32)
     case send(fd: Int32, flags: Int32)
+    /// IORING_OP_SEND_ZC: the byte count (with F_MORE), then the notification (F_NOTIF).
+    case sendZC(fd: Int32, flags: Int32)
     /// The kernel writes the peer's address at `address` and its length at `length`.
     case accept(fd: Int32, flags: Int32, address: UnsafeMutablePointer<sockaddr>?, length: UnsafeMutablePointer<socklen_t>?)
     case connect(fd: Int32)
+    /// IORING_ACCEPT_MULTISHOT: a completion per connection, the operation staying armed.
+    case acceptMultishot(fd: Int32, flags: Int32)
+    /// IORING_RECV_MULTISHOT with a provided-buffer group: a completion per receive.
+    case recvMultishot(fd: Int32, flags: Int32, group: UInt16)
     case openat(directory: Int32, flags: Int32, mode: UInt32)
     case close(fd: Int32)
     case fsync(fd: Int32, dataOnly: Bool)
@@ -42,9 +52,21 @@ enum SimRequest {
         case Int32(IORING_OP_NOP.rawValue): return (.nop, nil)
         case Int32(IORING_OP_READ.rawValue): return (.read(fd: e.fd, offset: e.off), unsafe region(Int(e.len)))
         case Int32(IORING_OP_WRITE.rawValue): return (.write(fd: e.fd, offset: e.off), unsafe region(Int(e.len)))
-        case Int32(IORING_OP_RECV.rawValue): return (.recv(fd: e.fd, flags: Int32(bitPattern: e.msg_flags)), unsafe region(Int(e.len)))
+        // A registered buffer is memory the driver keeps registered: read into and written from as
+        // a plain region.
+        case Int32(IORING_OP_READ_FIXED.rawValue): return (.read(fd: e.fd, offset: e.off), unsafe region(Int(e.len)))
+        case Int32(IORING_OP_WRITE_FIXED.rawValue): return (.write(fd: e.fd, offset: e.off), unsafe region(Int(e.len)))
+        case Int32(IORING_OP_RECV.rawValue):
+            if UInt32(e.ioprio) & UInt32(IORING_RECV_MULTISHOT) != 0 {
+                return (.recvMultishot(fd: e.fd, flags: Int32(bitPattern: e.msg_flags), group: e.buf_group), nil)
+            }
+            return (.recv(fd: e.fd, flags: Int32(bitPattern: e.msg_flags)), unsafe region(Int(e.len)))
         case Int32(IORING_OP_SEND.rawValue): return (.send(fd: e.fd, flags: Int32(bitPattern: e.msg_flags)), unsafe region(Int(e.len)))
+        case Int32(IORING_OP_SEND_ZC.rawValue): return (.sendZC(fd: e.fd, flags: Int32(bitPattern: e.msg_flags)), unsafe region(Int(e.len)))
         case Int32(IORING_OP_ACCEPT.rawValue):
+            if UInt32(e.ioprio) & UInt32(IORING_ACCEPT_MULTISHOT) != 0 {
+                return (.acceptMultishot(fd: e.fd, flags: Int32(bitPattern: e.accept_flags)), nil)
+            }
             let length = unsafe UnsafeMutablePointer<socklen_t>(bitPattern: UInt(e.addr2))
             return unsafe (.accept(fd: e.fd, flags: Int32(bitPattern: e.accept_flags),
                                    address: buffer?.assumingMemoryBound(to: sockaddr.self), length: length), nil)
@@ -71,10 +93,27 @@ enum SimRequest {
     var descriptor: Int32? {
         switch self {
         case .read(let fd, _), .write(let fd, _), .recv(let fd, _), .send(let fd, _), .accept(let fd, _, _, _),
-             .connect(let fd), .close(let fd), .fsync(let fd, _), .poll(let fd, _):
+             .connect(let fd), .close(let fd), .fsync(let fd, _), .poll(let fd, _), .acceptMultishot(let fd, _),
+             .recvMultishot(let fd, _, _), .sendZC(let fd, _):
             return fd
         case .nop, .openat, .timeout, .cancelFD, .cancel, .unsupported:
             return nil
+        }
+    }
+
+    /// `true` for requests that complete many times from one submission.
+    var isMultishot: Bool {
+        switch self {
+        case .acceptMultishot, .recvMultishot: return true
+        default: return false
+        }
+    }
+
+    /// `true` for requests that may complete more than once (multishot, zero-copy send).
+    var completesManyTimes: Bool {
+        switch self {
+        case .acceptMultishot, .recvMultishot, .sendZC: return true
+        default: return false
         }
     }
 
@@ -88,6 +127,9 @@ enum SimRequest {
         case .send: return "send"
         case .accept: return "accept"
         case .connect: return "connect"
+        case .acceptMultishot: return "accept (multishot)"
+        case .sendZC: return "send (zero copy)"
+        case .recvMultishot: return "recv (multishot)"
         case .openat: return "openat"
         case .close: return "close"
         case .fsync: return "fsync"

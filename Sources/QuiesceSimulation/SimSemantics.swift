@@ -20,19 +20,22 @@ extension SimBackend {
         case .read, .recv:
             guard let region = unsafe op.region, region.count > 0 else { return true }
             return readable(op.target) != nil
-        case .write, .send:
+        case .write, .send, .sendZC:
+            if op.notifying { return true }  // the notification comes on its own
             guard let region = unsafe op.region, region.count > 0 else { return true }
             return writable(op.target) != nil
-        case .accept:
+        case .accept, .acceptMultishot:
             guard case .listener(let listener)? = op.target?.object else { return true }
             return !listener.pending.isEmpty
+        case .recvMultishot:
+            return readable(op.target) != nil || op.target.map { if case .socket = $0.object { false } else { true } } ?? true
         case .poll(_, let events):
             return pollEvents(op.target, events) != 0
         }
     }
 
     /// The stream a read can take from now (bytes, end of file, or a reset to report); `nil`: blocked.
-    private func readable(_ target: SimDescriptor?) -> SimStream? {
+    func readable(_ target: SimDescriptor?) -> SimStream? {
         let stream: SimStream?
         switch target?.object {
         case .pipeReader(let s)?: stream = s
@@ -43,7 +46,7 @@ extension SimBackend {
         return stream.available > 0 || stream.writerClosed || stream.reset ? stream : nil
     }
 
-    private func writable(_ target: SimDescriptor?) -> SimStream? {
+    func writable(_ target: SimDescriptor?) -> SimStream? {
         let stream: SimStream?
         switch target?.object {
         case .pipeWriter(let s)?: stream = s
@@ -95,6 +98,8 @@ extension SimBackend {
             return unsafe connect(fd, op.region)
         case .cancel, .unsupported:
             return -EINVAL
+        case .acceptMultishot, .recvMultishot, .sendZC:
+            return -EINVAL  // these complete through performStep
         case .openat(_, let flags, _):
             return unsafe open(op.region, flags: flags)
         case .close:
@@ -116,11 +121,11 @@ extension SimBackend {
         }
     }
 
-    private func drawFault(_ op: SimOp) -> Int32? {
+    func drawFault(_ op: SimOp) -> Int32? {
         let retryable: Bool
         let isSocket: Bool
         switch op.request {
-        case .read, .write, .recv, .send, .accept, .connect: retryable = true
+        case .read, .write, .recv, .send, .accept, .connect, .acceptMultishot, .recvMultishot, .sendZC: retryable = true
         default: retryable = false
         }
         if case .socket? = op.target?.object { isSocket = true } else { isSocket = false }
@@ -136,7 +141,7 @@ extension SimBackend {
         return nil
     }
 
-    private func shortened(_ count: Int) -> Int {
+    func shortened(_ count: Int) -> Int {
         guard count > 1, rng.chance(faults.shortTransfer) else { return count }
         statistics.shortTransfers += 1
         return rng.pick(1...count - 1)
@@ -165,7 +170,7 @@ extension SimBackend {
         return Int32(n)
     }
 
-    private func transferOut(_ op: SimOp) -> Int32 {
+    func transferOut(_ op: SimOp) -> Int32 {
         guard let region = unsafe op.region, region.count > 0 else { return 0 }
         if case .file(let file)? = op.target?.object {
             guard case .write(_, let offset) = op.request, let descriptor = op.target else { return -ENOTSOCK }
@@ -177,6 +182,7 @@ extension SimBackend {
             return Int32(n)
         }
         if case .send = op.request, case .pipeWriter? = op.target?.object { return -ENOTSOCK }
+        if case .sendZC = op.request, case .pipeWriter? = op.target?.object { return -ENOTSOCK }
         guard let stream = writable(op.target) else { return -EBADF }
         if stream.reset { return -ECONNRESET }
         if stream.readerClosed { return -EPIPE }

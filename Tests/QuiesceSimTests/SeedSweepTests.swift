@@ -48,7 +48,7 @@ final class SeedSweepTests: XCTestCase {
         let elapsed = Double(clock.tv_sec) + Double(clock.tv_nsec) / 1e9 - start
         print("quiesce-sim: \(seeds.count) seed(s) in \(String(format: "%.1f", elapsed)) s, \(failures) failing" +
               (caught.isEmpty ? "" : "; caught: \(caught.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))"))
-        print("quiesce-sim: exercised \(total.prepared) operations, \(orphans) orphaned; cancels \(total.cancelsPrepared) (0: \(total.cancelsSucceeded), ENOENT: \(total.cancelsTooLate), EALREADY: \(total.cancelsAlready)); SQ full \(total.queueFullRejections), short \(total.shortTransfers), EAGAIN \(total.eagains), EINTR \(total.eintrs), ENOMEM \(total.enomems), ECONNRESET \(total.connectionResets), fds closed by driver \(total.descriptorsClosedByDriver)")
+        print("quiesce-sim: exercised \(total.prepared) operations, \(orphans) orphaned; cancels \(total.cancelsPrepared) (0: \(total.cancelsSucceeded), ENOENT: \(total.cancelsTooLate), EALREADY: \(total.cancelsAlready)); SQ full \(total.queueFullRejections), short \(total.shortTransfers), EAGAIN \(total.eagains), EINTR \(total.eintrs), ENOMEM \(total.enomems), ECONNRESET \(total.connectionResets), fds closed by driver \(total.descriptorsClosedByDriver); multishot elements \(total.multishotElements), kernel ends \(total.multishotEnds), cancel races \(total.multishotCancelRaces), ENOBUFS \(total.enobufs), zero-copy notifications \(total.zeroCopyNotifications)")
         print("quiesce-sim: composed futures \(composed.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))")
         // The sweep must actually exercise the races it claims to (a sweep that never cancels proves nothing).
         if seeds.count >= 1_000 {
@@ -62,6 +62,13 @@ final class SeedSweepTests: XCTestCase {
             XCTAssertGreaterThan(total.queueFullRejections, 0)
             XCTAssertGreaterThan(total.descriptorsClosedByDriver, 0)
             XCTAssertGreaterThan(orphans, 0)
+            XCTAssertGreaterThan(composed["multishot.completed", default: 0], 0, "no multishot stream completed")
+            XCTAssertGreaterThan(composed["multishot.dropped", default: 0], 0, "no multishot stream was dropped while armed")
+            XCTAssertGreaterThan(total.multishotElements, 0, "no multishot element")
+            XCTAssertGreaterThan(total.multishotEnds, 0, "the kernel never ended a multishot operation on its own")
+            XCTAssertGreaterThan(total.multishotCancelRaces, 0, "no multishot element raced its cancel")
+            XCTAssertGreaterThan(total.enobufs, 0, "no provided-buffer ring ran dry")
+            XCTAssertGreaterThan(total.zeroCopyNotifications, 0, "no zero-copy send was notified")
         }
     }
 }
@@ -74,5 +81,8 @@ extension SimStatistics {
         shortTransfers += other.shortTransfers; eagains += other.eagains; eintrs += other.eintrs
         enomems += other.enomems; connectionResets += other.connectionResets
         descriptorsClosedByDriver += other.descriptorsClosedByDriver
+        multishotElements += other.multishotElements; multishotEnds += other.multishotEnds
+        multishotCancelRaces += other.multishotCancelRaces; enobufs += other.enobufs
+        zeroCopyNotifications += other.zeroCopyNotifications
     }
 }

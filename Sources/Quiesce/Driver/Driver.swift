@@ -1,4 +1,7 @@
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The operation table every backend shares: slots with generations, the in-flight accounting, the
 /// cancellation protocol, the orphan table and the submission backlog.
@@ -119,6 +122,24 @@ public final class Driver {
     /// created anyway is closed), so it never leaks.
     public func release(_ kind: any OperationKind.Type, result: Int32, flags: UInt32 = 0) {
         core.release(kind, result: result, flags: flags, bufferGroup: 0)
+    }
+
+    /// Registers a ring of `count` provided buffers (a power of two) of `size` bytes each, under
+    /// the next free buffer group. The ring stays registered for as long as this driver lives.
+    ///
+    /// Throws an ``IOError`` when the count is not a power of two, when every group is taken, or
+    /// when the backend has no provided-buffer rings (Linux 5.19 or newer).
+    public func registerBufferRing(count: Int, size: Int) throws(IOError) -> ProvidedBufferRing {
+        var group: UInt16 = 0
+        while core.bufferRings[group] != nil {
+            guard group < UInt16.max else {
+                throw IOError(errno: ENOSPC, operation: "register buffer ring", remedy: "every buffer group is in use")
+            }
+            group += 1
+        }
+        let ring = try ProvidedBufferRing(group: group, count: count, size: size, backend: backend)
+        core.bufferRings[group] = ring
+        return ring
     }
 
     /// Submits what is queued, waits up to `waitNanos` for a completion (`0`: don't wait; `nil`:

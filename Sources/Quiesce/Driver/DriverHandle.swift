@@ -32,9 +32,9 @@ struct DriverState: ~Copyable {
     var liveSlots = 0
     var staleCompletions = 0
     var onOrphanedDescriptorClosed: ((Int32) -> Void)?
-    /// Gives a provided buffer nobody took back to its ring (group, buffer id): the driver's
-    /// registered buffer rings.
-    var releaseProvidedBuffer: ((UInt16, UInt16) -> Void)?
+    /// The provided-buffer rings registered through this driver, by group: kept for the driver's
+    /// life, since operations in flight may write into them.
+    var bufferRings: [UInt16: ProvidedBufferRing] = [:]
     /// Where an operation released while in flight is reported (debug builds), unless
     /// `orphansExpected`: the owner's diagnostics.
     var reportOrphan: ((Diagnostic) -> Void)?
@@ -149,10 +149,10 @@ struct DriverHandle {
         get { unsafe state.pointee.onOrphanedDescriptorClosed }
         nonmutating set { unsafe state.pointee.onOrphanedDescriptorClosed = newValue }
     }
-    /// Gives a provided buffer nobody took back to its ring (group, buffer id).
-    var releaseProvidedBuffer: ((UInt16, UInt16) -> Void)? {
-        get { unsafe state.pointee.releaseProvidedBuffer }
-        nonmutating set { unsafe state.pointee.releaseProvidedBuffer = newValue }
+    /// The provided-buffer rings registered through this driver, by group.
+    var bufferRings: [UInt16: ProvidedBufferRing] {
+        get { unsafe state.pointee.bufferRings }
+        nonmutating _modify { yield unsafe &state.pointee.bufferRings }
     }
     /// Submissions (operations or cancels) waiting for room in a full submission queue.
     var backlogCount: Int { backlog.count }
@@ -487,7 +487,7 @@ struct DriverHandle {
             onOrphanedDescriptorClosed?(fd)
             backend.closeDescriptor(fd)
         case .providedBuffer(let id):
-            releaseProvidedBuffer?(bufferGroup, id)
+            bufferRings[bufferGroup]?.reclaim(id)
         }
     }
 
@@ -613,6 +613,7 @@ struct DriverHandle {
             staleCompletions += 1
             return
         }
+        if _slowPath(flags & UInt32(IORING_CQE_F_BUFFER) != 0) { unsafe bufferPicked(s, flags) }
         if _slowPath(flags & UInt32(IORING_CQE_F_MORE) != 0) { return unsafe deliverMore(s, result, flags) }
         operationsInFlight &-= 1
         unsafe s.pointee.result = result
@@ -620,6 +621,13 @@ struct DriverHandle {
         unsafe s.pointee.state = .completed
         if unsafe s.pointee.cancel == .queued { unsafe s.pointee.cancel = .none }  // never sent; the backlog skips it
         if unsafe s.pointee.cancel != .submitted { unsafe settle(token, s) }
+    }
+
+    /// The kernel picked a provided buffer for this completion (IORING_CQE_F_BUFFER): the ring
+    /// it came from counts it as taken until it is given back.
+    @inline(never)
+    private func bufferPicked(_ s: UnsafeMutablePointer<Slot>, _ flags: UInt32) {
+        unsafe bufferRings[s.pointee.bufferGroup]?.picked(UInt16(truncatingIfNeeded: flags >> UInt32(IORING_CQE_BUFFER_SHIFT)))
     }
 
     /// One completion of a multishot operation, which stays in flight: kept for its owner (who is

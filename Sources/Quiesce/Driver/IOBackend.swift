@@ -34,9 +34,29 @@ public protocol IOBackend: AnyObject {
 
     /// Releases the kernel resources. The driver calls it only when nothing is in flight.
     func close()
+
+    /// Registers a provided-buffer ring of `entries` buffers (a power of two) under `group`.
+    /// Backends without provided buffers throw EOPNOTSUPP.
+    func registerBufferRing(group: UInt16, entries: UInt32) throws(IOError)
+
+    /// Makes buffer `id` of ring `group` (at `address`, `length` bytes) available to the kernel to
+    /// pick. The memory stays valid until the ring is unregistered.
+    func provideBuffer(group: UInt16, id: UInt16, address: UnsafeMutableRawPointer, length: UInt32)
+
+    /// Unregisters ring `group`; the kernel picks no buffer from it any more.
+    func unregisterBufferRing(group: UInt16)
 }
 
 extension IOBackend {
+    /// No provided buffers: refused with EOPNOTSUPP.
+    public func registerBufferRing(group: UInt16, entries: UInt32) throws(IOError) {
+        throw IOError(errno: EOPNOTSUPP, operation: "register buffer ring", remedy: "this backend has no provided-buffer rings")
+    }
+    /// Nothing to provide to.
+    public func provideBuffer(group: UInt16, id: UInt16, address: UnsafeMutableRawPointer, length: UInt32) {}
+    /// Nothing registered.
+    public func unregisterBufferRing(group: UInt16) {}
+
     /// Closes a real descriptor with close(2): right for every backend whose descriptors are the
     /// process's own. A simulation overrides it.
     public func closeDescriptor(_ fd: Int32) { _ = Glibc.close(fd) }

@@ -51,6 +51,9 @@ public struct OperationCore: ~Copyable {
     /// The result of the cancel request sent by a drop or ``cancel(_:)``, once known:
     /// 0, -ENOENT or -EALREADY.
     public private(set) var cancelResult: Int32?
+    /// The result of the final completion a cancel or async drop took: -ECANCELED, or the real
+    /// result when the operation completed in the race.
+    public private(set) var finalResult: Int32?
     /// Times -EINTR or -EAGAIN made the operation go round again.
     public private(set) var retries = 0
 
@@ -186,6 +189,37 @@ public struct OperationCore: ~Copyable {
         }
     }
 
+    /// One step of a multishot operation (a stream over one slot): submits on first call (and
+    /// again after a final completion, to re-arm); then each completion that arrived with
+    /// IORING_CQE_F_MORE in order (the operation stays in flight), and at last the final one, after
+    /// which the operation is idle and the next call submits it again.
+    public mutating func pollStream(_ cx: inout Context, prepare: Prepare) -> StreamStep {
+        switch state {
+        case .inFlight(let token):
+            if let record = driver.nextMore(token) { return .more(result: record.result, flags: record.flags) }
+            guard let completion = driver.takeIfSettled(token) else {
+                unsafe driver.register(token, waker: cx.heldWaker)
+                return .pending
+            }
+            state = .idle
+            return .final(completion)
+        case .idle:
+            guard let driver = cx.driverHandle else {
+                state = .done
+                cx.report(Diagnostic(.misuse, "\(kind.name) polled outside an executor: it needs a driver"))
+                return .final(Completion(result: -ENXIO, flags: 0, buffer: buffer.take()))
+            }
+            _ = submit(to: driver, &cx, prepare)
+            return .pending
+        case .awaitingReadiness, .done:
+            preconditionFailure("\(kind.name) polled after it ended or after its drop began")
+        }
+    }
+
+    /// Marks an operation driven by ``pollStream(_:prepare:)`` as done after its last completion:
+    /// it is not submitted again.
+    public mutating func finish() { state = .done }
+
     /// Cancels the operation and waits until its own completion has arrived; `.ready` with that
     /// completion: -ECANCELED, or the real result when the operation won the race. The caller owns
     /// whatever it carries (a descriptor that was opened anyway is the caller's to close).
@@ -198,6 +232,7 @@ public struct OperationCore: ~Copyable {
             guard unsafe driver.cancel(token, waker: cx.heldWaker) else { return .pending }
             cancelResult = driver.cancelResult(token)
             var completion = driver.take(token)
+            finalResult = completion.result
             let wasReadinessPoll = state != .inFlight(token)
             state = .done
             if wasReadinessPoll {

@@ -30,6 +30,11 @@ public typealias PollOp = IOOperation<IO.PollAdd>
 /// A cancel of every operation on a descriptor.
 public typealias CancelOp = IOOperation<IO.CancelFD>
 
+/// Connections accepted from one multishot submission, as a stream of descriptors.
+public typealias AcceptMultishotOp = MultishotOperation<IO.AcceptMultishot>
+/// Receives into provided buffers from one multishot submission, as a stream of leases.
+public typealias RecvMultishotOp = MultishotOperation<IO.RecvMultishot>
+
 /// The operations, as futures. Each submits on first poll and is ready when its completion arrives.
 ///
 /// ```swift
@@ -111,5 +116,21 @@ public enum IO {
     @inlinable
     public static func accept(_ fd: Int32, flags: Int32 = Int32(SOCK_CLOEXEC.rawValue)) -> AcceptOp {
         AcceptOp(Accept(fd: fd, flags: flags))
+    }
+
+    /// Accepts connections on listening socket `fd` from one submission, as a stream of new
+    /// descriptors (SOCK_CLOEXEC), until the stream is dropped. Connections accepted while its drop
+    /// cancels it are closed, not leaked.
+    @inlinable
+    public static func acceptMultishot(_ fd: Int32, flags: Int32 = Int32(SOCK_CLOEXEC.rawValue)) -> AcceptMultishotOp {
+        AcceptMultishotOp(AcceptMultishot(fd: fd, flags: flags))
+    }
+
+    /// Receives on socket `fd` into buffers the kernel picks from `ring` (registered with the
+    /// executor's driver), as a stream of filled buffers, until the peer closes (the stream ends) or
+    /// the stream is dropped. Buffers received while its drop cancels it go back to the ring.
+    @inlinable
+    public static func recvMultishot(_ fd: Int32, from ring: ProvidedBufferRing, flags: Int32 = 0) -> RecvMultishotOp {
+        RecvMultishotOp(RecvMultishot(fd: fd, ring: ring, flags: flags))
     }
 }

@@ -32,12 +32,17 @@ struct SeedRun {
             var rng = sim.workloadRandom()
             let horizon: UInt64 = 60_000
             let world = SimWorld(sim: sim, rng: &rng, horizon: horizon)
-            var builder = WorkloadBuilder(rng: rng.fork(), ledger: ledger, world: world, budget: rng.pick(3...24))
+            let executor = Executor(backend: sim)
+            let ring: ProvidedBufferRing
+            do { ring = try executor.driver.registerBufferRing(count: 2, size: 8) } catch {
+                ledger.fail("setup", "buffer ring: \(error)")
+                return
+            }
+            var builder = WorkloadBuilder(rng: rng.fork(), ledger: ledger, world: world, ring: ring, budget: rng.pick(3...24))
             let tree = builder.probe(depth: 5, owners: [])
             let rootID = ledger.newProbe()
             let root = Probe(id: rootID, node: TimeoutNode(nanoseconds: 2 * horizon, tree, ledger: ledger, owners: [rootID]))
 
-            let executor = Executor(backend: sim)
             executor.diagnosticHandler = { diagnostic in
                 if diagnostic.kind == .notFused || diagnostic.kind == .misuse {
                     ledger.fail("drop-contract", diagnostic.description)
@@ -57,6 +62,12 @@ struct SeedRun {
                 ledger.fail("op-once", "\(driver.staleCompletions) completion(s) reached a slot that had moved on")
             }
             if sim.inFlightCount != 0 { ledger.fail("op-once", "\(sim.inFlightCount) submission(s) never completed") }
+            if sim.providedBuffersOutstanding != 0 {
+                ledger.fail("no-buffer-leak", "\(sim.providedBuffersOutstanding) provided buffer(s) picked and never given back")
+            }
+            if ring.available != ring.count {
+                ledger.fail("no-buffer-leak", "the ring counts \(ring.available) of \(ring.count) buffers available")
+            }
             let leakedFDs = sim.openDescriptors(origin: .kernel)
             if !leakedFDs.isEmpty { ledger.fail("no-fd-leak", "descriptors from accept/open left open: \(leakedFDs)") }
         }  // the executor is released here: its backend is closed, every buffer must be freed

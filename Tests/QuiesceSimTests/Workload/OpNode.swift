@@ -7,7 +7,7 @@ import Glibc
 final class OpNode: Node {
     enum Kind {
         case read(Int32), write(Int32), recv(Int32), send(Int32), accept(Int32), open(String)
-        case timeout(UInt64), nop, sleep(UInt64), poll(Int32)
+        case timeout(UInt64), nop, sleep(UInt64), poll(Int32), sendZeroCopy(Int32)
     }
 
     let kind: Kind
@@ -27,6 +27,7 @@ final class OpNode: Node {
     var timeout: TimeoutOp?
     var nop: NopOp?
     var accepted: AcceptOp?
+    var zeroCopy: ZeroCopySend?
     var sleeper: Sleep?
     var heldFD: Int32?
     /// The descriptor a close operation is working on: a close dropped before it ran leaves it open.
@@ -70,6 +71,7 @@ final class OpNode: Node {
         case .nop: nop = IO.nop()
         case .sleep(let ns): sleeper = Sleep(nanoseconds: ns)
         case .poll(let fd): pollOp = IO.poll(fd, events: UInt32(POLLIN))
+        case .sendZeroCopy(let fd): zeroCopy = IO.sendZeroCopy(fd, payload)
         }
     }
 
@@ -109,6 +111,12 @@ final class OpNode: Node {
         if let done = step(&close, &cx) { return done }
         if let done = step(&timeout, &cx) { return done }
         if let done = step(&nop, &cx) { return done }
+        if zeroCopy != nil {
+            let r = zeroCopy!.poll(&cx)
+            track(zeroCopy!.core.token)
+            guard r.isReady else { return false }
+            zeroCopy = nil
+        }
         if sleeper != nil {
             guard sleeper!.poll(&cx).isReady else { return false }
             sleeper = nil
@@ -128,7 +136,7 @@ final class OpNode: Node {
                     // Drop the operation synchronously while in flight: the driver must keep its buffer.
                     orphanAt = nil
                     read = nil; write = nil; recv = nil; send = nil; open = nil; pollOp = nil
-                    close = nil; timeout = nil; nop = nil; accepted = nil
+                    close = nil; timeout = nil; nop = nil; accepted = nil; zeroCopy = nil
                     ledger.opsOrphaned += 1
                     active = false
                     ledger.orphaned(lastToken!)  // no one's async drop waits for it now
@@ -144,6 +152,7 @@ final class OpNode: Node {
     override func pollDropReady(_ cx: inout Context) -> Poll<Void> {
         guard DropGlue.join(&cx, &read, &write, &recv, &send, &open).isReady,
               DropGlue.join(&cx, &pollOp, &close, &timeout, &nop, &accepted).isReady,
+              zeroCopy.pollDropReady(&cx).isReady,
               sleeper.pollDropReady(&cx).isReady else { return .pending }
         if active { active = false; ledger.opsDropped += 1 }
         // A descriptor received but not closed yet: close it now (a synchronous close).

@@ -6,6 +6,8 @@ struct SimWorld {
     let pipeRead: Int32, pipeWrite: Int32
     let socket: Int32, peerSocket: Int32
     let listener: Int32
+    /// A second socket for multishot receives, with its own scripted peer.
+    let streamSocket: Int32
     let port: UInt16 = 7000
     let path = "/sim/data"
 
@@ -15,8 +17,13 @@ struct SimWorld {
         (pipeRead, pipeWrite) = sim.makePipe()
         (socket, peerSocket) = sim.makeSocketPair()
         listener = sim.makeListener(port: port)
+        streamSocket = sim.makeSocketPair().0
         sim.makeFile(path, contents: Array("hello".utf8))
-        let (pipeRead, pipeWrite, socket, port) = (self.pipeRead, self.pipeWrite, self.socket, self.port)
+        let (pipeRead, pipeWrite, socket, port, streamSocket) = (self.pipeRead, self.pipeWrite, self.socket, self.port, self.streamSocket)
+        for _ in 0..<rng.pick(0...8) {
+            let at = UInt64(rng.below(Int(horizon))), count = rng.pick(1...12)
+            sim.schedule(after: at) { $0.inject(Array(repeating: 0x63, count: count), into: streamSocket) }
+        }
         for _ in 0..<rng.pick(1...6) {
             let at = UInt64(rng.below(Int(horizon))), count = rng.pick(1...12)
             switch rng.below(5) {
@@ -27,7 +34,7 @@ struct SimWorld {
             default: break
             }
         }
-        sim.schedule(after: horizon) { $0.hangUp(pipeRead); $0.hangUp(socket) }
+        sim.schedule(after: horizon) { $0.hangUp(pipeRead); $0.hangUp(socket); $0.hangUp(streamSocket) }
     }
 }
 
@@ -38,6 +45,8 @@ struct WorkloadBuilder {
     var rng: SimRandom
     let ledger: Ledger
     let world: SimWorld
+    /// The provided-buffer ring multishot receives pick from (a few small buffers, so it runs dry).
+    let ring: ProvidedBufferRing
     var budget: Int
 
     mutating func probe(depth: Int, owners: [Int]) -> Probe {
@@ -111,10 +120,15 @@ struct WorkloadBuilder {
         case 6: kind = .timeout(UInt64(rng.pick(1...30)) * 1_000)
         case 7: kind = .sleep(UInt64(rng.pick(1...30)) * 1_000)
         case 8: kind = .poll(world.pipeRead)
-        case 9: kind = .read(world.socket)
+        case 9: kind = rng.chance(500) ? .read(world.socket) : .sendZeroCopy(world.socket)
         default: kind = .nop
         }
         let count = rng.pick(1...4)
+        if rng.chance(150) {
+            let stream: MultishotNode.Kind = rng.chance(500) ? .accept(world.listener) : .recv(world.streamSocket, ring)
+            let orphanAfter = rng.chance(150) ? rng.below(count) : nil
+            return MultishotNode(stream, count: count, orphanAfter: orphanAfter, ledger: ledger, owners: owners)
+        }
         let orphanAt = rng.chance(120) ? rng.pick(1...count) : nil
         return OpNode(kind, count: count, orphanAt: orphanAt, ledger: ledger, owners: owners)
     }

@@ -10,8 +10,10 @@ public final class UringBackend: IOBackend {
     // ring is exited when it was set up); every use of the ring checks `isOpen` first. The regions
     // and storages passed to ``prepare(_:userData:region:storage:)`` are the driver's, valid until
     // their completion is reaped (the ``IOBackend`` contract).
-    private let ring: UnsafeMutablePointer<io_uring>
-    private var isOpen = true
+    let ring: UnsafeMutablePointer<io_uring>
+    private(set) var isOpen = true
+    /// The provided-buffer rings registered with the ring, by group (see `UringBackend+BufferRings`).
+    var bufferRings: [UInt16: MappedBufferRing] = [:]
     /// Where a batch peek lists the completions it found (allocated once).
     private let cqes: UnsafeMutablePointer<UnsafeMutablePointer<io_uring_cqe>?>
     private static let cqeBatch = 256
