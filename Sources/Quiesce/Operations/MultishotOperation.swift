@@ -1,3 +1,4 @@
+import CQuiesceUring
 #if canImport(Glibc)
 import Glibc
 #endif
