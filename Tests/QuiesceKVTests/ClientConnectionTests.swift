@@ -23,12 +23,40 @@ final class ClientConnectionTests: XCTestCase {
         let executor = try Executor()
         let (mine, peer) = try Sockets.socketPair()
         defer { close(peer) }
-        var connection = ClientConnection(fd: mine, aof: nil, flushTimeout: 1_000_000_000, lingerTimeout: 0)
-        connection.enqueue(Array("+first\r\n".utf8), dependsOn: 0)
-        connection.enqueue(Array("+second\r\n".utf8), dependsOn: 0)
+        var connection = ClientConnection(socket: Socket(adopting: mine), aof: nil, flushTimeout: 1_000_000_000, lingerTimeout: 0)
+        connection.replies.enqueue(Array("+first\r\n".utf8), dependsOn: 0)
+        connection.replies.enqueue(Array("+second\r\n".utf8), dependsOn: 0)
         try executor.blockOn(AsyncDrop(connection))
         XCTAssertEqual(drain(peer).bytes, "+first\r\n+second\r\n")
         XCTAssertTrue(drain(peer).closed)
+        XCTAssertTrue(executor.driver.isQuiescent)
+    }
+
+    /// After the flush the connection half-closes (the client reads the reply, then the end of the
+    /// stream), reads and discards what the client still sends, and closes once the client closes,
+    /// long before the linger would have ended.
+    func testTheLingerDiscardsInputUntilTheClientCloses() throws {
+        let executor = try Executor()
+        let (mine, peer) = try Sockets.socketPair()
+        var connection = ClientConnection(socket: Socket(adopting: mine), aof: nil, flushTimeout: 5_000_000_000,
+                                          lingerTimeout: 3600_000_000_000)
+        connection.replies.enqueue(Array("+bye\r\n".utf8), dependsOn: 0)
+        let drop = executor.spawn(AsyncDrop(connection))
+        var received = (bytes: "", closed: false)
+        for _ in 0..<1000 where !received.closed {
+            try executor.runUntilIdle()
+            let more = drain(peer)
+            received = (received.bytes + more.bytes, more.closed)
+        }
+        XCTAssertEqual(received.bytes, "+bye\r\n")
+        XCTAssertTrue(received.closed, "half-closed after the last reply")
+        XCTAssertEqual("late".withCString { send(peer, $0, 4, Int32(MSG_NOSIGNAL)) }, 4, "the connection still reads")
+        for _ in 0..<20 { try executor.runUntilIdle() }
+        XCTAssertFalse(drop.isFinished, "lingering while the client is connected")
+        close(peer)
+        guard case .success = try executor.blockOn(timeout(nanoseconds: 60_000_000_000, drop)) else {
+            return XCTFail("the connection was still lingering after its client closed")
+        }
         XCTAssertTrue(executor.driver.isQuiescent)
     }
 
@@ -37,10 +65,10 @@ final class ClientConnectionTests: XCTestCase {
         let (mine, peer) = try Sockets.socketPair()
         defer { close(peer) }
         let aof = AppendOnlyFile(fd: -1, policy: .always)
-        var connection = ClientConnection(fd: mine, aof: aof, flushTimeout: 5_000_000_000, lingerTimeout: 0)
-        connection.enqueue(Array("+read\r\n".utf8), dependsOn: 0)
-        connection.enqueue(Array("+written\r\n".utf8), dependsOn: aof.append([Array("SET".utf8), [1], [2]]))
-        connection.enqueue(Array("+after\r\n".utf8), dependsOn: 0)  // ordered behind the held one
+        var connection = ClientConnection(socket: Socket(adopting: mine), aof: aof, flushTimeout: 5_000_000_000, lingerTimeout: 0)
+        connection.replies.enqueue(Array("+read\r\n".utf8), dependsOn: 0)
+        connection.replies.enqueue(Array("+written\r\n".utf8), dependsOn: aof.append([Array("SET".utf8), [1], [2]]))
+        connection.replies.enqueue(Array("+after\r\n".utf8), dependsOn: 0)  // ordered behind the held one
         let drop = executor.spawn(AsyncDrop(connection))
         for _ in 0..<20 { try executor.runUntilIdle() }
         XCTAssertEqual(drain(peer).bytes, "+read\r\n", "a reply was sent before its write was durable")
@@ -62,8 +90,8 @@ final class ClientConnectionTests: XCTestCase {
         let (mine, peer) = try Sockets.socketPair()
         defer { close(peer) }
         let aof = AppendOnlyFile(fd: -1, policy: .everysec)
-        var connection = ClientConnection(fd: mine, aof: aof, flushTimeout: 5_000_000_000, lingerTimeout: 0)
-        connection.enqueue(Array("+OK\r\n".utf8), dependsOn: aof.append([Array("SET".utf8), [1], [2]]))
+        var connection = ClientConnection(socket: Socket(adopting: mine), aof: aof, flushTimeout: 5_000_000_000, lingerTimeout: 0)
+        connection.replies.enqueue(Array("+OK\r\n".utf8), dependsOn: aof.append([Array("SET".utf8), [1], [2]]))
         let drop = executor.spawn(AsyncDrop(connection))
         try executor.runUntilIdle()
         aof.failure = IOError(errno: EIO, operation: "write AOF")
@@ -97,7 +125,7 @@ final class ClientConnectionTests: XCTestCase {
             }
             done.signal()
         }.start()
-        let connection = ClientConnection(fd: mine, aof: nil, flushTimeout: 5_000_000_000, lingerTimeout: 0)
+        let connection = ClientConnection(socket: Socket(adopting: mine), aof: nil, flushTimeout: 5_000_000_000, lingerTimeout: 0)
         let peak = try executor.blockOn(ReplyStream(connection: connection, reply: reply, count: count, bound: bound,
                                                     giveUpAbove: 64 << 20))
         XCTAssertEqual(done.wait(timeout: .now() + 30), .success, "the reader saw the close")
@@ -110,8 +138,8 @@ final class ClientConnectionTests: XCTestCase {
         let executor = try Executor()
         let (mine, peer) = try Sockets.socketPair()
         defer { close(peer) }
-        var connection = ClientConnection(fd: mine, aof: nil, flushTimeout: 100_000_000, lingerTimeout: 0)
-        connection.enqueue([UInt8](repeating: 65, count: 8 << 20), dependsOn: 0)  // far beyond the socket buffers
+        var connection = ClientConnection(socket: Socket(adopting: mine), aof: nil, flushTimeout: 100_000_000, lingerTimeout: 0)
+        connection.replies.enqueue([UInt8](repeating: 65, count: 8 << 20), dependsOn: 0)  // far beyond the socket buffers
         try executor.blockOn(AsyncDrop(connection))
         XCTAssertTrue(executor.driver.isQuiescent, "the send was cancelled and awaited")
         var total = 0
@@ -148,15 +176,15 @@ private struct ReplyStream: Future, ~Copyable {
 
     mutating func poll(_ cx: inout Context) -> Poll<Int> {
         while true {
-            while queued < count && connection.pendingBytes < bound {
-                connection.enqueue(reply, dependsOn: 0)
+            while queued < count && connection.replies.pendingBytes < bound {
+                connection.replies.enqueue(reply, dependsOn: 0)
                 queued += 1
             }
-            if connection.peakReplyMemory > giveUpAbove { return .ready(connection.peakReplyMemory) }
-            switch connection.pumpSend(&cx) {
+            if connection.replies.peakReplyMemory > giveUpAbove { return .ready(connection.replies.peakReplyMemory) }
+            switch connection.replies.pumpSend(&cx) {
             case .failed: return .ready(-1)
-            case .idle: if queued == count { return .ready(connection.peakReplyMemory) }
-            case .busy: if queued == count || connection.pendingBytes >= bound { return .pending }
+            case .idle: if queued == count { return .ready(connection.replies.peakReplyMemory) }
+            case .busy: if queued == count || connection.replies.pendingBytes >= bound { return .pending }
             }
         }
     }

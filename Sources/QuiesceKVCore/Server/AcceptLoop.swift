@@ -4,7 +4,7 @@ import Glibc
 #endif
 
 /// The accept loop, as a task: each accepted connection becomes a ``ConnectionTask`` (or, over the
-/// client limit, a ``RefusedConnection``). It ends when the server shuts down; its async drop
+/// client limit, a ``ClientConnection`` whose drop flushes the refusal and closes). It ends when the server shuts down; its async drop
 /// cancels the accept in flight (a connection accepted in the race is closed by the operation).
 ///
 /// An accept that fails for want of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM) or for

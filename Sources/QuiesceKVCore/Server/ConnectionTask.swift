@@ -32,10 +32,10 @@ struct ConnectionTask: Future, ~Copyable {
     private var registered = false
     private var unregistered = false
 
-    init(server: KVServer, fd: Int32, session: ClientSession) {
+    init(server: KVServer, socket: consuming Socket, session: ClientSession) {
         self.server = server
         let config = server.config
-        connection = ClientConnection(fd: fd, aof: server.aof, flushTimeout: config.flushTimeout,
+        connection = ClientConnection(socket: socket, aof: server.aof, flushTimeout: config.flushTimeout,
                                       lingerTimeout: config.lingerTimeout)
         parser = RESPParser(limits: config.limits)
         self.session = session
@@ -58,24 +58,24 @@ struct ConnectionTask: Future, ~Copyable {
             var progressed = false
             var drained = false
             // Run every complete request already received, unless replies are backing up.
-            while !closeAfterReply && connection.pendingBytes < maxPending {
+            while !closeAfterReply && connection.replies.pendingBytes < maxPending {
                 switch parser.next() {
                 case .incomplete:
                     drained = true
                 case .protocolError(let message):
                     scratch.removeAll(keepingCapacity: true)
                     RESPEncoder.error("ERR Protocol error: \(message)", into: &scratch)
-                    connection.enqueue(scratch, dependsOn: 0)
+                    connection.replies.enqueue(scratch, dependsOn: 0)
                     closeAfterReply = true
                     continue
                 case .command(let args):
                     scratch.removeAll(keepingCapacity: true)
                     let effect = server.engine.execute(args, session: &session, reply: &scratch)
                     switch effect {
-                    case .none: connection.enqueue(scratch, dependsOn: 0)
-                    case .logged(let seq): connection.enqueue(scratch, dependsOn: seq)
+                    case .none: connection.replies.enqueue(scratch, dependsOn: 0)
+                    case .logged(let seq): connection.replies.enqueue(scratch, dependsOn: seq)
                     case .close:
-                        connection.enqueue(scratch, dependsOn: 0)
+                        connection.replies.enqueue(scratch, dependsOn: 0)
                         closeAfterReply = true
                     }
                     continue
@@ -86,10 +86,10 @@ struct ConnectionTask: Future, ~Copyable {
             // A client that half-closes after pipelining still gets every reply: finish its requests.
             if connection.peerClosed && drained { return .ready(()) }
             // Replies held for the AOF go out once it acknowledges them (this also registers the wake).
-            _ = connection.releaseHeld(&cx)
-            if case .failed = connection.pumpSend(&cx) { return .ready(()) }
+            _ = connection.replies.releaseHeld(&cx)
+            if case .failed = connection.replies.pumpSend(&cx) { return .ready(()) }
             // Sending made room while requests are still waiting in the parser: run them now.
-            if !drained && connection.pendingBytes < maxPending { continue }
+            if !drained && connection.replies.pendingBytes < maxPending { continue }
             let stopping = server.isShuttingDown
             if stopping && recvOp != nil && !recvIsShutdownRead {
                 // Armed before the shutdown, it may never complete: cancel it, keeping what it
@@ -99,7 +99,7 @@ struct ConnectionTask: Future, ~Copyable {
                 guard take(done, &cx) else { return .ready(()) }
                 continue
             }
-            if recvOp == nil && !connection.peerClosed && connection.pendingBytes < maxPending {
+            if recvOp == nil && !connection.peerClosed && connection.replies.pendingBytes < maxPending {
                 // Every complete request received so far has run (`drained`).
                 if stopping {
                     // Only what is already in the socket, within the budget; then the task is done
@@ -170,21 +170,4 @@ struct ConnectionTask: Future, ~Copyable {
         }
         return .ready(())
     }
-}
-
-/// A connection over the client limit: its only reply is the refusal; its drop flushes and closes.
-struct RefusedConnection: Future, ~Copyable {
-    var connection: ClientConnection
-
-    init(fd: Int32, config: ServerConfig) {
-        connection = ClientConnection(fd: fd, aof: nil, flushTimeout: config.flushTimeout,
-                                      lingerTimeout: config.lingerTimeout)
-        var reply: [UInt8] = []
-        RESPEncoder.error("ERR max number of clients reached", into: &reply)
-        connection.enqueue(reply, dependsOn: 0)
-    }
-
-    mutating func poll(_ cx: inout Context) -> Poll<Void> { .ready(()) }
-
-    mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> { connection.pollDropReady(&cx) }
 }

@@ -137,15 +137,26 @@ public final class KVServer {
     func admit(_ accepted: Accepted, on executor: Executor) {
         var one: Int32 = 1
         _ = setsockopt(accepted.fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        let socket = Socket(adopting: accepted.fd)
         if clientCount >= maxClients {
             refusedCount += 1
-            executor.spawn(RefusedConnection(fd: accepted.fd, config: config), name: "kv-refused").detach()
+            // The refusal is its only reply: the connection's drop flushes it, then closes.
+            var refused = ClientConnection(socket: socket, aof: nil, flushTimeout: config.flushTimeout,
+                                           lingerTimeout: config.lingerTimeout)
+            refused.replies.enqueue(Self.refusal, dependsOn: 0)
+            executor.spawn(asyncDrop(refused), name: "kv-refused").detach()
             return
         }
         let local = (try? Sockets.localAddress(accepted.fd).description) ?? "?"
         let session = engine.newSession(peer: accepted.peer.description, local: local, fd: accepted.fd)
-        executor.spawn(ConnectionTask(server: self, fd: accepted.fd, session: session), name: "kv-client").detach()
+        executor.spawn(ConnectionTask(server: self, socket: socket, session: session), name: "kv-client").detach()
     }
+
+    private static let refusal: [UInt8] = {
+        var reply: [UInt8] = []
+        RESPEncoder.error("ERR max number of clients reached", into: &reply)
+        return reply
+    }()
 
     func noteAcceptPause() { acceptPauses += 1 }
 
