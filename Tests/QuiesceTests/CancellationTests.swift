@@ -42,7 +42,10 @@ final class CancellationTests: RingPipeTestCase {
 
     func testDataThenCancelInTheSameTurnTheCompletionWins() throws {
         var read = try armedRead()
-        put(w, "won")  // the read completes in the kernel; the driver has not reaped it yet
+        put(w, "won")
+        // The read completes in the kernel (with DEFER_TASKRUN, once the ring's thread enters it for
+        // completions, as a submit does); the driver has not reaped it yet.
+        try executor.driver.backend.submit(waitNanos: 0)
         let outcome = try driveCancel(&read, on: executor)
         XCTAssertEqual(value(outcome.result), 3, "the read completed in the race: its real result is reported")
         XCTAssertEqual(outcome.buffer.string, "won")

@@ -30,6 +30,8 @@ static inline int cqu_get_events(struct io_uring *ring) { return io_uring_get_ev
 static inline int cqu_ring_fd(struct io_uring *ring) { return ring->ring_fd; }
 static inline unsigned cqu_features(struct io_uring *ring) { return ring->features; }
 static inline unsigned cqu_setup_flags(struct io_uring *ring) { return ring->flags; }
+/// The submission ring's flags word the kernel updates (IORING_SQ_NEED_WAKEUP, IORING_SQ_CQ_OVERFLOW, IORING_SQ_TASKRUN).
+static inline unsigned cqu_sq_flags(struct io_uring *ring) { return IO_URING_READ_ONCE(*ring->sq.kflags); }
 /// Size of `struct io_uring`, so Swift can allocate one without knowing its layout.
 static inline size_t cqu_ring_size(void) { return sizeof(struct io_uring); }
 

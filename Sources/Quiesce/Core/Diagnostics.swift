@@ -25,6 +25,10 @@ public struct Diagnostic: Sendable, CustomStringConvertible {
         /// builds check this): the usual sign of a missing glue line. Memory-safe (the driver keeps
         /// its buffer and cancels it), but the operation was not awaited.
         case orphaned
+        /// The kernel refused io_uring setup flags that were asked for (an older kernel, or `SQPOLL`
+        /// without the privilege): the ring runs without them. ``UringBackend/setup`` lists the
+        /// flags in effect.
+        case ringSetupFallback
     }
 
     /// What kind of problem this is.

@@ -59,11 +59,28 @@ public final class Executor {
     /// Counters for tests, demos and benchmarks.
     @exclusivity(unchecked) public private(set) var statistics = Statistics()
 
-    /// An executor over an io_uring with `entries` submission entries.
+    /// An executor over an io_uring with `entries` submission entries and the default
+    /// ``RingOptions`` (see ``init(options:)``).
     ///
     /// Throws when the ring cannot be set up; the error names the cause and the remedy.
     public convenience init(entries: UInt32 = 256) throws(IOError) {
-        self.init(backend: try UringBackend(entries: entries))
+        try self.init(options: RingOptions(entries: entries))
+    }
+
+    /// An executor over an io_uring set up as `options` say: its sizes, `SINGLE_ISSUER |
+    /// DEFER_TASKRUN` by default, `SQPOLL` on request.
+    ///
+    /// Setup flags the kernel refuses are left out, and a ``Diagnostic/Kind/ringSetupFallback``
+    /// note says which (to the process-wide ``Diagnostics`` handler: ``diagnosticHandler`` can only
+    /// be set once the executor exists); ``UringBackend/setup`` lists the flags in effect. With
+    /// `SINGLE_ISSUER` the executor runs only on the thread that created it: elsewhere its ring
+    /// answers EEXIST, thrown as ``ExecutorError/driver(_:)`` with an error that says so.
+    ///
+    /// Throws when the ring cannot be set up; the error names the cause and the remedy.
+    public convenience init(options: RingOptions) throws(IOError) {
+        let backend = try UringBackend(options: options)
+        self.init(backend: backend)
+        if let note = backend.setup.fallbackDiagnostic { report(note) }
     }
 
     /// An executor over any backend (the simulated one in tests).

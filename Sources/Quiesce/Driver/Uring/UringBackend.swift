@@ -19,33 +19,74 @@ public final class UringBackend: IOBackend {
     private static let cqeBatch = 256
     /// The number of submission queue entries the ring was created with.
     public let entries: UInt32
+    /// The ring as set up: the setup flags in effect, the ones asked for that the kernel refused
+    /// (and why), the queue sizes.
+    public let setup: UringSetup
+    /// The submission ring flags that say completions wait to be flushed or posted
+    /// (IORING_SQ_CQ_OVERFLOW, and IORING_SQ_TASKRUN when the kernel signals pending task work):
+    /// a submit that must not wait enters the kernel when one is set.
+    private let completionsPending: UInt32
+    /// Completions are posted only when this thread enters the kernel for them (DEFER_TASKRUN or
+    /// COOP_TASKRUN) and the kernel does not signal when they wait (no TASKRUN_FLAG): a submit that
+    /// must not wait always enters, with IORING_ENTER_GETEVENTS.
+    private let alwaysGetEvents: Bool
 
-    /// Creates a ring with `entries` submission entries (the completion queue gets twice as many).
+    /// Creates a ring with `entries` submission entries and the default ``RingOptions``
+    /// (`SINGLE_ISSUER | DEFER_TASKRUN` where the kernel has them; the completion queue gets
+    /// twice as many entries).
     ///
     /// Throws an ``IOError`` naming the cause and the remedy when io_uring is unavailable: disabled by
     /// `kernel.io_uring_disabled`, blocked by seccomp (a container's default profile), not built into
     /// the kernel, or out of locked memory.
     public convenience init(entries: UInt32 = 256) throws(IOError) {
-        try self.init(entries: entries, setupOverride: nil)
+        try self.init(options: RingOptions(entries: entries), setupOverride: nil)
     }
 
-    /// A ring whose setup first asks `setupOverride` (tests): it receives `entries` and returns
-    /// `-errno` to fail as the kernel would, or a non-negative value to go on with the real setup.
-    package init(entries: UInt32, setupOverride: ((UInt32) -> Int32)?) throws(IOError) {
+    /// Creates a ring as `options` say. Setup flags the kernel refuses are left out (``setup``
+    /// lists them and why); the errors thrown are those of ``init(entries:)``.
+    public convenience init(options: RingOptions) throws(IOError) {
+        try self.init(options: options, setupOverride: nil)
+    }
+
+    /// A ring with the default options whose setup first asks `setupOverride` (tests): it receives
+    /// `entries` and returns `-errno` to fail as the kernel would, or a non-negative value to go on
+    /// with the real setup.
+    package convenience init(entries: UInt32, setupOverride: ((UInt32) -> Int32)?) throws(IOError) {
+        try self.init(options: RingOptions(entries: entries), setupOverride: setupOverride.map { hook in { entries, _ in hook(entries) } })
+    }
+
+    /// A ring whose every setup attempt first asks `setupOverride` (tests): it receives the entries
+    /// and the setup flags of the attempt, and returns `-errno` to fail as the kernel would (to
+    /// refuse a flag), or a non-negative value to go on with the real setup.
+    package init(options: RingOptions, setupOverride: ((UInt32, UInt32) -> Int32)?) throws(IOError) {
         // SAFETY: `ring` gets `cqu_ring_size()` bytes, the size of liburing's `struct io_uring`,
-        // and `cqes` room for `cqeBatch` entries; both are freed once, by `freeMemory`.
+        // and `cqes` room for `cqeBatch` entries; both are freed once, by `freeMemory`. Each setup
+        // attempt initializes `ring` only when it succeeds, and only the last one can.
+        let entries = options.entries
         self.entries = entries
-        unsafe ring = unsafe UnsafeMutableRawPointer.allocate(byteCount: cqu_ring_size(), alignment: 64)
+        let ring = unsafe UnsafeMutableRawPointer.allocate(byteCount: cqu_ring_size(), alignment: 64)
             .bindMemory(to: io_uring.self, capacity: 1)
+        unsafe self.ring = unsafe ring
         unsafe cqes = .allocate(capacity: UringBackend.cqeBatch)
-        var rc = setupOverride?(entries) ?? 0
-        if rc >= 0 {
-            var params = io_uring_params()
-            rc = unsafe cqu_queue_init_params(entries, ring, &params)
+        let (requested, notAskedFor) = options.requestedFlags()
+        var params = io_uring_params()
+        let outcome = UringSetup.negotiate(requested: requested) { flags in
+            if let rc = setupOverride?(entries, flags), rc < 0 { return rc }
+            params = io_uring_params()
+            params.flags = flags
+            params.cq_entries = options.completionEntries ?? 0
+            params.sq_thread_idle = options.sqpollIdleMilliseconds
+            return unsafe cqu_queue_init_params(entries, ring, &params)
         }
-        if rc < 0 {
+        let flags = unsafe outcome.rc >= 0 ? cqu_setup_flags(ring) : 0
+        setup = UringSetup(flags: flags, refused: outcome.refused, submissionEntries: params.sq_entries,
+                           completionEntries: params.cq_entries, notes: notAskedFor + outcome.notes)
+        let signalled = flags & UInt32(IORING_SETUP_TASKRUN_FLAG) != 0
+        completionsPending = UInt32(IORING_SQ_CQ_OVERFLOW) | (signalled ? UInt32(IORING_SQ_TASKRUN) : 0)
+        alwaysGetEvents = flags & UInt32(IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_COOP_TASKRUN) != 0 && !signalled
+        if outcome.rc < 0 {
             freeMemory()  // no ring to exit: setup failed
-            throw UringBackend.setupError(-rc, entries: entries)
+            throw UringBackend.setupError(-outcome.rc, entries: entries, completionEntries: options.completionEntries)
         }
         // The driver relies on completions never being dropped on overflow (NODROP, Linux 5.5) and on
         // waits with a timeout that take no submission entry (EXT_ARG, Linux 5.11).
@@ -72,8 +113,8 @@ public final class UringBackend: IOBackend {
     public var ringFD: Int32 { unsafe isOpen ? cqu_ring_fd(ring) : -1 }
 
     /// Explains why ring setup failed and what to do about it.
-    static func setupError(_ errno: Int32, entries: UInt32) -> IOError {
-        let remedy: String
+    static func setupError(_ errno: Int32, entries: UInt32, completionEntries: UInt32? = nil) -> IOError {
+        var remedy: String
         switch errno {
         case ENOSYS:
             remedy = "io_uring is not available in this kernel (ENOSYS): use Linux 5.11 or newer (5.19 for IO.cancel(fd:)) built with CONFIG_IO_URING, or run the tests on the simulated driver"
@@ -83,6 +124,9 @@ public final class UringBackend: IOBackend {
             remedy = "the kernel could not allocate the ring (ENOMEM): use fewer entries or raise the locked-memory limit (`ulimit -l`)"
         case EINVAL:
             remedy = "the kernel rejected the ring parameters (EINVAL): \(entries) entries is not a valid size (1…32768)"
+            if let completionEntries {
+                remedy += ", or \(completionEntries) completion entries is not (at least the submission entries, at most 1048576)"
+            }
         case EMFILE, ENFILE:
             remedy = "no file descriptor is left for the ring: raise `ulimit -n` or close descriptors"
         default:
@@ -126,8 +170,11 @@ public final class UringBackend: IOBackend {
         while true {
             let rc: Int32
             if waitNanos == 0 {
-                if unsafe cqu_sq_ready(ring) == 0 && cqu_cq_has_overflow(ring) == 0 { return }
-                rc = unsafe cqu_submit(ring)
+                // Nothing to hand over and no completion waiting to be flushed or posted: no system
+                // call. (liburing's submit adds IORING_ENTER_GETEVENTS itself when a pending flag is
+                // set, and wakes an SQPOLL thread that sleeps.)
+                if unsafe cqu_sq_ready(ring) == 0 && cqu_sq_flags(ring) & completionsPending == 0 && !alwaysGetEvents { return }
+                rc = unsafe alwaysGetEvents ? cqu_submit_and_get_events(ring) : cqu_submit(ring)
             } else if let waitNanos {
                 rc = submitAndWait(timeoutNanos: waitNanos)
             } else {
@@ -137,9 +184,18 @@ public final class UringBackend: IOBackend {
             switch -rc {
             case EINTR: continue  // a signal: the wait is simply retried
             case EAGAIN, EBUSY: return  // completion queue backed up: the caller reaps, then submits again
-            default: throw IOError(errno: -rc, operation: "io_uring_enter")
+            default: throw enterError(-rc)
             }
         }
+    }
+
+    /// The error of a failed io_uring_enter; EEXIST on a `SINGLE_ISSUER` ring means another thread
+    /// than the one that created it tried to use it.
+    @inline(never)
+    private func enterError(_ errno: Int32) -> IOError {
+        guard errno == EEXIST && setup.singleIssuer else { return IOError(errno: errno, operation: "io_uring_enter") }
+        return IOError(errno: errno, operation: "io_uring_enter",
+                       remedy: "this ring was set up with SINGLE_ISSUER\(setup.deferTaskrun ? "|DEFER_TASKRUN" : ""): only the thread that created it may submit to it or wait on it. Create the executor on the thread that runs it, or set it up with RingOptions(singleIssuer: false)")
     }
 
     // Out of line: building the error inside `submit` would lengthen every call.
