@@ -7,7 +7,7 @@ import Glibc
 enum SVGWriter {
     static func render(_ report: Report) -> String {
         let rows = report.figures.filter { $0.ratio != nil }
-        let labelWidth = 400.0, plotWidth = 520.0, rowHeight = 26.0, top = 56.0
+        let labelWidth = 470.0, plotWidth = 520.0, rowHeight = 26.0, top = 56.0
         let width = labelWidth + plotWidth + 90, height = top + Double(rows.count) * rowHeight + 66
         // The axis spans 0.1× … 1000× (log10 −1 … 3), wide enough for "30× faster than Swift".
         let lo = -1.0, hi = 3.0
@@ -51,7 +51,8 @@ enum SVGWriter {
         if reference.hasPrefix("Swift") { return "vs Swift concurrency" }
         if reference.hasPrefix("redis-server") { return "vs redis-server" }
         if reference.hasPrefix("raw") { return "vs raw C" }
-        return "vs " + reference
+        // "hand-written connection (Quiesce)": the name without its parenthesis.
+        return "vs " + (reference.split(separator: " (").first.map(String.init) ?? reference)
     }
 
     private static func f(_ v: Double) -> String { Format.fixed(v, 1) }
