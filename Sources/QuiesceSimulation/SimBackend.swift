@@ -54,6 +54,10 @@ public final class SimBackend: IOBackend {
     var files: [String: SimFile] = [:]
     var script: [(time: UInt64, order: Int, action: (SimBackend) -> Void)] = []
     var scriptOrder = 0
+    /// The registered file table (IOSQE_FIXED_FILE names its entries by index), and the registered
+    /// buffers' count (see `SimRegistered`).
+    var fixedFiles: [Int32]?
+    var fixedBufferCount: Int?
     var queueFullFor = 0
     var rejectedSinceSubmit = false
     var liveBuffers = unsafe Set<UnsafeMutableRawPointer>()
@@ -91,7 +95,7 @@ public final class SimBackend: IOBackend {
     /// Queues the entry in the simulated submission queue (an IORING_OP_ASYNC_CANCEL as a cancel
     /// request); `false` while a fault keeps the queue full.
     public func prepare(_ entry: UnsafePointer<SubmissionEntry>, userData: UInt64) -> Bool {
-        let (request, region) = unsafe SimRequest.decode(entry)
+        let (request, region) = unsafe decodeResolvingFixedFile(entry)
         if case .cancel(let target) = request {
             guard roomInQueue() else { return false }
             if unsafe inFlight[userData] != nil { violation("cancel user_data \(userData) reused while in flight") }

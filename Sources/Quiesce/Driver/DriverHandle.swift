@@ -40,6 +40,9 @@ struct DriverState: ~Copyable {
     var reportOrphan: ((Diagnostic) -> Void)?
     /// Set while the owner tears down (a shutdown's synchronous fallback): orphans are then expected.
     var orphansExpected = false
+    /// The file table and fixed buffers registered with the ring, each kept while operations use it
+    /// (see `DriverHandle+Registered`).
+    var registered = RegisteredTables()
 
     init(backend: any IOBackend) {
         self.backend = backend
@@ -248,6 +251,7 @@ struct DriverHandle {
         // stale, and its waker's hold is let go exactly once, after the slot is back on the free
         // list.
         if unsafe s.pointee.more?.isEmpty == false { unsafe releaseUntaken(s) }
+        if _slowPath(unsafe s.pointee.registered != 0) { unsafe endRegisteredUse(s) }  // it never reached the kernel
         unsafe s.pointee.generation = unsafe (s.pointee.generation &+ 1) & 0x7FFF_FFFF
         unsafe s.pointee.state = .free
         // Usually `.none` already (`settle` woke it and moved it out).
@@ -300,6 +304,7 @@ struct DriverHandle {
            let sqe = unsafe uring._withUnsafeGuaranteedRef({ unsafe $0.nextEntry() }) {
             unsafe prepare(&sqe.pointee, s.pointee.buffer, scratch(index))
             unsafe s.pointee.bufferGroup = sqe.pointee.buf_group
+            unsafe noteRegisteredUse(s, sqe)
             unsafe sqe.pointee.user_data = token.userData
             unsafe s.pointee.state = .inFlight
             operationsInFlight &+= 1
@@ -308,6 +313,7 @@ struct DriverHandle {
         let entry = unsafe entry(index)
         unsafe prepare(&entry.pointee, s.pointee.buffer, scratch(index))
         unsafe s.pointee.bufferGroup = entry.pointee.buf_group
+        unsafe noteRegisteredUse(s, entry)
         if backlog.isEmpty, push(token) {
             unsafe s.pointee.state = .inFlight
             operationsInFlight &+= 1
@@ -616,6 +622,7 @@ struct DriverHandle {
         if _slowPath(flags & UInt32(IORING_CQE_F_BUFFER) != 0) { unsafe bufferPicked(s, flags) }
         if _slowPath(flags & UInt32(IORING_CQE_F_MORE) != 0) { return unsafe deliverMore(s, result, flags) }
         operationsInFlight &-= 1
+        if _slowPath(unsafe s.pointee.registered != 0) { unsafe endRegisteredUse(s) }
         unsafe s.pointee.result = result
         unsafe s.pointee.flags = flags
         unsafe s.pointee.state = .completed

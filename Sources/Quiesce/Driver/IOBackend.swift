@@ -32,6 +32,23 @@ public protocol IOBackend: AnyObject {
     /// cancelled or orphaned accept or open that succeeded anyway), so it never leaks.
     func closeDescriptor(_ fd: Int32)
 
+    /// Registers `descriptors` as the ring's table of files, which operations name by index
+    /// (IOSQE_FIXED_FILE). Backends without registered files throw EOPNOTSUPP.
+    func registerFiles(_ descriptors: [Int32]) throws(IOError)
+
+    /// Unregisters the ring's table of files. The driver calls it only when no operation it holds
+    /// uses the table.
+    func unregisterFiles() throws(IOError)
+
+    /// Registers the memory of `region`, cut into `count` buffers of equal size, as the ring's fixed
+    /// buffers, which IORING_OP_READ_FIXED and IORING_OP_WRITE_FIXED name by index. The memory stays
+    /// valid until they are unregistered. Backends without registered buffers throw EOPNOTSUPP.
+    func registerBuffers(_ region: UnsafeMutableRawBufferPointer, count: Int) throws(IOError)
+
+    /// Unregisters the ring's fixed buffers. The driver calls it only when no operation it holds
+    /// uses them.
+    func unregisterBuffers() throws(IOError)
+
     /// Releases the kernel resources. The driver calls it only when nothing is in flight.
     func close()
 
@@ -60,4 +77,17 @@ extension IOBackend {
     /// Closes a real descriptor with close(2): right for every backend whose descriptors are the
     /// process's own. A simulation overrides it.
     public func closeDescriptor(_ fd: Int32) { _ = Glibc.close(fd) }
+
+    /// No registered files: refused with EOPNOTSUPP.
+    public func registerFiles(_ descriptors: [Int32]) throws(IOError) {
+        throw IOError(errno: EOPNOTSUPP, operation: "register files", remedy: "this backend has no registered files")
+    }
+    /// Nothing registered.
+    public func unregisterFiles() throws(IOError) {}
+    /// No registered buffers: refused with EOPNOTSUPP.
+    public func registerBuffers(_ region: UnsafeMutableRawBufferPointer, count: Int) throws(IOError) {
+        throw IOError(errno: EOPNOTSUPP, operation: "register buffers", remedy: "this backend has no registered buffers")
+    }
+    /// Nothing registered.
+    public func unregisterBuffers() throws(IOError) {}
 }

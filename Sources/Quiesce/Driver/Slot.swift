@@ -16,8 +16,12 @@ struct Slot: ~Copyable {
     var cancel: CancelState = .none
     /// The kind reads its scratch memory back on completion (``OperationKind/settlesFromScratch``).
     var settles = false
-    /// The provided-buffer ring the entry named, for giving back a buffer nobody took.
+    /// The provided-buffer ring the entry named, for giving back a buffer nobody took (for a
+    /// fixed-buffer operation: the registered buffer's index, which shares the entry's field).
     var bufferGroup: UInt16 = 0
+    /// The registrations the operation uses (``RegisteredTables/usesFiles``,
+    /// ``RegisteredTables/usesBuffers``), which count it until the kernel is done with it.
+    var registered: UInt8 = 0
     var cancelResult: Int32 = 0
     var result: Int32 = 0
     var flags: UInt32 = 0
