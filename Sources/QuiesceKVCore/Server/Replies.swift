@@ -17,8 +17,9 @@ struct Replies: AsyncDroppable, ~Copyable {
     private var held: [UInt8] = []
     private var heldSeq: UInt64 = 0
     private var ackRegistration: UInt64 = 0
-    private var sending: WriteAll?
+    private var sendOp: SendOp?
     private var sendBuffer: IOBuffer?
+    private var sendFrom = 0
     private var inFlightBytes = 0
     /// A send failed or the AOF did: nothing more can be delivered.
     private(set) var failed = false
@@ -78,15 +79,25 @@ struct Replies: AsyncDroppable, ~Copyable {
         held.removeAll(keepingCapacity: held.capacity <= 1024 * 1024)
     }
 
-    /// Sends queued replies; `.idle` once everything queued has been sent.
+    /// Sends queued replies; `.idle` once everything queued has been sent. A short send goes on
+    /// from where it stopped.
     mutating func pumpSend(_ cx: inout Context) -> SendState {
         while true {
             if failed { return .failed }
-            if sending != nil {
-                guard case .ready(let done) = sending!.poll(&cx) else { return .busy }
-                sending = nil
+            if sendOp != nil {
+                guard case .ready(let done) = sendOp!.poll(&cx) else { return .busy }
+                sendOp = nil
+                guard case .success(let n) = done.result, n > 0 else {  // 0 bytes taken: retrying would spin
+                    failed = true
+                    inFlightBytes = 0
+                    return .failed
+                }
+                sendFrom += n
+                if sendFrom < done.buffer.count {
+                    sendOp = IO.send(fd, done.buffer, from: sendFrom)
+                    continue
+                }
                 inFlightBytes = 0
-                guard case .success = done.result else { failed = true; return .failed }
                 sendBuffer = consume done.buffer
             }
             if output.count == 0 {
@@ -98,12 +109,13 @@ struct Replies: AsyncDroppable, ~Copyable {
             buffer.clear()
             buffer.withUnsafeMutableBytes { target, count in count = output.take(into: target) }
             inFlightBytes = buffer.count
-            sending = WriteAll.send(fd, buffer)
+            sendFrom = 0
+            sendOp = IO.send(fd, buffer)
         }
     }
 
     /// Cancels the send in flight.
-    mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> { sending.pollDropReady(&cx) }
+    mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> { sendOp.pollDropReady(&cx) }
 
     /// The replies as a future that sends all of them, held ones included once the AOF acknowledges
     /// them: `true` when everything went out, `false` when a send or the AOF failed.
