@@ -49,24 +49,19 @@ public struct ClientConnection: AsyncDroppable, ~Copyable {
         return closing.pollDropReady(&cx)  // closes the socket
     }
 
+    /// What the linger needs once the flush is over: the socket, whether to linger, for how long.
+    typealias Linger = (fd: Int32, wanted: Bool, timeout: UInt64)
     /// The close, spelled out once.
     typealias Closing = Using<Socket, Then<Timeout<Replies.Flush>, Linger, Either<Ready<Void>, Map<Timeout<Discard>, Void, Void>>>>
     /// Reading and discarding until the client closes.
     typealias Discard = Loop<IOBuffer, Void, Map<RecvOp, Void, LoopStep<IOBuffer, Void>>>
-
-    /// What the linger needs to know once the flush is over.
-    struct Linger {
-        var fd: Int32
-        var wanted: Bool
-        var timeout: UInt64
-    }
 
     /// The flush within `flushTimeout`; then, if it sent everything and the client has not closed
     /// its side, FIN after the last reply and a linger of `lingerTimeout` discarding input; the
     /// socket closes when the result is dropped (``using(_:_:)`` drops the body, then the socket).
     static func closing(_ flush: consuming Replies.Flush, _ socket: consuming Socket, peerClosed: Bool,
                         flushTimeout: UInt64, lingerTimeout: UInt64) -> Closing {
-        let linger = Linger(fd: socket.raw, wanted: !peerClosed, timeout: lingerTimeout)
+        let linger: Linger = (socket.raw, !peerClosed, lingerTimeout)
         return Using(socket, body: timeout(nanoseconds: flushTimeout, flush).then(carrying: linger) { linger, flushed in
             guard case .success(true) = flushed, linger.wanted else { return Either.first(ready(())) }
             shutdown(linger.fd, Int32(SHUT_WR))  // FIN after the last reply
