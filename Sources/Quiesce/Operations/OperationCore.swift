@@ -34,6 +34,9 @@ public struct OperationCore: ~Copyable {
     @usableFromInline let retryReadiness: Readiness?
     /// The buffer, until it moves into the driver's slot (a connect's buffer holds its target address).
     @usableFromInline var buffer: IOBuffer?
+    /// Memory the kind lends the kernel beyond the buffer (``OperationKind/lentMemory``), handed to
+    /// the driver's slot with each submission.
+    @usableFromInline let lent: AnyObject?
     // The driver's logic, a pointer to its state: no reference is held and every call is direct,
     // so a poll costs no retain and release pair and no closure call.
     // SAFETY: the driver outlives every slot: an executor released while any slot is live
@@ -65,6 +68,7 @@ public struct OperationCore: ~Copyable {
         self.readsIntoBuffer = kind.readsIntoBuffer
         self.retryReadiness = kind.retryReadiness
         self.buffer = buffer
+        self.lent = kind.lentMemory
     }
 
     /// Fills an operation's submission entry (the kind's ``OperationKind/prepare(_:buffer:scratch:)``).
@@ -123,7 +127,9 @@ public struct OperationCore: ~Copyable {
     @inline(__always)
     private mutating func submit(to driver: DriverHandle, _ cx: inout Context, _ prepare: Prepare) -> Poll<Completion> {
         driverHandle = driver
-        state = unsafe .inFlight(driver.submit(kind, settles: settles, buffer: buffer.take(), waker: cx.heldWaker, prepare: prepare))
+        let token = unsafe driver.submit(kind, settles: settles, buffer: buffer.take(), waker: cx.heldWaker, prepare: prepare)
+        if let lent { driver.lend(lent, to: token) }
+        state = .inFlight(token)
         return .pending
     }
 

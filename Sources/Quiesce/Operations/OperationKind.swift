@@ -36,6 +36,12 @@ public protocol OperationKind {
     /// memory, for anything else the kernel reads or writes (a `timespec`, an address).
     func prepare(_ entry: inout SubmissionEntry, buffer: borrowing IOBuffer?, scratch: OpScratch)
 
+    /// Memory the operation lends the kernel beyond its buffer and the slot's scratch memory (a
+    /// vectored operation's buffers and their `iovec` array, a received message's header): the
+    /// driver's slot keeps this owner alive until the completion arrives, even when the operation is
+    /// dropped synchronously. `nil` for most kinds.
+    var lentMemory: AnyObject? { get }
+
     /// `true` when the kernel reads into the buffer's spare capacity: a buffer with none is refused
     /// with ENOBUFS before submission (a 0-byte read would look like end of file).
     var readsIntoBuffer: Bool { get }
@@ -63,6 +69,8 @@ public protocol OperationKind {
 }
 
 extension OperationKind {
+    /// Most operations lend nothing beyond their buffer and scratch memory.
+    @inlinable public var lentMemory: AnyObject? { nil }
     /// Most operations lend no spare capacity.
     @inlinable public var readsIntoBuffer: Bool { false }
     /// Most operations report -EAGAIN as it is.
