@@ -1,0 +1,88 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The memory of one message operation that the kernel reads and writes beside the data: a
+/// `msghdr`, the `iovec` it names, and room for an address.
+///
+/// A received message's address and flags are read back after the completion, when the driver's
+/// slot (and its scratch memory) belongs to another operation already: so a receive keeps this in
+/// its own allocation, lent to the slot (``OperationKind/lentMemory``) while in flight.
+@usableFromInline
+@safe
+final class MessageMemory {
+    // SAFETY: `layout` is the start of `storage`'s bytes (heap memory, 64-byte aligned, at least a
+    // `Layout` long), initialized as a `Layout` by `init`; the bytes live, unmoved, as long as
+    // `storage`, so for the object's life, which the operation and, while in flight, the driver's
+    // slot extend. The header's pointers name the layout's own fields and the lent data region.
+    @safe
+    struct Layout {
+        // SAFETY: plain C values; the pointers in them are only set by `fill` and only handed to
+        // the kernel, never dereferenced in Swift.
+        var header = unsafe msghdr()
+        var vector = unsafe iovec()
+        var address = sockaddr_storage()
+    }
+
+    /// The bytes behind `layout`: an ``IOBuffer``, so that the simulated driver's buffer watch sees
+    /// them freed if they ever were while the kernel may write there.
+    private let storage: IOBuffer
+    let layout: UnsafeMutablePointer<Layout>
+
+    init() {
+        storage = IOBuffer(capacity: MemoryLayout<Layout>.size)
+        unsafe layout = unsafe storage.spareRegion.baseAddress!.initializeMemory(as: Layout.self, repeating: Layout(), count: 1)
+    }
+
+    /// Fills the header for receiving one message into `region`, with room for the sender's
+    /// address; returns it.
+    func prepareReceive(into region: UnsafeMutableRawBufferPointer?) -> UnsafeMutablePointer<msghdr> {
+        unsafe MessageMemory.fill(layout, region: region, address: .room)
+    }
+
+    /// What a header's address is.
+    enum Address {
+        /// Room for the sender's address, which the kernel fills (a receive).
+        case room
+        /// The destination (a send to an address).
+        case destination(SocketAddress)
+        /// None (a send on a connected socket).
+        case none
+    }
+
+    /// Fills `layout` (wherever it lives: a receive's own allocation, a send's scratch memory) for
+    /// one message over `region` (`nil`: none) with `address`; returns its header.
+    static func fill(_ layout: UnsafeMutablePointer<Layout>, region: UnsafeMutableRawBufferPointer?,
+                     address: Address) -> UnsafeMutablePointer<msghdr> {
+        // SAFETY: every pointer stored is to a field of `*layout` or into `region`, which the
+        // caller keeps valid until the completion.
+        unsafe layout.pointee = Layout()
+        unsafe layout.pointee.vector = iovec(iov_base: region?.baseAddress, iov_len: region?.count ?? 0)
+        let header = unsafe layout.pointer(to: \.header)!
+        switch address {
+        case .room:
+            unsafe header.pointee.msg_name = UnsafeMutableRawPointer(layout.pointer(to: \.address)!)
+            unsafe header.pointee.msg_namelen = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        case .destination(let destination):
+            unsafe layout.pointee.address = destination.storage
+            unsafe header.pointee.msg_name = UnsafeMutableRawPointer(layout.pointer(to: \.address)!)
+            unsafe header.pointee.msg_namelen = destination.length
+        case .none:
+            break
+        }
+        unsafe header.pointee.msg_iov = layout.pointer(to: \.vector)!
+        unsafe header.pointee.msg_iovlen = 1
+        return unsafe header
+    }
+
+    /// The address the kernel wrote (a receive's sender); `nil` when it wrote none.
+    var receivedAddress: SocketAddress? {
+        let length = unsafe layout.pointee.header.msg_namelen
+        guard length > 0 else { return nil }
+        return unsafe SocketAddress(storage: layout.pointee.address,
+                                    length: min(length, socklen_t(MemoryLayout<sockaddr_storage>.size)))
+    }
+
+    /// `true` when the kernel cut the message to fit (MSG_TRUNC in the header's flags).
+    var wasTruncated: Bool { unsafe layout.pointee.header.msg_flags & Int32(MSG_TRUNC) != 0 }
+}
