@@ -46,6 +46,21 @@ public struct File: AsyncDroppable, ~Copyable {
         WriteAll(raw, buffer, offset: offset)
     }
 
+    /// Reads into the spare capacity of each of `buffers` in turn, at `offset` (`UInt64.max`: the
+    /// current position).
+    public func readv(at offset: UInt64 = .max, into buffers: consuming IOBufferList) -> ReadvOp {
+        IO.readv(raw, into: buffers, offset: offset)
+    }
+
+    /// Writes the valid bytes of each of `buffers` in turn at `offset` (`UInt64.max`: the current
+    /// position); possibly only the first ones.
+    public func writev(at offset: UInt64 = .max, _ buffers: consuming IOBufferList) -> WritevOp {
+        IO.writev(raw, buffers, offset: offset)
+    }
+
+    /// The file's status: size, type and permissions, owner, times (statx with AT_EMPTY_PATH).
+    public func status() -> StatxOp { IO.statx(raw) }
+
     /// Flushes the file to stable storage (`dataOnly`: like fdatasync).
     public func sync(dataOnly: Bool = false) -> FsyncOp { IO.fsync(raw, dataOnly: dataOnly) }
 

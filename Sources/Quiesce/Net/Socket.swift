@@ -55,6 +55,17 @@ public struct Socket: AsyncDroppable, ~Copyable {
     /// Sends all of `buffer`'s valid bytes, continuing after short sends.
     public func sendAll(_ buffer: consuming IOBuffer, flags: Int32 = 0) -> WriteAll { WriteAll.send(raw, buffer, flags: flags) }
 
+    /// Sends the valid bytes of each of `buffers` in turn (writev), possibly only the first ones:
+    /// one submission for a reply built in pieces.
+    public func writev(_ buffers: consuming IOBufferList) -> WritevOp { IO.writev(raw, buffers) }
+
+    /// Receives into the spare capacity of each of `buffers` in turn (readv).
+    public func readv(into buffers: consuming IOBufferList) -> ReadvOp { IO.readv(raw, into: buffers) }
+
+    /// Shuts down `how` of the connection: after ``IO/Shutdown/How/write``, the peer reads end of
+    /// file once it has what was sent before. The socket stays open until it is closed.
+    public func shutdown(_ how: IO.Shutdown.How) -> ShutdownOp { IO.shutdown(raw, how) }
+
     /// Closes the socket and returns the close's result.
     public consuming func close() -> CloseDescriptor { CloseDescriptor(descriptor) }
 
