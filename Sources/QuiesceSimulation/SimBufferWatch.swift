@@ -45,6 +45,7 @@ extension SimBackend: IOBufferObserver {
                 freedRegions.insert(userData)  // the simulated kernel must not touch it: report, don't corrupt
             }
         }
+        unsafe checkLentRegions(freedFrom: start, to: end, base: base)
     }
 }
 #endif

@@ -75,6 +75,8 @@ public final class SimListener {
 public final class SimFile {
     /// The file's contents.
     public var data: [UInt8]
+    /// A directory (made by mkdir): its entries are the files whose paths continue its own.
+    public internal(set) var isDirectory = false
     init(data: [UInt8]) { self.data = data }
 }
 
@@ -85,6 +87,7 @@ enum SimObject {
     case socket(SimSocket)
     case listener(SimListener)
     case file(SimFile)
+    case datagram(SimDatagramSocket)
 }
 
 /// Who made a simulated descriptor: a test, or the simulated kernel on behalf of an operation (accept,
@@ -120,7 +123,7 @@ final class SimDescriptor {
         case .socket(let socket):
             socket.inbound?.readerClosed = true
             socket.outbound?.writerClosed = true
-        case .listener, .file: break
+        case .listener, .file, .datagram: break
         }
     }
 }

@@ -37,6 +37,8 @@ enum SimRequest {
     /// IORING_OP_ASYNC_CANCEL of the operation tagged `target`.
     case cancel(target: UInt64)
     case unsupported(opcode: UInt8)
+    /// Vectored transfers, messages, path operations, shutdown (see ``SimMoreRequest``).
+    case more(SimMoreRequest)
 
     /// Decodes `entry`; `region` is the memory its buffer lends (the kernel reads or writes only there).
     static func decode(_ entry: UnsafePointer<SubmissionEntry>) -> (SimRequest, UnsafeMutableRawBufferPointer?) {
@@ -84,7 +86,9 @@ enum SimRequest {
         case Int32(IORING_OP_ASYNC_CANCEL.rawValue):
             if e.cancel_flags & UInt32(IORING_ASYNC_CANCEL_FD) != 0 { return (.cancelFD(fd: e.fd), nil) }
             return (.cancel(target: e.addr), nil)
-        default: return (.unsupported(opcode: e.opcode), nil)
+        default:
+            if let (more, region) = unsafe SimMoreRequest.decode(entry) { return unsafe (.more(more), region) }
+            return (.unsupported(opcode: e.opcode), nil)
         }
     }
 
@@ -96,6 +100,8 @@ enum SimRequest {
              .connect(let fd), .close(let fd), .fsync(let fd, _), .poll(let fd, _), .acceptMultishot(let fd, _),
              .recvMultishot(let fd, _, _), .sendZC(let fd, _):
             return fd
+        case .more(let request):
+            return request.descriptor
         case .nop, .openat, .timeout, .cancelFD, .cancel, .unsupported:
             return nil
         }
@@ -138,6 +144,7 @@ enum SimRequest {
         case .cancelFD: return "cancel-fd"
         case .cancel: return "cancel"
         case .unsupported(let opcode): return "opcode \(opcode)"
+        case .more(let request): return request.name
         }
     }
 }

@@ -15,6 +15,8 @@ extension SimBackend {
         switch op.request {
         case .nop, .openat, .close, .fsync, .cancelFD, .connect, .cancel, .unsupported:
             return true
+        case .more(let request):
+            return isReady(op, request)
         case .timeout:
             return clock >= op.deadline
         case .read, .recv:
@@ -64,6 +66,8 @@ extension SimBackend {
             if !listener.pending.isEmpty { ready |= UInt32(POLLIN) }
         case .file?:
             ready = UInt32(POLLIN | POLLOUT)
+        case .datagram(let socket)?:
+            ready = UInt32(POLLOUT) | (socket.queue.isEmpty ? 0 : UInt32(POLLIN))
         default:
             if readable(target) != nil { ready |= UInt32(POLLIN) }
             if writable(target) != nil { ready |= UInt32(POLLOUT) }
@@ -98,6 +102,8 @@ extension SimBackend {
             return unsafe connect(fd, op.region)
         case .cancel, .unsupported:
             return -EINVAL
+        case .more(let request):
+            return perform(op, request)
         case .acceptMultishot, .recvMultishot, .sendZC:
             return -EINVAL  // these complete through performStep
         case .openat(_, let flags, _):
@@ -126,6 +132,7 @@ extension SimBackend {
         let isSocket: Bool
         switch op.request {
         case .read, .write, .recv, .send, .accept, .connect, .acceptMultishot, .recvMultishot, .sendZC: retryable = true
+        case .more(let request): retryable = request.isTransfer
         default: retryable = false
         }
         if case .socket? = op.target?.object { isSocket = true } else { isSocket = false }

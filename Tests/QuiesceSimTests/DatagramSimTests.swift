@@ -1,0 +1,123 @@
+import XCTest
+import Glibc
+@testable import Quiesce
+@testable import QuiesceSimulation
+
+/// Holds a receive across polls.
+private final class Receiving {
+    var receive: RecvMsgOp?
+    var message: ReceivedMessage?
+}
+
+/// recvmsg and sendmsg on the simulated driver's datagram sockets: addresses, truncation, faults,
+/// and a receive cancelled while a datagram arrives.
+final class DatagramSimTests: XCTestCase {
+    func testDatagramsGoBetweenSimulatedSocketsWithTheirSenders() throws {
+        var scenario = Scenario(seed: 1)
+        let sim = scenario.sim
+        let executor = scenario.executor!
+        let a = sim.makeDatagramSocket()
+        let b = sim.makeDatagramSocket(port: 5353)
+        do {
+            let sent = try executor.blockOn(IO.sendmsg(a, IOBuffer(string: "query"), to: .loopback(port: 5353)))
+            XCTAssertEqual(try sent.result.get(), 5)
+            XCTAssertEqual(sim.queuedDatagrams(b), [Array("query".utf8)])
+            let got = try executor.blockOn(IO.recvmsg(b, into: IOBuffer(capacity: 3)))
+            XCTAssertEqual(try got.result.get(), 3)
+            XCTAssertEqual(got.buffer.string, "que")
+            XCTAssertTrue(got.truncated, "the rest of the datagram is discarded, and that is said")
+            XCTAssertEqual(got.peer, sim.datagramAddress(a))
+            XCTAssertEqual(sim.queuedDatagrams(b), [], "one datagram per receive, never split")
+
+            let lost = try executor.blockOn(IO.sendmsg(a, IOBuffer(string: "void"), to: .loopback(port: 9)))
+            XCTAssertEqual(try lost.result.get(), 4, "a datagram to nobody is sent, and lost")
+            XCTAssertEqual(try executor.blockOn(IO.sendmsg(a, IOBuffer(string: "x"))).result.errorValue?.errno, EDESTADDRREQ)
+        }
+        XCTAssertEqual(scenario.finish(), [])
+    }
+
+    func testMessagesOnSimulatedStreamSocketsHaveNoSender() throws {
+        var scenario = Scenario(seed: 2)
+        let sim = scenario.sim
+        let executor = scenario.executor!
+        let (a, b) = sim.makeSocketPair()
+        do {
+            XCTAssertEqual(try executor.blockOn(IO.sendmsg(a, IOBuffer(string: "stream"))).result.get(), 6)
+            let got = try executor.blockOn(IO.recvmsg(b, into: IOBuffer(capacity: 16)))
+            XCTAssertEqual(got.buffer.string, "stream")
+            XCTAssertNil(got.peer)
+        }
+        let (r, _) = sim.makePipe()
+        XCTAssertEqual(try executor.blockOn(IO.recvmsg(r, into: IOBuffer(capacity: 4))).result.errorValue?.errno, ENOTSOCK)
+        XCTAssertEqual(scenario.finish(), [])
+    }
+
+    func testAReceiveRidesOutFaultsAcrossSeeds() throws {
+        var total = SimStatistics()
+        for seed in UInt64(0)..<200 {
+            var rng = SimRandom(seed: seed &+ 0xDA7A)
+            var scenario = Scenario(seed: seed, faults: SimFaults.random(&rng))
+            let sim = scenario.sim
+            let socket = sim.makeDatagramSocket()
+            let sender = SocketAddress.loopback(port: 4000)
+            sim.schedule(after: 1_000 + seed % 5 * 500) { $0.injectDatagram([1, 2, 3], from: sender, into: socket) }
+            var message: ReceivedMessage?
+            while message == nil {
+                let got = try scenario.executor!.blockOn(IO.recvmsg(socket, into: IOBuffer(capacity: 8)))
+                if got.result.errorValue?.errno == ENOMEM { continue }  // a fault the caller sees: try again
+                message = consume got
+            }
+            XCTAssertEqual(try message?.result.get(), 3, "seed \(seed)")
+            XCTAssertEqual(message?.buffer.bytes, [1, 2, 3], "seed \(seed)")
+            XCTAssertEqual(message?.peer, sender, "seed \(seed)")
+            total.eintrs += sim.statistics.eintrs
+            total.eagains += sim.statistics.eagains
+            message = nil
+            XCTAssertEqual(scenario.finish(), [], "seed \(seed)")
+        }
+        XCTAssertGreaterThan(total.eintrs, 0, "no receive was interrupted")
+        XCTAssertGreaterThan(total.eagains, 0, "no receive waited for readiness after EAGAIN")
+    }
+
+    func testAReceiveCancelledWhileADatagramArrivesIsAwaitedWhateverTheCancelSays() throws {
+        for outcome in [SimCancelOutcome.cancelled, .completionWins, .alreadyRunning] {
+            for synchronousDrop in [false, true] {
+                var faults = SimFaults.none
+                faults.forcedCancelOutcomes = [outcome]
+                var scenario = Scenario(seed: 4, faults: faults)
+                let sim = scenario.sim
+                let socket = sim.makeDatagramSocket()
+                let holder = Receiving()
+                scenario.executor!.diagnosticHandler = { _ in }
+                try scenario.executor!.blockOn(Steps { cx in
+                    if holder.receive == nil {
+                        holder.receive = IO.recvmsg(socket, into: IOBuffer(capacity: 16))
+                        XCTAssertFalse(holder.receive!.poll(&cx).isReady)
+                        cx.waker.wake()
+                        return .pending
+                    }
+                    if sim.queuedDatagrams(socket).isEmpty && sim.statistics.cancelsPrepared == 0 {
+                        sim.injectDatagram([9], from: .loopback(port: 1), into: socket)  // ready, not completed
+                    }
+                    if synchronousDrop {
+                        holder.receive = nil  // orphaned: the driver keeps its memory until the kernel is done
+                        return .ready(())
+                    }
+                    guard holder.receive.pollDropReady(&cx).isReady else { return .pending }
+                    return .ready(())
+                })
+                while !scenario.executor!.driver.isQuiescent { try scenario.executor!.driver.turn(waitNanos: 1_000) }
+                holder.receive = nil
+                XCTAssertEqual(scenario.finish(), [], "\(outcome), sync drop: \(synchronousDrop)")
+            }
+        }
+    }
+}
+
+private extension Result {
+    /// The error of a failure, `nil` on success.
+    var errorValue: Failure? {
+        if case .failure(let error) = self { return error }
+        return nil
+    }
+}
