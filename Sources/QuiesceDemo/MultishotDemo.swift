@@ -15,7 +15,7 @@ func multishotDemo() throws {
     defer { close(pair[0]); close(pair[1]) }
     func send(_ text: String) {
         var text = text
-        _ = unsafe text.withUTF8 { unsafe Glibc.send(pair[1], $0.baseAddress, $0.count, 0) }
+        _ = text.withUTF8 { unsafe Glibc.send(pair[1], $0.baseAddress, $0.count, 0) }
     }
     var cx = Context(waker: .noop, executor: executor)
     var receives = IO.recvMultishot(pair[0], from: ring)

@@ -16,7 +16,7 @@ func zeroCopyDemo() throws {
     guard unsafe address.withSockAddr({ unsafe Glibc.connect(client, $0, $1) }) == 0 else {
         throw IOError(errno: errno, operation: "connect")
     }
-    let server = unsafe Glibc.accept(listener, nil, nil)
+    let server = Glibc.accept(listener, nil, nil)
     defer { close(server) }
     let size = 4 << 20
     var cx = Context(waker: .noop, executor: executor)

@@ -65,6 +65,8 @@ public final class SimBackend: IOBackend {
     var freedRegions = Set<UInt64>()
     /// Provided-buffer rings, by group: the buffers the kernel may pick, in the order given.
     var providedBuffers: [UInt16: SimBufferRing] = [:]
+    /// Link timeouts, by the `user_data` of the operation each is linked to (see `SimLinks`).
+    var linkTimeouts: [UInt64: SimLinkTimeout] = [:]
     /// `true` after ``close()``.
     public private(set) var isClosed = false
 
@@ -228,6 +230,7 @@ public final class SimBackend: IOBackend {
                     op.target = descriptor
                 }
                 if case .timeout(let nanoseconds) = op.request { op.deadline = clock &+ nanoseconds }
+                if !linkTimeouts.isEmpty { startLink(of: op.userData) }
                 switch op.request {
                 case .close, .cancelFD, .unsupported:
                     post(op.userData, perform(op))  // done inline during the submit, as the kernel does
@@ -325,6 +328,7 @@ public final class SimBackend: IOBackend {
     }
 
     func post(_ userData: UInt64, _ result: Int32, flags: UInt32 = 0) {
+        if !linkTimeouts.isEmpty, flags & UInt32(IORING_CQE_F_MORE) == 0 { finishLink(of: userData, result) }
         log("complete \(userData & (1 << 63) != 0 ? "cancel of " : "")\(OpToken.decode(userData).token): \(result)\(flags & UInt32(IORING_CQE_F_MORE) != 0 ? " (more)" : "")")
         cq.append(SimCompletion(userData: userData, result: result, flags: flags))
         statistics.completionsPosted += 1
@@ -337,7 +341,7 @@ public final class SimBackend: IOBackend {
         guard !pending.isEmpty else { return 0 }
         var order = pending.map(\.userData)
         order.shuffle(using: &rng)
-        var produced = 0
+        var produced = linkTimeouts.isEmpty ? 0 : expireLinkTimeouts()
         for userData in order {
             guard let index = pending.firstIndex(where: { $0.userData == userData }) else { continue }
             guard canComplete(pending[index]) else { continue }
@@ -358,6 +362,7 @@ public final class SimBackend: IOBackend {
 
     private func nextEventTime() -> UInt64? {
         var next = script.first?.time
+        if let link = nextLinkDeadline() { next = min(next ?? link, link) }
         for op in pending {
             if case .timeout = op.request, !op.running { next = min(next ?? op.deadline, op.deadline) }
         }

@@ -82,4 +82,8 @@ public struct SimStatistics: Sendable, Equatable {
     public var enobufs = 0
     /// Zero-copy sends' notification completions posted.
     public var zeroCopyNotifications = 0
+    /// Link timeouts that fired (their operation cancelled by the kernel).
+    public var linkTimeoutsFired = 0
+    /// Link timeouts cancelled because their operation completed (or was cancelled) first.
+    public var linkTimeoutsCancelled = 0
 }

@@ -48,7 +48,7 @@ final class SeedSweepTests: XCTestCase {
         let elapsed = Double(clock.tv_sec) + Double(clock.tv_nsec) / 1e9 - start
         print("quiesce-sim: \(seeds.count) seed(s) in \(String(format: "%.1f", elapsed)) s, \(failures) failing" +
               (caught.isEmpty ? "" : "; caught: \(caught.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))"))
-        print("quiesce-sim: exercised \(total.prepared) operations, \(orphans) orphaned; cancels \(total.cancelsPrepared) (0: \(total.cancelsSucceeded), ENOENT: \(total.cancelsTooLate), EALREADY: \(total.cancelsAlready)); SQ full \(total.queueFullRejections), short \(total.shortTransfers), EAGAIN \(total.eagains), EINTR \(total.eintrs), ENOMEM \(total.enomems), ECONNRESET \(total.connectionResets), fds closed by driver \(total.descriptorsClosedByDriver); multishot elements \(total.multishotElements), kernel ends \(total.multishotEnds), cancel races \(total.multishotCancelRaces), ENOBUFS \(total.enobufs), zero-copy notifications \(total.zeroCopyNotifications)")
+        print("quiesce-sim: exercised \(total.prepared) operations, \(orphans) orphaned; cancels \(total.cancelsPrepared) (0: \(total.cancelsSucceeded), ENOENT: \(total.cancelsTooLate), EALREADY: \(total.cancelsAlready)); SQ full \(total.queueFullRejections), short \(total.shortTransfers), EAGAIN \(total.eagains), EINTR \(total.eintrs), ENOMEM \(total.enomems), ECONNRESET \(total.connectionResets), fds closed by driver \(total.descriptorsClosedByDriver); multishot elements \(total.multishotElements), kernel ends \(total.multishotEnds), cancel races \(total.multishotCancelRaces), ENOBUFS \(total.enobufs), zero-copy notifications \(total.zeroCopyNotifications), link timeouts fired \(total.linkTimeoutsFired) / cancelled \(total.linkTimeoutsCancelled)")
         print("quiesce-sim: composed futures \(composed.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))")
         // The sweep must actually exercise the races it claims to (a sweep that never cancels proves nothing).
         if seeds.count >= 1_000 {
@@ -69,6 +69,8 @@ final class SeedSweepTests: XCTestCase {
             XCTAssertGreaterThan(total.multishotCancelRaces, 0, "no multishot element raced its cancel")
             XCTAssertGreaterThan(total.enobufs, 0, "no provided-buffer ring ran dry")
             XCTAssertGreaterThan(total.zeroCopyNotifications, 0, "no zero-copy send was notified")
+            XCTAssertGreaterThan(total.linkTimeoutsFired, 0, "no link timeout fired")
+            XCTAssertGreaterThan(total.linkTimeoutsCancelled, 0, "no link timeout was cancelled by its operation")
         }
     }
 }
@@ -84,5 +86,6 @@ extension SimStatistics {
         multishotElements += other.multishotElements; multishotEnds += other.multishotEnds
         multishotCancelRaces += other.multishotCancelRaces; enobufs += other.enobufs
         zeroCopyNotifications += other.zeroCopyNotifications
+        linkTimeoutsFired += other.linkTimeoutsFired; linkTimeoutsCancelled += other.linkTimeoutsCancelled
     }
 }

@@ -168,6 +168,13 @@ final class ScriptedBackend: IOBackend {
         return true
     }
 
+    /// A linked pair goes in whole or not at all, as the ring takes it.
+    func prepareLinked(_ first: UnsafePointer<SubmissionEntry>, userData firstUserData: UInt64,
+                       _ second: UnsafePointer<SubmissionEntry>, userData secondUserData: UInt64) -> Bool {
+        guard queued.count + 2 <= room else { return false }
+        return prepare(first, userData: firstUserData) && prepare(second, userData: secondUserData)
+    }
+
     /// When set, `submit` hands nothing over (a kernel answering EBUSY).
     var stuck = false
 

@@ -18,6 +18,7 @@ static inline int cqu_queue_init_params(unsigned entries, struct io_uring *ring,
 static inline void cqu_queue_exit(struct io_uring *ring) { io_uring_queue_exit(ring); }
 static inline struct io_uring_sqe *cqu_get_sqe(struct io_uring *ring) { return io_uring_get_sqe(ring); }
 static inline unsigned cqu_sq_ready(struct io_uring *ring) { return io_uring_sq_ready(ring); }
+static inline unsigned cqu_sq_space_left(struct io_uring *ring) { return io_uring_sq_space_left(ring); }
 static inline int cqu_submit(struct io_uring *ring) { return io_uring_submit(ring); }
 static inline int cqu_submit_and_wait(struct io_uring *ring, unsigned wait_nr) { return io_uring_submit_and_wait(ring, wait_nr); }
 static inline int cqu_submit_and_wait_timeout(struct io_uring *ring, struct io_uring_cqe **cqe, unsigned wait_nr,

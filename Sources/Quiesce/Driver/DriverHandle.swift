@@ -259,6 +259,8 @@ struct DriverHandle {
         unsafe s.pointee.waker = .none
         unsafe s.pointee.orphaned = false
         unsafe s.pointee.cancel = .none
+        unsafe s.pointee.linkPartner = Slot.none
+        if unsafe s.pointee.lent != nil { unsafe s.pointee.lent = nil }  // lent beyond the buffer: the kernel is done with it
         unsafe s.pointee.nextFree = freeHead
         freeHead = index
         liveSlots &-= 1
@@ -425,6 +427,7 @@ struct DriverHandle {
         case .backlog:
             unsafe s.pointee.state = .completed
             unsafe s.pointee.result = -ECANCELED
+            if unsafe s.pointee.linkPartner != Slot.none { unsafe cancelWaitingPartner(s) }
             return true
         case .inFlight:
             unsafe replaceWaker(s, with: waker)
@@ -589,6 +592,8 @@ struct DriverHandle {
                     backlog.pushFront(userData)
                     return
                 }
+            } else if unsafe s.pointee.linkPartner != Slot.none {
+                if unsafe !retryLinked(userData, token, s) { return }
             } else {
                 guard unsafe s.pointee.state == .backlog else { continue }  // cancelled while waiting
                 if push(token) {
@@ -683,3 +688,111 @@ struct DriverHandle {
     func now() -> UInt64 { backend.now() }
 }
 
+// MARK: Linked operations
+
+extension DriverHandle {
+    /// Starts an operation of `kind` linked to a link timeout of `nanoseconds` (IOSQE_IO_LINK and
+    /// IORING_OP_LINK_TIMEOUT): the kernel cancels the operation when the timeout fires first, with
+    /// no cancel round trip. The two entries reach the kernel together, one right behind the
+    /// other, or both wait in the backlog. Returns the operation's token and the timeout's; each
+    /// completes on its own (the timeout with -ETIME when it fired, -ECANCELED otherwise) and `waker`
+    /// is woken for each.
+    func submitLinked(_ kind: any OperationKind.Type, settles: Bool, buffer: consuming IOBuffer?, waker: HeldWaker,
+                      timeoutNanos: UInt64, prepare: (inout SubmissionEntry, borrowing IOBuffer?, OpScratch) -> Void)
+        -> (operation: OpToken, timeout: OpToken) {
+        // SAFETY: both slots are freshly allocated; each takes its own hold on the waker (the
+        // caller keeps the target alive for the call). The entries are the slots' own, their
+        // pointers into the slots' buffer and scratch memory, valid until each completion.
+        let first = allocateSlot(), second = allocateSlot()
+        let a = unsafe slot(first), b = unsafe slot(second)
+        unsafe a.pointee.kind = kind
+        unsafe a.pointee.settles = settles
+        unsafe a.pointee.buffer = buffer
+        unsafe b.pointee.kind = IO.LinkTimeout.self
+        unsafe b.pointee.settles = false
+        for unsafe s in unsafe [a, b] {
+            unsafe waker.hold()
+            unsafe s.pointee.waker = waker
+            unsafe s.pointee.result = 0
+            unsafe s.pointee.flags = 0
+        }
+        let entryA = unsafe entry(first), entryB = unsafe entry(second)
+        unsafe prepare(&entryA.pointee, a.pointee.buffer, scratch(first))
+        unsafe entryA.pointee.flags |= UInt8(1 << IOSQE_IO_LINK_BIT)
+        unsafe a.pointee.bufferGroup = entryA.pointee.buf_group
+        unsafe IO.LinkTimeout(nanoseconds: timeoutNanos).prepare(&entryB.pointee, buffer: nil, scratch: scratch(second))
+        let tokenA = unsafe OpToken(index: first, generation: a.pointee.generation)
+        let tokenB = unsafe OpToken(index: second, generation: b.pointee.generation)
+        if backlog.isEmpty, pushLinked(tokenA, tokenB) {
+            unsafe a.pointee.state = .inFlight
+            unsafe b.pointee.state = .inFlight
+            operationsInFlight &+= 2
+        } else {
+            unsafe a.pointee.state = .backlog
+            unsafe b.pointee.state = .backlog
+            unsafe a.pointee.linkPartner = second
+            backlog.pushBack(tokenA.userData)
+        }
+        return (tokenA, tokenB)
+    }
+
+    /// The head of a linked pair was cancelled before either reached the kernel: its link timeout
+    /// never will either, and completes at once with -ECANCELED.
+    private func cancelWaitingPartner(_ s: UnsafeMutablePointer<Slot>) {
+        // SAFETY: the partner index was set by `submitLinked`; its slot is live until its own
+        // completion is taken.
+        let partnerIndex = unsafe s.pointee.linkPartner
+        unsafe s.pointee.linkPartner = Slot.none
+        let partner = unsafe slot(partnerIndex)
+        guard unsafe partner.pointee.state == .backlog else { return }
+        unsafe partner.pointee.state = .completed
+        unsafe partner.pointee.result = -ECANCELED
+        unsafe settle(OpToken(index: partnerIndex, generation: partner.pointee.generation), partner)
+    }
+
+    /// Hands both prepared entries of a linked pair to the backend, or neither.
+    private func pushLinked(_ first: OpToken, _ second: OpToken) -> Bool {
+        // SAFETY: the entries are the slots' own, prepared by their kinds (see `push`).
+        let a = unsafe entry(first.index), b = unsafe entry(second.index)
+        if let uring = unsafe uring {
+            return unsafe uring._withUnsafeGuaranteedRef { unsafe $0.prepareLinked(a, userData: first.userData, b, userData: second.userData) }
+        }
+        return unsafe backend.prepareLinked(a, userData: first.userData, b, userData: second.userData)
+    }
+
+    /// Retries a linked pair from the backlog (its head, `token`, at `s`): both go to the kernel, or
+    /// the head goes back to the front and `false` says the queue is still full. A pair whose head
+    /// was cancelled while waiting completes its timeout at once with -ECANCELED.
+    private func retryLinked(_ userData: UInt64, _ token: OpToken, _ s: UnsafeMutablePointer<Slot>) -> Bool {
+        // SAFETY: the partner index was set by `submitLinked` and its slot lives until its own
+        // completion is taken, which needs it to complete first.
+        let partnerIndex = unsafe s.pointee.linkPartner
+        let partner = unsafe slot(partnerIndex)
+        let partnerToken = unsafe OpToken(index: partnerIndex, generation: partner.pointee.generation)
+        guard unsafe s.pointee.state == .backlog else {
+            unsafe cancelWaitingPartner(s)
+            return true
+        }
+        guard pushLinked(token, partnerToken) else {
+            backlog.pushFront(userData)
+            return false
+        }
+        unsafe s.pointee.linkPartner = Slot.none
+        unsafe s.pointee.state = .inFlight
+        unsafe partner.pointee.state = .inFlight
+        operationsInFlight &+= 2
+        return true
+    }
+}
+
+// MARK: Memory lent beyond the buffer
+
+extension DriverHandle {
+    /// Keeps `owner` (the memory an operation lends the kernel beyond its buffer and scratch memory,
+    /// ``OperationKind/lentMemory``) with the operation's slot until the slot is freed: after the
+    /// completion has arrived, also when the operation was dropped synchronously (an orphan).
+    func lend(_ owner: AnyObject, to token: OpToken) {
+        guard let s = unsafe lookup(token) else { return }
+        unsafe s.pointee.lent = owner
+    }
+}

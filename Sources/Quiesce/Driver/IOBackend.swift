@@ -17,6 +17,12 @@ public protocol IOBackend: AnyObject {
     /// driver retries later.
     func prepare(_ entry: UnsafePointer<SubmissionEntry>, userData: UInt64) -> Bool
 
+    /// Queues copies of two entries, `first` linked to `second` (IOSQE_IO_LINK is set in `first`),
+    /// both or neither: they must reach the kernel one right behind the other. Returns `false` when
+    /// the queue has no room for both even after flushing it.
+    func prepareLinked(_ first: UnsafePointer<SubmissionEntry>, userData firstUserData: UInt64,
+                       _ second: UnsafePointer<SubmissionEntry>, userData secondUserData: UInt64) -> Bool
+
     /// Hands queued submissions to the kernel and, when `waitNanos` is not 0, waits for at least one
     /// completion or until `waitNanos` pass (`nil`: no limit). Interruptions (EINTR) are retried.
     func submit(waitNanos: Int64?) throws(IOError)
@@ -65,6 +71,13 @@ public protocol IOBackend: AnyObject {
 }
 
 extension IOBackend {
+    /// Both entries through ``prepare(_:userData:)``: right for backends whose queue never refuses
+    /// the second entry once it took the first.
+    public func prepareLinked(_ first: UnsafePointer<SubmissionEntry>, userData firstUserData: UInt64,
+                              _ second: UnsafePointer<SubmissionEntry>, userData secondUserData: UInt64) -> Bool {
+        unsafe prepare(first, userData: firstUserData) && prepare(second, userData: secondUserData)
+    }
+
     /// No provided buffers: refused with EOPNOTSUPP.
     public func registerBufferRing(group: UInt16, entries: UInt32) throws(IOError) {
         throw IOError(errno: EOPNOTSUPP, operation: "register buffer ring", remedy: "this backend has no provided-buffer rings")

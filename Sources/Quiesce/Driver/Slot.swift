@@ -28,11 +28,17 @@ struct Slot: ~Copyable {
     /// The operation's kind: its name, how to settle its completion and what to release.
     var kind: any OperationKind.Type = IO.Nop.self
     var buffer: IOBuffer? = nil
+    /// Memory lent to the kernel beyond `buffer` (``OperationKind/lentMemory``): kept alive until the
+    /// slot is freed, after the kernel is done with it.
+    var lent: AnyObject? = nil
     var waker: HeldWaker = unsafe .none
     /// Completions of a multishot operation not taken yet (each with IORING_CQE_F_MORE); `nil` until
     /// the first one arrives.
     var more: RingBuffer<CompletionRecord>? = nil
     var nextFree: UInt32
+    /// For the first operation of a linked pair waiting in the backlog: its partner's slot, which
+    /// must be handed to the kernel right behind it (``Slot/none`` otherwise).
+    var linkPartner: UInt32 = Slot.none
 
     init(nextFree: UInt32) { self.nextFree = nextFree }
 }

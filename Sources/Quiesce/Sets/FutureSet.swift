@@ -66,7 +66,7 @@ public struct FutureSet<Member: Future & ~Copyable>: Stream, ~Copyable {
         var budget = members.count
         while budget > 0, let waker = unsafe woken.pointee.pop() {
             budget -= 1
-            let index = waker.index
+            let index = unsafe waker.index
             var memberContext = cx.lending(waker)
             if case .ready(let output) = members[index].poll(&memberContext) {
                 _ = members.swapRemove(at: index)
@@ -84,10 +84,10 @@ public struct FutureSet<Member: Future & ~Copyable>: Stream, ~Copyable {
     @inlinable
     mutating func memberLeft(at index: Int) {
         let last = members.count
-        wakers[index].isMember = false
+        unsafe wakers[index].isMember = false
         if index != last {
             wakers.swapAt(index, last)
-            wakers[index].index = index
+            unsafe wakers[index].index = index
         }
     }
 

@@ -7,7 +7,7 @@ import Glibc
 final class OpNode: Node {
     enum Kind {
         case read(Int32), write(Int32), recv(Int32), send(Int32), accept(Int32), open(String)
-        case timeout(UInt64), nop, sleep(UInt64), poll(Int32), sendZeroCopy(Int32)
+        case timeout(UInt64), nop, sleep(UInt64), poll(Int32), sendZeroCopy(Int32), readWithDeadline(Int32, UInt64)
     }
 
     let kind: Kind
@@ -28,6 +28,9 @@ final class OpNode: Node {
     var nop: NopOp?
     var accepted: AcceptOp?
     var zeroCopy: ZeroCopySend?
+    var deadlineRead: LinkedDeadline<IO.Read>?
+    /// The tokens of deadline reads already reported to the ledger.
+    var linkTokens = Set<OpToken>()
     var sleeper: Sleep?
     var heldFD: Int32?
     /// The descriptor a close operation is working on: a close dropped before it ran leaves it open.
@@ -72,6 +75,7 @@ final class OpNode: Node {
         case .sleep(let ns): sleeper = Sleep(nanoseconds: ns)
         case .poll(let fd): pollOp = IO.poll(fd, events: UInt32(POLLIN))
         case .sendZeroCopy(let fd): zeroCopy = IO.sendZeroCopy(fd, payload)
+        case .readWithDeadline(let fd, let ns): deadlineRead = IO.read(fd, into: IOBuffer(capacity: 8)).withDeadline(nanoseconds: ns)
         }
     }
 
@@ -111,6 +115,17 @@ final class OpNode: Node {
         if let done = step(&close, &cx) { return done }
         if let done = step(&timeout, &cx) { return done }
         if let done = step(&nop, &cx) { return done }
+        if deadlineRead != nil {
+            let r = deadlineRead!.poll(&cx)
+            for token in [deadlineRead!.operation, deadlineRead!.timeout].compactMap({ $0 }) where !linkTokens.contains(token) {
+                linkTokens.insert(token)
+                ledger.started(token, owners: owners)
+            }
+            guard case .ready(let out) = r else { return false }
+            if case .success(0) = out.result { remaining = 0 }  // end of file
+            deadlineRead = nil
+            return true
+        }
         if zeroCopy != nil {
             let r = zeroCopy!.poll(&cx)
             track(zeroCopy!.core.token)
@@ -137,6 +152,7 @@ final class OpNode: Node {
                     orphanAt = nil
                     read = nil; write = nil; recv = nil; send = nil; open = nil; pollOp = nil
                     close = nil; timeout = nil; nop = nil; accepted = nil; zeroCopy = nil
+                    deadlineRead = nil
                     ledger.opsOrphaned += 1
                     active = false
                     ledger.orphaned(lastToken!)  // no one's async drop waits for it now
@@ -152,7 +168,7 @@ final class OpNode: Node {
     override func pollDropReady(_ cx: inout Context) -> Poll<Void> {
         guard DropGlue.join(&cx, &read, &write, &recv, &send, &open).isReady,
               DropGlue.join(&cx, &pollOp, &close, &timeout, &nop, &accepted).isReady,
-              zeroCopy.pollDropReady(&cx).isReady,
+              zeroCopy.pollDropReady(&cx).isReady, deadlineRead.pollDropReady(&cx).isReady,
               sleeper.pollDropReady(&cx).isReady else { return .pending }
         if active { active = false; ledger.opsDropped += 1 }
         // A descriptor received but not closed yet: close it now (a synchronous close).

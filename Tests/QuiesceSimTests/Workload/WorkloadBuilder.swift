@@ -119,7 +119,7 @@ struct WorkloadBuilder {
         case 5: kind = .open(rng.chance(800) ? world.path : "/sim/missing")
         case 6: kind = .timeout(UInt64(rng.pick(1...30)) * 1_000)
         case 7: kind = .sleep(UInt64(rng.pick(1...30)) * 1_000)
-        case 8: kind = .poll(world.pipeRead)
+        case 8: kind = rng.chance(500) ? .poll(world.pipeRead) : .readWithDeadline(world.pipeRead, UInt64(rng.pick(1...30)) * 1_000)
         case 9: kind = rng.chance(500) ? .read(world.socket) : .sendZeroCopy(world.socket)
         default: kind = .nop
         }
