@@ -1,6 +1,12 @@
 // A TCP echo server on the Quiesce executor: one task per connection, every byte through io_uring.
 //
-//   swift run QuiesceEcho [--port N] [--bind HOST]
+//   swift run QuiesceEcho [--port N] [--bind HOST] [--multishot-recv [--ring-buffers N] [--ring-buffer-size B]]
+//
+// Connections are accepted by one multishot accept (one submission, one completion per connection).
+// Each connection receives into a 16 KiB buffer of its own (the composed `echo` of QuiesceEchoCore);
+// with --multishot-recv it receives instead with one multishot receive from a provided-buffer ring
+// shared by every connection (default 1024 buffers of 16 KiB), so an idle connection pins no
+// receive buffer (`MultishotEcho`).
 //
 // Prints `listening on HOST:PORT`, then echoes until SIGINT or SIGTERM. A thread waits for the signal
 // (sigwait) and tells the loop through the executor's RemoteHandle, which wakes the ring; shutdown then
@@ -19,42 +25,59 @@ final class StopRequest: @unchecked Sendable {  // touched only on the executor'
     var waker: Waker?
 }
 
-/// Accepts connections and spawns an ``EchoConnection`` for each, until a stop is requested; then it
-/// is ready with the signal's number. Its drop cancels the pending accept.
+/// Accepts connections with one multishot accept and spawns an echo connection for each, until a
+/// stop is requested; then it is ready with the signal's number. An accept error ends the multishot
+/// accept: it is reported and a new one submitted (out of descriptors, the server stops instead:
+/// retrying would spin). Its drop cancels the multishot accept (connections not taken are closed).
 struct Server: Future, ~Copyable {
     let listener: Int32
     let stop: StopRequest
-    var accept: AcceptOp?
+    /// The shared receive ring (--multishot-recv), or `nil`: each connection has its own buffer.
+    let ring: ProvidedBufferRing?
+    var accepts: AcceptMultishotOp?
 
     mutating func poll(_ cx: inout Context) -> Poll<Int32> {
         if let signal = stop.signal { return .ready(signal) }
         stop.waker = cx.waker
         while true {
-            if accept == nil { accept = IO.accept(listener) }
-            guard case .ready(let result) = accept!.poll(&cx) else { return .pending }
-            accept = nil
+            if accepts == nil { accepts = IO.acceptMultishot(listener) }
+            guard case .ready(let next) = accepts!.pollNext(&cx) else { return .pending }
+            guard let result = next else { accepts = nil; continue }  // ended without an error: submit again
             switch result {
-            case .success(let connection):
+            case .success(let fd):
                 var one: Int32 = 1
-                _ = unsafe setsockopt(connection.fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-                cx.executor?.spawn(echo(Socket(adopting: connection.fd)), name: "echo").detach()
+                _ = unsafe setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+                if let ring {
+                    cx.executor?.spawn(MultishotEcho(Socket(adopting: fd), ring: ring), name: "echo").detach()
+                } else {
+                    cx.executor?.spawn(echo(Socket(adopting: fd)), name: "echo").detach()
+                }
             case .failure(let error):
+                if accepts?.isInFlight != true { accepts = nil }  // the error ended it: the next turn submits a new one
                 cx.report(Diagnostic(.acceptFailed, "accept: \(error)"))
                 if error.errno == EMFILE || error.errno == ENFILE { return .ready(0) }  // retrying would spin
             }
         }
     }
 
-    mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> { accept.pollDropReady(&cx) }
+    mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> { accepts.pollDropReady(&cx) }
 }
 
 func usage() -> Never {
-    print("usage: QuiesceEcho [--port N] [--bind HOST]   (defaults: --port 0 picks a free port, --bind 127.0.0.1)")
+    print("""
+          usage: QuiesceEcho [--port N] [--bind HOST] [--multishot-recv [--ring-buffers N] [--ring-buffer-size B]]
+            defaults: --port 0 picks a free port, --bind 127.0.0.1; --multishot-recv receives from one
+            provided-buffer ring shared by every connection: --ring-buffers 1024 (a power of two)
+            buffers of --ring-buffer-size 16384 bytes
+          """)
     exit(2)
 }
 
 var port: UInt16 = 0
 var host = "127.0.0.1"
+var multishotRecv = false
+var ringBuffers = 1024
+var ringBufferSize = 16 * 1024
 var arguments = CommandLine.arguments.dropFirst()
 while let flag = arguments.popFirst() {
     switch flag {
@@ -64,6 +87,14 @@ while let flag = arguments.popFirst() {
     case "--bind":
         guard let text = arguments.popFirst() else { usage() }
         host = text
+    case "--multishot-recv":
+        multishotRecv = true
+    case "--ring-buffers":
+        guard let text = arguments.popFirst(), let value = Int(text), value > 0, value & (value - 1) == 0 else { usage() }
+        ringBuffers = value
+    case "--ring-buffer-size":
+        guard let text = arguments.popFirst(), let value = Int(text), value > 0 else { usage() }
+        ringBufferSize = value
     case "-h", "--help":
         usage()
     default:
@@ -71,6 +102,8 @@ while let flag = arguments.popFirst() {
         usage()
     }
 }
+/// The shared receive ring's shape under --multishot-recv, or `nil`.
+let ringShape: (count: Int, size: Int)? = multishotRecv ? (ringBuffers, ringBufferSize) : nil
 guard let address = SocketAddress(host: host, port: port) else {
     print("--bind needs a numeric IPv4 or IPv6 address, not \(host)")
     exit(2)
@@ -86,6 +119,7 @@ unsafe pthread_sigmask(SIG_BLOCK, &signals, nil)
 /// Runs the server until a signal; untyped throws so the executor's and the socket's errors mix.
 func serve() throws {
     let executor = try Executor(entries: 1024)
+    let ring = try ringShape.map { shape throws(IOError) in try executor.driver.registerBufferRing(count: shape.count, size: shape.size) }
     let listener = try Sockets.listen(on: address)
     let bound = try Sockets.localAddress(listener)
     let stop = StopRequest()
@@ -104,9 +138,9 @@ func serve() throws {
         }
     }
     waiter.start()
-    print("listening on \(bound)")
+    print("listening on \(bound)")  // kept exactly so: the benchmark reads the port from this line
     fflush(nil)
-    let signo = try executor.blockOn(Server(listener: listener, stop: stop))
+    let signo = try executor.blockOn(Server(listener: listener, stop: stop, ring: ring))
     let live = executor.liveTaskCount
     let report = executor.shutdown(deadline: 2_000_000_000)
     close(listener)

@@ -4,8 +4,14 @@ import Glibc
 #endif
 
 /// The accept loop, as a task: each accepted connection becomes a ``ConnectionTask`` (or, over the
-/// client limit, a ``ClientConnection`` whose drop flushes the refusal and closes). It ends when the server shuts down; its async drop
-/// cancels the accept in flight (a connection accepted in the race is closed by the operation).
+/// client limit, a ``ClientConnection`` whose drop flushes the refusal and closes). It accepts with
+/// one multishot accept (``IO/acceptMultishot(_:flags:)``): one submission yields every connection
+/// until it fails. It ends when the server shuts down; its async drop cancels the stream and waits
+/// for its final completion (connections accepted in the race, or not taken yet, are closed by the
+/// stream).
+///
+/// A multishot accept that fails ends with the error; the stream is re-created for the next attempt
+/// (after the pause described below, if the error calls for one).
 ///
 /// An accept that fails for want of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM) or for
 /// an unknown reason pauses the loop before the next attempt: a pause that doubles with each failure
@@ -17,7 +23,7 @@ import Glibc
 /// at once.
 struct AcceptLoop: Future, ~Copyable {
     let server: KVServer
-    private var acceptOp: AcceptOp?
+    private var accepts: AcceptMultishotOp?
     private var backoff: Sleep?
     private var failures: FailureStreak
 
@@ -32,20 +38,26 @@ struct AcceptLoop: Future, ~Copyable {
                 guard case .ready = backoff!.poll(&cx) else { return .pending }
                 backoff = nil
             }
-            let result: Result<Accepted, IOError>
-            if acceptOp == nil, let injected = server.acceptErrorInjection?() {
+            let result: Result<Int32, IOError>
+            if accepts == nil, let injected = server.acceptErrorInjection?() {
                 result = .failure(IOError(errno: injected, operation: "accept"))
             } else {
-                if acceptOp == nil { acceptOp = IO.accept(server.listenFD) }
-                guard case .ready(let accepted) = acceptOp!.poll(&cx) else { return .pending }
-                acceptOp = nil
-                result = accepted
+                if accepts == nil { accepts = IO.acceptMultishot(server.listenFD) }
+                guard case .ready(let next) = accepts!.pollNext(&cx) else { return .pending }
+                guard let next else {  // ended without an error (not expected): submit a new one
+                    accepts = nil
+                    continue
+                }
+                // An error ends the stream (then it holds nothing in flight): the next attempt
+                // submits a new one.
+                if case .failure = next, accepts?.isInFlight != true { accepts = nil }
+                result = next
             }
             switch result {
-            case .success(let accepted):
+            case .success(let fd):
                 _ = failures.succeed()
-                guard let executor = cx.executor else { Glibc.close(accepted.fd); continue }
-                server.admit(accepted, on: executor)
+                guard let executor = cx.executor else { Glibc.close(fd); continue }
+                server.admit(fd, on: executor)
             case .failure(let error) where Self.concernsOneConnection(error.errno):
                 continue
             case .failure(let error):
@@ -63,7 +75,7 @@ struct AcceptLoop: Future, ~Copyable {
     }
 
     mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> {
-        DropGlue.join(&cx, &acceptOp, &backoff)
+        DropGlue.join(&cx, &accepts, &backoff)
     }
 
     // Errors accept(2) passes on for one pending connection (the next one may be fine).

@@ -134,10 +134,10 @@ public final class KVServer {
 
     // MARK: Connections
 
-    func admit(_ accepted: Accepted, on executor: Executor) {
+    func admit(_ fd: Int32, on executor: Executor) {
         var one: Int32 = 1
-        _ = setsockopt(accepted.fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        let socket = Socket(adopting: accepted.fd)
+        _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        let socket = Socket(adopting: fd)
         if clientCount >= maxClients {
             refusedCount += 1
             // The refusal is its only reply: the connection's drop flushes it, then closes.
@@ -147,9 +147,23 @@ public final class KVServer {
             executor.spawn(asyncDrop(refused), name: "kv-refused").detach()
             return
         }
-        let local = (try? Sockets.localAddress(accepted.fd).description) ?? "?"
-        let session = engine.newSession(peer: accepted.peer.description, local: local, fd: accepted.fd)
+        let local = (try? Sockets.localAddress(fd).description) ?? "?"
+        let session = engine.newSession(peer: Self.peerAddress(fd) ?? "?", local: local, fd: fd)
         executor.spawn(ConnectionTask(server: self, socket: socket, session: session), name: "kv-client").detach()
+    }
+
+    /// The peer of connected socket `fd` (`host:port`), or `nil`: a multishot accept does not ask
+    /// the kernel for it.
+    static func peerAddress(_ fd: Int32) -> String? {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let rc = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &length) }
+        }
+        guard rc == 0 else { return nil }
+        return withUnsafeBytes(of: &storage) {
+            SocketAddress(bytes: UnsafeRawBufferPointer(rebasing: $0[0..<Int(min(Int(length), $0.count))])).description
+        }
     }
 
     private static let refusal: [UInt8] = {

@@ -1,0 +1,163 @@
+import XCTest
+import Foundation
+import Glibc
+@testable import Quiesce
+import QuiesceEchoCore
+
+/// The echo example's connection under --multishot-recv (``MultishotEcho``: one multishot receive
+/// from a ring shared by every connection), on the real ring.
+final class MultishotEchoTests: XCTestCase {
+    var executor: Executor!
+
+    override func setUpWithError() throws { executor = try Executor(entries: 64) }
+    override func tearDown() { executor = nil }
+
+    /// Runs the loop until `fd` has something to read.
+    private func runUntilReadable(_ fd: Int32) throws {
+        var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        for _ in 0..<1000 {
+            _ = try executor.turn(mayBlock: false, maxWait: 0)
+            if poll(&pfd, 1, 1) == 1 { return }
+        }
+        XCTFail("no echo arrived")
+    }
+
+    /// Sends `message` on `client` and reads until as many bytes came back.
+    private func roundTrip(_ client: Int32, _ message: String) throws -> String {
+        put(client, message)
+        var echoed: [UInt8] = []
+        while echoed.count < message.utf8.count {
+            try runUntilReadable(client)
+            var bytes = [UInt8](repeating: 0, count: 64 * 1024)
+            let n = read(client, &bytes, bytes.count)
+            guard n > 0 else { XCTFail("read \(n)"); break }
+            echoed += bytes[0..<n]
+        }
+        return String(decoding: echoed, as: UTF8.self)
+    }
+
+    func testConnectionsShareTheRingAndIdleOnesPinNoBuffer() throws {
+        let before = openDescriptorCount()
+        let ring = try executor.driver.registerBufferRing(count: 8, size: 1024)
+        var clients: [Int32] = []
+        for _ in 0..<5 {
+            let (client, server) = try tcpPair()
+            clients.append(client)
+            executor.spawn(MultishotEcho(Socket(adopting: server), ring: ring)).detach()
+        }
+        try executor.runUntilIdle()
+        XCTAssertEqual(executor.driver.operationsInFlight, 5, "one multishot receive per connection")
+        XCTAssertEqual(ring.available, 8, "five idle connections pin no buffer")
+        for round in 0..<3 {
+            for (i, client) in clients.enumerated() {
+                // Up to 3 KiB: a message may span several of the ring's 1 KiB buffers.
+                let message = String(repeating: "c\(i)r\(round)", count: 1 + (i * 300 + round * 200))
+                XCTAssertEqual(try roundTrip(client, message), message, "connection \(i), round \(round)")
+            }
+            try executor.runUntilIdle()
+            XCTAssertEqual(ring.available, 8, "idle again after round \(round): every buffer is back")
+            XCTAssertEqual(executor.driver.operationsInFlight, 5, "still one submission per connection")
+        }
+        for client in clients { close(client) }
+        _ = try runUntilNoTasks(executor)
+        XCTAssertEqual(executor.liveTaskCount, 0, "each connection ended when its peer closed")
+        XCTAssertEqual(ring.available, 8)
+        XCTAssertTrue(executor.driver.isQuiescent)
+        XCTAssertEqual(openDescriptorCount(), before, "every server side was closed when its peer closed")
+    }
+
+    func testManyMessagesInFlightRunTheRingDryAndStillArriveInOrder() throws {
+        let ring = try executor.driver.registerBufferRing(count: 2, size: 64)
+        let (client, server) = try tcpPair()
+        defer { close(client) }
+        let connection = executor.spawn(MultishotEcho(Socket(adopting: server), ring: ring))
+        let message = (0..<400).map { "\($0)," }.joined()  // ~1.9 KB: 30 and more buffers through a ring of 2
+        XCTAssertEqual(try roundTrip(client, message), message)
+        try executor.runUntilIdle()
+        XCTAssertEqual(ring.available, 2)
+        try executor.blockOn(asyncDrop(connection))
+        XCTAssertTrue(executor.driver.isQuiescent)
+    }
+
+    func testDroppingAnIdleConnectionCancelsItsReceiveAndClosesTheSocket() throws {
+        let before = openDescriptorCount()
+        let ring = try executor.driver.registerBufferRing(count: 4, size: 256)
+        let (client, server) = try tcpPair()
+        defer { close(client) }
+        let connection = executor.spawn(MultishotEcho(Socket(adopting: server), ring: ring))
+        XCTAssertEqual(try roundTrip(client, "hello"), "hello")
+        try executor.runUntilIdle()
+        XCTAssertEqual(executor.driver.operationsInFlight, 1, "the multishot receive waits for data")
+        try executor.blockOn(asyncDrop(connection))
+        XCTAssertTrue(executor.driver.isQuiescent)
+        XCTAssertEqual(executor.driver.orphanCount, 0, "cancelled and awaited, not orphaned")
+        XCTAssertEqual(ring.available, 4)
+        XCTAssertEqual(openDescriptorCount(), before + 1, "only the client's end is left")
+        var byte: UInt8 = 0
+        XCTAssertEqual(read(client, &byte, 1), 0, "the peer sees the close")
+    }
+
+    /// The built QuiesceEcho executable, next to the test bundle (or `nil` when not built).
+    private static var echoBinary: URL? {
+        let bundle = Bundle(for: MultishotEchoTests.self).bundleURL
+        return [bundle.appendingPathComponent("QuiesceEcho"),
+                bundle.deletingLastPathComponent().appendingPathComponent("QuiesceEcho")]
+            .first { FileManager.default.isExecutableFile(atPath: $0.path) }
+    }
+
+    /// The echo binary, with and without --multishot-recv: ten connections accepted by its one
+    /// multishot accept echo messages larger than a ring buffer, then SIGINT closes all ten cleanly.
+    func testTheEchoBinaryServesConnectionsThroughMultishotAcceptAndReceive() throws {
+        guard let binary = Self.echoBinary else { throw XCTSkip("QuiesceEcho is not built next to the tests") }
+        for extra in [[], ["--multishot-recv", "--ring-buffers", "16", "--ring-buffer-size", "256"]] {
+            let process = Process()
+            let output = Pipe()
+            process.executableURL = binary
+            process.arguments = ["--port", "0"] + extra
+            process.standardOutput = output
+            try process.run()
+            defer { if process.isRunning { process.terminate() } }
+            var firstLine: [UInt8] = []
+            while true {
+                let byte = output.fileHandleForReading.readData(ofLength: 1)
+                if byte.isEmpty || byte[0] == 10 { break }
+                firstLine.append(byte[0])
+            }
+            let line = String(decoding: firstLine, as: UTF8.self)
+            guard line.hasPrefix("listening on "), let port = line.split(separator: ":").last.flatMap({ UInt16($0) }),
+                  let address = SocketAddress(host: "127.0.0.1", port: port) else {
+                return XCTFail("\(extra): first line \(line)")
+            }
+            var clients: [Int32] = []
+            for _ in 0..<10 {
+                let client = try Sockets.tcp(for: address)
+                XCTAssertEqual(address.withSockAddr { Glibc.connect(client, $0, $1) }, 0)
+                clients.append(client)
+            }
+            defer { for client in clients { close(client) } }
+            for round in 0..<3 {
+                for (i, client) in clients.enumerated() {
+                    let message = String(repeating: "\(i).\(round);", count: 1 + i * 40)  // up to ~2 KB
+                    put(client, message)
+                    var echoed: [UInt8] = []
+                    var bytes = [UInt8](repeating: 0, count: 4096)
+                    while echoed.count < message.utf8.count {
+                        let n = read(client, &bytes, bytes.count)
+                        guard n > 0 else { break }
+                        echoed += bytes[0..<n]
+                    }
+                    XCTAssertEqual(String(decoding: echoed, as: UTF8.self), message, "\(extra): connection \(i), round \(round)")
+                }
+            }
+            kill(process.processIdentifier, SIGINT)
+            let rest = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            XCTAssertEqual(process.terminationStatus, 0, "\(extra): \(rest)")
+            XCTAssertTrue(rest.contains("closed 10 connection(s); shutdown clean"), "\(extra): \(rest)")
+            for client in clients {
+                var byte: UInt8 = 0
+                XCTAssertEqual(read(client, &byte, 1), 0, "\(extra): the server closed the connection")
+            }
+        }
+    }
+}
