@@ -38,7 +38,7 @@ public struct MultishotEcho: Future, ~Copyable {
             switch consume next {
             case .success(let lease):
                 var out = buffer.take()!
-                _ = lease.withUnsafeBytes { out.append(contentsOf: $0) }
+                _ = unsafe lease.withUnsafeBytes { unsafe out.append(contentsOf: $0) }
                 sending = WriteAll.send(socket.raw, out)
             case .failure:
                 return .ready(())

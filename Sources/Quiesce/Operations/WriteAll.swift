@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CQuiesceUring
 
 /// Writes (or sends) every byte of a buffer, looping on short writes: pipes and sockets may take
 /// fewer bytes than offered, and each remainder goes back through the ring from where the last piece
@@ -23,9 +24,8 @@ public struct WriteAll: Future, ~Copyable {
     public let fd: Int32
     let target: Target
     var buffer: IOBuffer?
-    // The piece in flight: a write, or a send; at most one is set.
-    var writePiece: WriteOp?
-    var sendPiece: SendOp?
+    /// The piece in flight.
+    var piece: IOOperation<WriteAllPiece>?
     /// Bytes written so far.
     public private(set) var written = 0
     /// Pieces (write or send completions) it took so far; more than 1 means short writes happened.
@@ -54,23 +54,15 @@ public struct WriteAll: Future, ~Copyable {
     /// error; ``written`` tells how far it got). The buffer comes back either way.
     public mutating func poll(_ cx: inout Context) -> Poll<BufferResult> {
         while true {
-            if writePiece == nil && sendPiece == nil {
+            if piece == nil {
                 guard let whole = buffer.take() else {
                     preconditionFailure("WriteAll polled after it completed or after its drop began")
                 }
                 if written >= whole.count { return .ready(BufferResult(result: .success(written), buffer: whole)) }
-                switch target {
-                case .write(let offset):
-                    let at = offset == .max ? offset : offset + UInt64(written)
-                    writePiece = IO.write(fd, whole, from: written, offset: at)
-                case .send(let flags):
-                    sendPiece = IO.send(fd, whole, from: written, flags: flags)
-                }
+                piece = IOOperation(WriteAllPiece(fd: fd, target: target, written: written), buffer: whole)
             }
-            let polled = writePiece != nil ? writePiece!.poll(&cx) : sendPiece!.poll(&cx)
-            guard case .ready(let done) = polled else { return .pending }
-            writePiece = nil
-            sendPiece = nil
+            guard case .ready(let done) = piece!.poll(&cx) else { return .pending }
+            piece = nil
             pieces += 1
             switch done.result {
             case .failure(let error):
@@ -88,7 +80,37 @@ public struct WriteAll: Future, ~Copyable {
 
     /// Cancels the piece in flight, if any, and is ready once the kernel is done with it.
     public mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> {
-        if case .pending = writePiece.pollDropReady(&cx) { return .pending }
-        return sendPiece.pollDropReady(&cx)
+        piece.pollDropReady(&cx)
+    }
+}
+
+/// One piece of a ``WriteAll``: a write at the target's offset plus what is written already, or a
+/// send (MSG_NOSIGNAL added), of the valid bytes from `written`. One kind for both, so that the
+/// loop holds one operation whichever it does.
+struct WriteAllPiece: OperationKind {
+    let fd: Int32
+    let target: WriteAll.Target
+    let written: Int
+
+    static var name: String { "write (WriteAll)" }
+
+    func prepare(_ entry: inout SubmissionEntry, buffer: borrowing IOBuffer?, scratch: OpScratch) {
+        // SAFETY: the region lies in the buffer the slot holds, unmoved, until the completion.
+        let region = unsafe buffer.validRegion(from: written)
+        switch target {
+        case .write(let offset):
+            let at = offset == .max ? offset : offset + UInt64(written)
+            unsafe cqu_prep_write(&entry, fd, region?.baseAddress, UInt32(clamping: region?.count ?? 0), at)
+        case .send(let flags):
+            unsafe cqu_prep_send(&entry, fd, region?.baseAddress, region?.count ?? 0, flags | Int32(MSG_NOSIGNAL))
+        }
+    }
+
+    var retryReadiness: Readiness? { .writable(fd) }
+
+    func output(_ completion: consuming Completion) -> BufferResult {
+        let isWrite: Bool
+        if case .write = target { isWrite = true } else { isWrite = false }
+        return completion.bufferResult(isWrite ? "write" : "send", appended: false)
     }
 }
