@@ -23,6 +23,8 @@ struct Config {
     var kvRequestsAlwaysPipelined = 200_000
     /// Requests per connection (50 connections) in the longer of the two KV allocation runs.
     var kvAllocRequests = 2_000
+    /// Reads with an expiring deadline, per side of the link-timeout figure.
+    var linkTimeoutIterations = 20_000
     /// Ring size used by both sides (the cancel benchmark uses 2×K so all 2K completions fit).
     var entries: UInt32 = 256
 
@@ -30,5 +32,6 @@ struct Config {
         smoke: true, repetitions: 1, spawnTasks: 4_000, spawnBatch: 500, handoffs: 4_000, nopsAt1: 4_000,
         nopsBatched: 8_000, cancelK: 1_024, cancelIterations: 2, pipeRoundTrips: 2_000, echoMessages1: 2_000,
         echoMessagesPerConnection50: 40, echoMessagesPipelined: 160, allocOps: 2_000, kvRequests: 2_000,
-        kvRequestsPipelined: 20_000, kvRequestsAlways: 1_000, kvRequestsAlwaysPipelined: 10_000, kvAllocRequests: 200)
+        kvRequestsPipelined: 20_000, kvRequestsAlways: 1_000, kvRequestsAlwaysPipelined: 10_000, kvAllocRequests: 200,
+        linkTimeoutIterations: 200)
 }

@@ -10,7 +10,7 @@ import Glibc
 var config = Config()
 var outDir: String? = nil
 var swiftVersion: String? = nil
-var pairName: String? = nil  // development: one figure, both sides, --reps times, ratio printed (nop1, nop32, nop256, cancel, pipe, spawn, handoff, echo1, echo50, echo50x16, echo50plain; kv, kvalloc, rawsetups: see below)
+var pairName: String? = nil  // development: one figure, both sides, --reps times, ratio printed (nop1, nop32, nop256, cancel, linktimeout, pipe, spawn, handoff, echo1, echo50, echo50x16, echo50plain; kv, kvalloc, rawsetups: see below)
 var only: String? = nil  // profiling: run one Quiesce side alone (spawn, handoff, nop1, nop32, cancel, pipe, echo1, echo50)
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
@@ -56,6 +56,8 @@ var echoPipelined = Figure(id: "echo_50x16_rate", title: "TCP echo 64 B, 50 conn
                            referenceName: rawBestEcho, minRatio: 1.0, targetText: "≥ 1.0×")
 var echoPlain = Figure(id: "echo_50_rate_flags0", title: "TCP echo 64 B, 50 conn, throughput (flags-0 C loop)", unit: "msgs/s", higherIsBetter: true,
                        referenceName: raw + ", " + RingSetup.plain.description, minRatio: nil, targetText: "—")
+var linkTimeout = Figure(id: "link_timeout", title: "Read with a deadline that expires (1 µs)", unit: "ns/op", higherIsBetter: false,
+                         referenceName: "timeout(...) + cancel (Quiesce)", minRatio: nil, targetText: "—")
 var echoComposed = Figure(id: "echo_composed", title: "TCP echo 64 B, 50 conn, composed connection", unit: "msgs/s", higherIsBetter: true,
                           referenceName: "hand-written connection (Quiesce)", minRatio: 0.95, targetText: "≥ 0.95×")
 var spawnJoinSet = Figure(id: "spawn_joinset", title: "Spawn + complete + join through a JoinSet", unit: "ns/task", higherIsBetter: false,
@@ -96,6 +98,7 @@ if let pairName {
     case "nop32": measure = ({ NopBench.quiesce(config, inFlight: 32, total: config.nopsBatched) }, { NopBench.raw(config, setup: .best, inFlight: 32, total: config.nopsBatched) }, true)
     case "nop256": measure = ({ NopBench.quiesce(config, inFlight: 256, total: config.nopsBatched) }, { NopBench.raw(config, setup: .best, inFlight: 256, total: config.nopsBatched) }, true)
     case "cancel": measure = ({ CancelBench.quiesce(config) }, { CancelBench.raw(config) }, false)
+    case "linktimeout": measure = ({ LinkTimeoutBench.run(config, linked: true) }, { LinkTimeoutBench.run(config, linked: false) }, false)
     case "pipe": measure = ({ PipeLatencyBench.quiesce(config).p50 }, { PipeLatencyBench.raw(config).p50 }, false)
     case "spawn": measure = ({ SpawnBench.quiesce(config) }, { SpawnBench.swiftConcurrency(config) }, false)
     case "spawnjoinset": measure = ({ SpawnBench.joinSet(config) }, { SpawnBench.quiesce(config) }, false)
@@ -197,6 +200,9 @@ for rep in 0..<config.repetitions {
     }
     pair(rep, { cancel.quiesce.add(CancelBench.quiesce(config)) }, { cancel.reference.add(CancelBench.raw(config)) })
     log("  cancel: \(Format.human(cancel.quiesce.values.last!)) vs \(Format.human(cancel.reference.values.last!)) ns/op")
+    pair(rep, { linkTimeout.quiesce.add(LinkTimeoutBench.run(config, linked: true)) },
+         { linkTimeout.reference.add(LinkTimeoutBench.run(config, linked: false)) })
+    log("  link timeout: \(Format.human(linkTimeout.quiesce.values.last!)) vs \(Format.human(linkTimeout.reference.values.last!)) ns/op")
     pair(rep, {
         let p = PipeLatencyBench.quiesce(config)
         pipe50.quiesce.add(p.p50); pipe99.quiesce.add(p.p99)
@@ -253,7 +259,7 @@ for rep in 0..<config.repetitions {
     }
 }
 
-report.figures = [spawn, spawnJoinSet, handoff] + nops + [cancel, pipe50, pipe99] + echo[0] + echo[1] + [echoPipelined, echoPlain, echoComposed]
+report.figures = [spawn, spawnJoinSet, handoff] + nops + [cancel, linkTimeout, pipe50, pipe99] + echo[0] + echo[1] + [echoPipelined, echoPlain, echoComposed]
 report.figures += kvFigures
 if counting { report.figures += [allocNop, allocRead, allocSpawn, allocEchoComposed, allocKVGet, allocKVSet] }
 let loadText = "The load generator is a C thread in the harness (epoll, TCP_NODELAY; each connection sends 1 or 16 64-byte messages in one write and waits for all of them to come back before sending the next)."
