@@ -14,7 +14,8 @@
 /// Unsafe to use: whoever stores a value must call ``hold()`` once while the target is still alive
 /// (the caller's waker keeps it), and ``letGo()`` or ``wakeAndLetGo()`` exactly once when it gives
 /// the value up. `DriverHandle` keeps that pairing (a slot takes the hold when it stores its waker
-/// and lets it go when it replaces, clears or settles it), and so does `RawTask` for its join waiter.
+/// and lets it go when it replaces, clears or settles it), and so do `RawTask` for its join waiter and
+/// the sets' queues (`CompletionQueue`, `WokenMembers`) for the set's one waiter.
 @unsafe
 enum HeldWaker {
     case none
