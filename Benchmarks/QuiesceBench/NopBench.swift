@@ -56,11 +56,4 @@ enum NopBench {
         runToEnd(executor, NopFleet(tasks: inFlight, perTask: perTask))
         return Double(perTask * inFlight) / (Double(nowNanos() - t0) / 1e9)
     }
-
-    static func raw(_ config: Config, inFlight: Int, total: Int) -> Double {
-        let count = (total / inFlight) * inFlight
-        let elapsed = crr_nop(config.entries, UInt32(inFlight), UInt64(count))
-        if elapsed < 0 { fail("raw nop loop: errno \(-elapsed)") }
-        return Double(count) / (Double(elapsed) / 1e9)
-    }
 }
