@@ -120,6 +120,7 @@ final class ClientConnectionTests: XCTestCase {
             var chunk = [UInt8](repeating: 0, count: 256 * 1024)
             while true {
                 let n = chunk.withUnsafeMutableBytes { recv(peer, $0.baseAddress, $0.count, 0) }
+                if n < 0 && errno == EINTR { continue }  // a signal, not the end
                 if n <= 0 { received.closed = n == 0; break }
                 received.bytes += n
             }

@@ -33,6 +33,7 @@ final class TestClient: @unchecked Sendable {
         var offset = 0
         while offset < bytes.count {
             let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            if n < 0 && errno == EINTR { continue }
             guard n > 0 else { throw TestError("send failed: \(errno)") }
             offset += n
         }
@@ -60,6 +61,7 @@ final class TestClient: @unchecked Sendable {
             var chunk = [UInt8](repeating: 0, count: 65536)
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n == 0 { throw TestError("connection closed by the server") }
+            if n < 0 && errno == EINTR { continue }  // a signal (a child process exiting, say): read again
             if n < 0 { throw TestError("recv failed: errno \(errno)") }
             parser.feed(chunk[0..<n])
         }
@@ -74,6 +76,7 @@ final class TestClient: @unchecked Sendable {
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n == 0 { return all }
             if n < 0 {
+                if errno == EINTR { continue }
                 if errno == ECONNRESET { return all }
                 throw TestError("recv failed before close: errno \(errno)")
             }
