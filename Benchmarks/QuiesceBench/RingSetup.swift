@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CRawRing
+import Quiesce
 
 /// How a raw C reference loop sets up its ring: IORING_SETUP_* flags and, for the echo server,
 /// whether one multishot accept takes every connection.
@@ -34,21 +35,8 @@ struct RingSetup {
     /// Flags and accept, as the report prints them.
     var description: String { flagNames + (multishotAccept ? ", multishot accept" : ", one accept per connection") }
 
-    /// `flags` by name: the setup flags this report knows, then any others in hex.
-    static func names(_ flags: UInt32) -> String {
-        let known: [(UInt32, String)] = [
-            (UInt32(CRR_SETUP_SINGLE_ISSUER), "SINGLE_ISSUER"), (UInt32(CRR_SETUP_DEFER_TASKRUN), "DEFER_TASKRUN"),
-            (UInt32(CRR_SETUP_COOP_TASKRUN), "COOP_TASKRUN"), (UInt32(CRR_SETUP_TASKRUN_FLAG), "TASKRUN_FLAG"),
-        ]
-        var parts: [String] = []
-        var rest = flags
-        for (bit, name) in known where flags & bit != 0 {
-            parts.append(name)
-            rest &= ~bit
-        }
-        if rest != 0 { parts.append("0x" + String(rest, radix: 16)) }
-        return parts.isEmpty ? "flags 0" : parts.joined(separator: "|")
-    }
+    /// `flags` by name, as the library names them (``UringSetup/names(_:)``); "flags 0" for none.
+    static func names(_ flags: UInt32) -> String { flags == 0 ? "flags 0" : UringSetup.names(flags) }
 
     /// The setup flags of the ring the Quiesce library set up most recently in this process (seen
     /// by the harness's liburing probe), by name; nil when none was seen.

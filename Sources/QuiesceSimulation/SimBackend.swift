@@ -296,13 +296,7 @@ public final class SimBackend: IOBackend {
                     return
                 }
             }
-            let op = pending.remove(at: index)
-            statistics.cancelsSucceeded += 1
-            if rng.chance(500) {
-                post(op.userData, -ECANCELED); post(userData, 0)
-            } else {
-                post(userData, 0); post(op.userData, -ECANCELED)
-            }
+            cancelPending(at: index, cancelUserData: userData)
             return
         }
         switch outcome {
@@ -316,14 +310,19 @@ public final class SimBackend: IOBackend {
             statistics.cancelsAlready += 1
             post(userData, -EALREADY)
         case .cancelled:
-            let op = pending.remove(at: index)
-            statistics.cancelsSucceeded += 1
-            // The two completions may be posted in either order.
-            if rng.chance(500) {
-                post(op.userData, -ECANCELED); post(userData, 0)
-            } else {
-                post(userData, 0); post(op.userData, -ECANCELED)
-            }
+            cancelPending(at: index, cancelUserData: userData)
+        }
+    }
+
+    /// The cancel tagged `cancelUserData` found the pending operation at `index`: it completes
+    /// with -ECANCELED and the cancel with 0, the two completions in either order.
+    private func cancelPending(at index: Int, cancelUserData userData: UInt64) {
+        let op = pending.remove(at: index)
+        statistics.cancelsSucceeded += 1
+        if rng.chance(500) {
+            post(op.userData, -ECANCELED); post(userData, 0)
+        } else {
+            post(userData, 0); post(op.userData, -ECANCELED)
         }
     }
 

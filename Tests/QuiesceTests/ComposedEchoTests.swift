@@ -10,16 +10,6 @@ final class ComposedEchoTests: XCTestCase {
     override func setUpWithError() throws { executor = try Executor(entries: 64) }
     override func tearDown() { executor = nil }
 
-    /// Runs the loop until `fd` has something to read.
-    private func runUntilReadable(_ fd: Int32) throws {
-        var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        for _ in 0..<1000 {
-            _ = try executor.turn(mayBlock: false, maxWait: 0)
-            if poll(&pfd, 1, 1) == 1 { return }
-        }
-        XCTFail("no echo arrived")
-    }
-
     func testEchoesEveryMessageAndClosesItsSocketWhenThePeerCloses() throws {
         let before = openDescriptorCount()
         let (client, server) = try tcpPair()
@@ -29,7 +19,7 @@ final class ComposedEchoTests: XCTestCase {
             put(client, message)
             var echoed = ""
             while echoed.utf8.count < size {
-                try runUntilReadable(client)
+                try runUntilReadable(client, on: executor)
                 var bytes = [UInt8](repeating: 0, count: 32 * 1024)
                 let n = read(client, &bytes, bytes.count)
                 XCTAssertGreaterThan(n, 0)

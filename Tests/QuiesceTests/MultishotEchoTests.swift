@@ -12,22 +12,12 @@ final class MultishotEchoTests: XCTestCase {
     override func setUpWithError() throws { executor = try Executor(entries: 64) }
     override func tearDown() { executor = nil }
 
-    /// Runs the loop until `fd` has something to read.
-    private func runUntilReadable(_ fd: Int32) throws {
-        var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        for _ in 0..<1000 {
-            _ = try executor.turn(mayBlock: false, maxWait: 0)
-            if poll(&pfd, 1, 1) == 1 { return }
-        }
-        XCTFail("no echo arrived")
-    }
-
     /// Sends `message` on `client` and reads until as many bytes came back.
     private func roundTrip(_ client: Int32, _ message: String) throws -> String {
         put(client, message)
         var echoed: [UInt8] = []
         while echoed.count < message.utf8.count {
-            try runUntilReadable(client)
+            try runUntilReadable(client, on: executor)
             var bytes = [UInt8](repeating: 0, count: 64 * 1024)
             let n = read(client, &bytes, bytes.count)
             guard n > 0 else { XCTFail("read \(n)"); break }

@@ -36,6 +36,17 @@ func driveDrop<F: AsyncDroppable & ~Copyable>(_ value: inout F, on executor: Exe
     XCTFail("drop still pending after \(maxTurns) turns", file: file, line: line)
 }
 
+/// Turns `executor`'s loop (without blocking) until `fd` has something to read; fails the test
+/// after 1,000 turns.
+func runUntilReadable(_ fd: Int32, on executor: Executor, file: StaticString = #filePath, line: UInt = #line) throws {
+    var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+    for _ in 0..<1000 {
+        _ = try executor.turn(mayBlock: false, maxWait: 0)
+        if poll(&pfd, 1, 1) == 1 { return }
+    }
+    XCTFail("nothing arrived to read", file: file, line: line)
+}
+
 /// Polls once with a context of `executor` (submits an operation on its first poll).
 @discardableResult
 func pollOnce<F: Future & ~Copyable>(_ future: inout F, on executor: Executor, waker: Waker = .noop) -> Bool {

@@ -83,24 +83,7 @@ public struct IOBuffer: ~Copyable {
     /// copied with one memory copy; others byte by byte.
     @discardableResult
     public mutating func append<Bytes: Collection>(contentsOf bytes: Bytes) -> Int where Bytes.Element == UInt8 {
-        let room = capacity - count
-        let copied = bytes.withContiguousStorageIfAvailable { source -> Int in
-            let n = Swift.min(source.count, room)
-            if n > 0 { unsafe (base + count).copyMemory(from: source.baseAddress!, byteCount: n) }
-            return n
-        }
-        if let copied {
-            count += copied
-            return copied
-        }
-        var written = 0
-        for byte in bytes {
-            guard count < capacity else { break }
-            unsafe base.storeBytes(of: byte, toByteOffset: count, as: UInt8.self)
-            count += 1
-            written += 1
-        }
-        return written
+        unsafe ByteRegion(base: base, capacity: capacity).append(bytes, count: &count)
     }
 
     /// The valid bytes, read-only.
@@ -112,9 +95,7 @@ public struct IOBuffer: ~Copyable {
     public mutating func withUnsafeMutableBytes<R, E: Error>(
         _ body: (UnsafeMutableRawBufferPointer, inout Int) throws(E) -> R
     ) throws(E) -> R {
-        var newCount = count
-        defer { count = Swift.min(Swift.max(newCount, 0), capacity) }
-        return unsafe try body(UnsafeMutableRawBufferPointer(start: base, count: capacity), &newCount)
+        try unsafe ByteRegion(base: base, capacity: capacity).withMutableBytes(count: &count, body)
     }
 
     /// A copy of the valid bytes.

@@ -134,15 +134,7 @@ public struct FixedBuffer: ~Copyable {
     /// Appends as many of `bytes` as fit; returns how many were appended.
     @discardableResult
     public mutating func append<Bytes: Collection>(contentsOf bytes: Bytes) -> Int where Bytes.Element == UInt8 {
-        let base = unsafe self.base
-        var written = 0
-        for byte in bytes {
-            guard count < capacity else { break }
-            unsafe base.storeBytes(of: byte, toByteOffset: count, as: UInt8.self)
-            count += 1
-            written += 1
-        }
-        return written
+        unsafe ByteRegion(base: base, capacity: capacity).append(bytes, count: &count)
     }
 
     /// The valid bytes, read-only.
@@ -154,9 +146,7 @@ public struct FixedBuffer: ~Copyable {
     public mutating func withUnsafeMutableBytes<R, E: Error>(
         _ body: (UnsafeMutableRawBufferPointer, inout Int) throws(E) -> R
     ) throws(E) -> R {
-        var newCount = count
-        defer { count = Swift.min(Swift.max(newCount, 0), capacity) }
-        return unsafe try body(UnsafeMutableRawBufferPointer(start: base, count: capacity), &newCount)
+        try unsafe ByteRegion(base: base, capacity: capacity).withMutableBytes(count: &count, body)
     }
 
     /// A copy of the valid bytes.
