@@ -710,12 +710,14 @@ extension DriverHandle {
         unsafe a.pointee.buffer = buffer
         unsafe b.pointee.kind = IO.LinkTimeout.self
         unsafe b.pointee.settles = false
-        for unsafe s in unsafe [a, b] {
-            unsafe waker.hold()
-            unsafe s.pointee.waker = waker
-            unsafe s.pointee.result = 0
-            unsafe s.pointee.flags = 0
-        }
+        unsafe waker.hold()
+        unsafe waker.hold()  // one hold per slot
+        unsafe a.pointee.waker = waker
+        unsafe b.pointee.waker = waker
+        unsafe a.pointee.result = 0
+        unsafe b.pointee.result = 0
+        unsafe a.pointee.flags = 0
+        unsafe b.pointee.flags = 0
         let entryA = unsafe entry(first), entryB = unsafe entry(second)
         unsafe prepare(&entryA.pointee, a.pointee.buffer, scratch(first))
         unsafe entryA.pointee.flags |= UInt8(1 << IOSQE_IO_LINK_BIT)
