@@ -16,6 +16,9 @@ import Glibc
 public struct UDPSocket: AsyncDroppable, ~Copyable {
     /// The owned descriptor.
     public var descriptor: OwnedDescriptor
+    /// The message memory this socket's receives use in turn (the header and the room for the
+    /// sender's address), so that receiving allocates nothing in steady state.
+    let messageMemory = MessageMemory.Pool()
 
     /// The descriptor number, for calls the library does not wrap. It stays owned by this socket.
     public var raw: Int32 { descriptor.raw }
@@ -46,8 +49,12 @@ public struct UDPSocket: AsyncDroppable, ~Copyable {
     /// Receives one datagram into `buffer`'s spare capacity; `.ready` with the byte count, the
     /// sender's address, whether the datagram was cut to fit, and the buffer. Its async drop
     /// cancels a receive still waiting and hands nothing back; ``IOOperation/cancel(_:)`` hands the
-    /// buffer back.
-    public func receive(into buffer: consuming IOBuffer) -> RecvMsgOp { IO.recvmsg(raw, into: buffer) }
+    /// buffer back. The message header and the room for the sender's address are lent by the
+    /// socket, reused by later receives once this one and its driver slot are gone: up to 16
+    /// receives at once allocate nothing beyond their buffers.
+    public func receive(into buffer: consuming IOBuffer) -> RecvMsgOp {
+        IO.recvmsg(raw, into: buffer, pool: messageMemory)
+    }
 
     /// Closes the socket and returns the close's result.
     public consuming func close() -> CloseDescriptor { CloseDescriptor(descriptor) }

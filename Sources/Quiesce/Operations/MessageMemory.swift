@@ -7,7 +7,8 @@ import Glibc
 ///
 /// A received message's address and flags are read back after the completion, when the driver's
 /// slot (and its scratch memory) belongs to another operation already: so a receive keeps this in
-/// its own allocation, lent to the slot (``OperationKind/lentMemory``) while in flight.
+/// its own allocation, lent to the slot (``OperationKind/lentMemory``) while in flight. A socket
+/// that receives again and again lends the same few from its ``Pool``.
 @usableFromInline
 @safe
 final class MessageMemory {
@@ -85,4 +86,47 @@ final class MessageMemory {
 
     /// `true` when the kernel cut the message to fit (MSG_TRUNC in the header's flags).
     var wasTruncated: Bool { unsafe layout.pointee.header.msg_flags & Int32(MSG_TRUNC) != 0 }
+}
+
+extension MessageMemory {
+    /// The message memory a socket lends its receives: a few ``MessageMemory`` objects, each lent
+    /// again once nothing but the pool holds it, so that a socket's receives in steady state
+    /// allocate nothing.
+    ///
+    /// A memory the kernel may still write is never lent twice: while a receive is in flight its
+    /// driver slot holds a strong reference to the memory (``OperationKind/lentMemory``), also when
+    /// the receive was dropped synchronously, and the operation holds one until it is dropped. Only
+    /// a memory that no slot and no operation references (the pool's reference is the only one) is
+    /// lent again. All of it runs on the executor's thread, which owns the socket.
+    @usableFromInline
+    final class Pool {
+        /// The memories kept for reuse, at most ``capacity``.
+        private var kept: [MessageMemory] = []
+        /// Where the next search for a free memory starts: the one after the last lent.
+        private var next = 0
+
+        /// How many memories a pool keeps: as many receives on one socket at once allocate nothing.
+        static let capacity = 16
+
+        /// An empty pool; memories are made as receives first need them.
+        init() {}
+
+        /// A memory no operation and no slot holds: a kept one when one is free, else a new one
+        /// (kept too while the pool has room).
+        func lend() -> MessageMemory {
+            let count = kept.count
+            var i = next
+            for _ in 0..<count {
+                if i == count { i = 0 }
+                if isKnownUniquelyReferenced(&kept[i]) {
+                    next = i + 1
+                    return kept[i]
+                }
+                i += 1
+            }
+            let fresh = MessageMemory()
+            if count < Pool.capacity { kept.append(fresh) }
+            return fresh
+        }
+    }
 }

@@ -21,11 +21,17 @@ extension IO {
         /// The header, the vector and the address the kernel fills.
         @usableFromInline let memory: MessageMemory
 
-        /// Receives on `fd` with `flags`.
+        /// Receives on `fd` with `flags`, into message memory of its own.
         public init(fd: Int32, flags: Int32) {
+            self.init(fd: fd, flags: flags, memory: MessageMemory())
+        }
+
+        /// Receives on `fd` with `flags` through `memory`, which no other operation or slot holds
+        /// (a ``MessageMemory/Pool`` lends such memory).
+        init(fd: Int32, flags: Int32, memory: MessageMemory) {
             self.fd = fd
             self.flags = flags
-            self.memory = MessageMemory()
+            self.memory = memory
         }
 
         /// "recvmsg".
@@ -65,6 +71,12 @@ extension IO {
     /// says). A buffer with no spare capacity is refused with ENOBUFS.
     public static func recvmsg(_ fd: Int32, into buffer: consuming IOBuffer, flags: Int32 = 0) -> RecvMsgOp {
         RecvMsgOp(RecvMsg(fd: fd, flags: flags), buffer: buffer)
+    }
+
+    /// ``recvmsg(_:into:flags:)`` through message memory lent by `pool` (a socket's), so that
+    /// receives in steady state allocate nothing.
+    static func recvmsg(_ fd: Int32, into buffer: consuming IOBuffer, flags: Int32 = 0, pool: MessageMemory.Pool) -> RecvMsgOp {
+        RecvMsgOp(RecvMsg(fd: fd, flags: flags, memory: pool.lend()), buffer: buffer)
     }
 }
 
