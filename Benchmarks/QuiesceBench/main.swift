@@ -75,6 +75,8 @@ var allocKVGet = Figure(id: "allocs_kv_get", title: "Heap allocations per KV GET
 var allocKVSet = Figure(id: "allocs_kv_set", title: "Heap allocations per KV SET of an existing key (steady state)", unit: "allocs/req",
                         higherIsBetter: false, referenceName: nil, minRatio: nil, targetText: "0", maxValue: 0)
 
+var udpEcho = UDPEchoBench.figures()
+
 /// Runs the Quiesce side and the reference back to back, alternating which goes first.
 func pair(_ rep: Int, _ quiesce: () -> Void, _ reference: () -> Void) {
     if rep % 2 == 0 { quiesce(); reference(); settle() } else { reference(); settle(); quiesce() }
@@ -99,6 +101,13 @@ if let pairName {
     case "nop256": measure = ({ NopBench.quiesce(config, inFlight: 256, total: config.nopsBatched) }, { NopBench.raw(config, setup: .best, inFlight: 256, total: config.nopsBatched) }, true)
     case "cancel": measure = ({ CancelBench.quiesce(config) }, { CancelBench.raw(config) }, false)
     case "linktimeout": measure = ({ LinkTimeoutBench.run(config, linked: true) }, { LinkTimeoutBench.run(config, linked: false) }, false)
+    case "udpecho":
+        let n = config.udpEchoDatagramsPerClient
+        measure = ({ UDPEchoBench.quiesce(config, datagramsPerClient: n).datagramsPerSecond },
+                   { UDPEchoBench.raw(config, datagramsPerClient: n).datagramsPerSecond }, true)
+    case "udpechoalloc":
+        for _ in 0..<config.repetitions { print("udpechoalloc: \(Format.fixed(UDPEchoBench.allocationsPerDatagram(config), 3)) allocations per datagram") }
+        exit(0)
     case "pipe": measure = ({ PipeLatencyBench.quiesce(config).p50 }, { PipeLatencyBench.raw(config).p50 }, false)
     case "spawn": measure = ({ SpawnBench.quiesce(config) }, { SpawnBench.swiftConcurrency(config) }, false)
     case "spawnjoinset": measure = ({ SpawnBench.joinSet(config) }, { SpawnBench.quiesce(config) }, false)
@@ -155,6 +164,8 @@ if let only {
     case "nop32": _ = NopBench.quiesce(config, inFlight: 32, total: config.nopsBatched)
     case "cancel": _ = CancelBench.quiesce(config)
     case "pipe": _ = PipeLatencyBench.quiesce(config)
+    case "udpecho": _ = UDPEchoBench.quiesce(config, datagramsPerClient: config.udpEchoDatagramsPerClient)
+    case "rawudpecho": _ = UDPEchoBench.raw(config, datagramsPerClient: config.udpEchoDatagramsPerClient)
     case "rawpipe": _ = PipeLatencyBench.raw(config)
     case "rawnop1": _ = NopBench.raw(config, setup: .best, inFlight: 1, total: config.nopsAt1)
     case "rawnop32": _ = NopBench.raw(config, setup: .best, inFlight: 32, total: config.nopsBatched)
@@ -243,6 +254,8 @@ for rep in 0..<config.repetitions {
         echoComposed.reference.add(EchoBench.quiesce(config, connections: 50, messages: config.echoMessagesPerConnection50).messagesPerSecond)
     })
     log("  echo composed×50: \(Format.human(echoComposed.quiesce.values.last!)) vs \(Format.human(echoComposed.reference.values.last!)) msgs/s")
+    UDPEchoBench.measure(rep: rep, config, into: &udpEcho.rate)
+    if counting { udpEcho.allocations.quiesce.add(UDPEchoBench.allocationsPerDatagram(config)) }
     if counting {
         allocEchoComposed.quiesce.add(EchoBench.allocationsPerMessage(config, composed: true))
         allocNop.quiesce.add(AllocBench.perOp(config, kind: 0))
@@ -262,6 +275,7 @@ for rep in 0..<config.repetitions {
 report.figures = [spawn, spawnJoinSet, handoff] + nops + [cancel, linkTimeout, pipe50, pipe99] + echo[0] + echo[1] + [echoPipelined, echoPlain, echoComposed]
 report.figures += kvFigures
 if counting { report.figures += [allocNop, allocRead, allocSpawn, allocEchoComposed, allocKVGet, allocKVSet] }
+report.figures += [udpEcho.rate] + (counting ? [udpEcho.allocations] : [])
 let loadText = "The load generator is a C thread in the harness (epoll, TCP_NODELAY; each connection sends 1 or 16 64-byte messages in one write and waits for all of them to come back before sending the next)."
 if echoExample != nil {
     report.notes.append("Echo: the Quiesce side is the QuiesceEcho example (Sources/QuiesceEcho), run as a child process; the raw C liburing echo loop runs on the harness's main thread. " + loadText)
@@ -270,6 +284,7 @@ if echoExample != nil {
 }
 report.notes.append("Ring setup flags. Quiesce: \(quiesceRing) (what the library passed to liburing for an executor made in the harness; the QuiesceEcho and QuiesceKV examples set up theirs through the same library code). Raw C NOP and echo references: \(RingSetup.best.flagNames), the echo with one multishot accept: the setup with the least CPU time per operation that `--pair rawsetups` found among flags 0, COOP_TASKRUN (with and without TASKRUN_FLAG), SINGLE_ISSUER (with and without COOP_TASKRUN) and SINGLE_ISSUER|DEFER_TASKRUN (with and without TASKRUN_FLAG); the \"flags-0 C loop\" row uses \(RingSetup.plain.description). Raw C cancel and pipe references: flags 0.")
 report.notes.append("Raw C loops use liburing directly with the same ring size, batch sizes and message sizes; they are the physical limit of this machine.")
+report.notes.append(UDPEchoBench.note)
 if let tools = kvTools.tools {
     report.notes.append("KV: redis-benchmark (\(tools.redisBenchmark)) -c 50 with -n \(config.kvRequests) per test at -P 1 and \(config.kvRequestsPipelined) at -P 16 (appendfsync always: \(config.kvRequestsAlways) and \(config.kvRequestsAlwaysPipelined)), against the QuiesceKV example (a child process; `--aof FILE --appendfsync always` for the always rows) and redis-server \(tools.redisVersion) (`--save '' --appendonly no`, or `--appendonly yes --appendfsync always`), each on its own temporary directory and free port; within a repetition the two run one after the other, in alternating order. Ratio = QuiesceKV requests per second / redis-server's.")
 } else {

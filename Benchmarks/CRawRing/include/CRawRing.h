@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 #include <stddef.h>
+#include "CRawRingUDP.h"  // the UDP echo figure's server and load generator
 
 /// Monotonic clock, nanoseconds (the same clock the Swift side reads).
 uint64_t crr_now_ns(void);
