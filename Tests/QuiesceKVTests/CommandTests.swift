@@ -102,6 +102,65 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(run("GET", "t").reply, .null)
     }
 
+    /// Redis' INCR refuses a value with a `+` sign, spaces, or more than 20 bytes, and takes Int.min.
+    func testIncrReadsOnlyStrictIntegers() {
+        for bad in ["+5", " 5", "5 ", "-", "-0", "", "12345678901234567890123", "9223372036854775808"] {
+            run("SET", "k", bad)
+            XCTAssertEqual(run("INCR", "k").reply, .error("ERR value is not an integer or out of range"), "INCR of '\(bad)'")
+        }
+        run("SET", "k", "-9223372036854775808")
+        XCTAssertEqual(run("INCR", "k").reply, .integer(-9223372036854775807))
+        run("SET", "k", "0")
+        XCTAssertEqual(run("INCR", "k").reply, .integer(1))
+    }
+
+    /// Overwriting a key with shorter, longer and much shorter values leaves exactly the new value
+    /// (values are overwritten in place when their memory suffices), also when the old value was
+    /// handed out by a GET still held.
+    func testOverwritesKeepOnlyTheNewValue() {
+        let long = String(repeating: "x", count: 1000)
+        for value in ["abcdef", "ab", "abcdefghijklmnop", long, "z", "", "tail"] {
+            XCTAssertEqual(run("SET", "k", value).reply, .simple("OK"))
+            XCTAssertEqual(run("GET", "k").reply, .text(value))
+        }
+        let held = engine.store.get(Array("k".utf8))
+        run("SET", "k", "next")
+        XCTAssertEqual(held, Array("tail".utf8))
+        XCTAssertEqual(run("GET", "k").reply, .text("next"))
+        run("INCR", "n")
+        run("SET", "n", "99")
+        XCTAssertEqual(run("INCR", "n").reply, .integer(100))
+        XCTAssertEqual(run("GET", "n").reply, .text("100"))
+        XCTAssertEqual(run("DBSIZE").reply, .integer(2))
+    }
+
+    /// Keys are compared by their bytes: prefixes, case and binary bytes make different keys.
+    func testKeysDifferByEveryByte() {
+        engine.store.set(Array("ab".utf8), Array("1".utf8))
+        engine.store.set(Array("abc".utf8), Array("2".utf8))
+        engine.store.set(Array("AB".utf8), Array("3".utf8))
+        engine.store.set([0, 255], Array("4".utf8))
+        engine.store.set([], Array("5".utf8))
+        XCTAssertEqual(engine.store.get(Array("ab".utf8)), Array("1".utf8))
+        XCTAssertEqual(engine.store.get(Array("abc".utf8)), Array("2".utf8))
+        XCTAssertEqual(engine.store.get(Array("AB".utf8)), Array("3".utf8))
+        XCTAssertEqual(engine.store.get([0, 255]), Array("4".utf8))
+        XCTAssertEqual(engine.store.get([]), Array("5".utf8))
+        XCTAssertNil(engine.store.get([0]))
+        XCTAssertEqual(run("DBSIZE").reply, .integer(5))
+    }
+
+    /// Command names match in any case, and a name that only shares a prefix or is too long is
+    /// unknown.
+    func testCommandNamesMatchInAnyCaseOnly() {
+        XCTAssertEqual(run("pInG").reply, .simple("PONG"))
+        XCTAssertEqual(run("FlushAll").reply, .simple("OK"))
+        XCTAssertEqual(run("PIN").reply, .error("ERR unknown command 'PIN', with args beginning with: "))
+        XCTAssertEqual(run("PINGS").reply, .error("ERR unknown command 'PINGS', with args beginning with: "))
+        XCTAssertEqual(run("FLUSHALLX").reply, .error("ERR unknown command 'FLUSHALLX', with args beginning with: "))
+        XCTAssertEqual(run("P\u{0}NG").reply, .error("ERR unknown command 'P?NG', with args beginning with: "))
+    }
+
     func testFlushallAndDbsize() {
         run("SET", "a", "1")
         run("SET", "b", "1")

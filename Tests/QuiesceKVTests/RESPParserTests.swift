@@ -90,6 +90,34 @@ final class RESPParserTests: XCTestCase {
         XCTAssertEqual(parser.next(), .command([[UInt8](repeating: 65, count: 1000)]))
     }
 
+    /// A request whose first arguments were parsed before the rest arrived keeps them when the
+    /// buffer is compacted under it (its arguments are ranges of the buffer).
+    func testCompactionKeepsTheArgumentsOfARequestInProgress() {
+        var parser = RESPParser()
+        let pings = Array(Array(repeating: bytes("*1\r\n$4\r\nPING\r\n"), count: 400).joined())
+        parser.feed(pings + bytes("*3\r\n$3\r\nSET\r\n$5\r\nhello\r\n$5\r\nwo"))
+        for _ in 0..<400 { XCTAssertEqual(parser.next(), args("PING")) }
+        XCTAssertEqual(parser.next(), .incomplete)
+        parser.feed(bytes("rld\r\n*2\r\n$3\r\nGET\r\n$5\r\nhello\r\n"))
+        XCTAssertEqual(parser.next(), args("SET", "hello", "world"))
+        XCTAssertEqual(parser.next(), args("GET", "hello"))
+        XCTAssertEqual(parser.consumed, pings.count + 35 + 24)
+        XCTAssertEqual(parser.bufferedCount, 0)
+    }
+
+    /// `step()` leaves the request in `arguments` without copying; inline requests too.
+    func testStepLeavesTheArgumentsInPlace() {
+        var parser = RESPParser()
+        parser.feed(bytes("*2\r\n$3\r\nGET\r\n$3\r\nkey\r\nSET a b\r\n"))
+        XCTAssertEqual(parser.step(), .command)
+        XCTAssertEqual(parser.arguments.words, [bytes("GET"), bytes("key")])
+        XCTAssertEqual(parser.arguments.count, 2)
+        XCTAssertEqual(Array(parser.arguments[1]), bytes("key"))
+        XCTAssertEqual(parser.step(), .command)
+        XCTAssertEqual(parser.arguments.words, [bytes("SET"), bytes("a"), bytes("b")])
+        XCTAssertEqual(parser.step(), .incomplete)
+    }
+
     func testLongStreamKeepsTheBufferSmall() {
         var parser = RESPParser()
         for _ in 0..<10_000 {

@@ -14,7 +14,22 @@ public struct CommandSpec: Sendable {
     /// Step between keys.
     public let keyStep: Int
     /// Runs the command: appends the reply to `reply`, returns the effect.
-    public let run: @Sendable (KVEngine, [[UInt8]], inout ClientSession, inout [UInt8]) -> CommandEffect
+    public let run: @Sendable (KVEngine, RESPArguments, inout ClientSession, inout [UInt8]) -> CommandEffect
+    /// Whether `flags` holds `write`: the command changes the keyspace.
+    public let isWrite: Bool
+
+    /// A command named `name` (lowercase) run by `run`.
+    public init(name: String, arity: Int, flags: [String], firstKey: Int, lastKey: Int, keyStep: Int,
+                run: @escaping @Sendable (KVEngine, RESPArguments, inout ClientSession, inout [UInt8]) -> CommandEffect) {
+        self.name = name
+        self.arity = arity
+        self.flags = flags
+        self.firstKey = firstKey
+        self.lastKey = lastKey
+        self.keyStep = keyStep
+        self.run = run
+        isWrite = flags.contains("write")
+    }
 
     func accepts(_ count: Int) -> Bool { arity >= 0 ? count == arity : count >= -arity }
 }
@@ -28,14 +43,40 @@ public enum CommandTable {
         return table
     }()
 
-    /// The spec for `name` (any case).
-    public static func lookup(_ name: [UInt8]) -> CommandSpec? {
-        commands[String(decoding: name, as: UTF8.self).lowercased()]
+    // Every command with its lowercase name packed into a word (``packedName(_:)``): a lookup
+    // compares words instead of building a string.
+    private static let byPackedName: [(name: UInt64, spec: CommandSpec)] = {
+        commands.values.sorted { $0.name < $1.name }.map { (packedName(Array($0.name.utf8)[...])!, $0) }
+    }()
+
+    // The ASCII-lowercased bytes of `name` in a word, first byte lowest; `nil` when longer than
+    // 8 bytes (no command's name is) or holding a zero byte (none does).
+    private static func packedName(_ name: ArraySlice<UInt8>) -> UInt64? {
+        guard name.count <= 8 else { return nil }
+        var word: UInt64 = 0
+        var shift: UInt64 = 0
+        for byte in name {
+            guard byte != 0 else { return nil }
+            let lower = byte &- 65 < 26 ? byte | 0x20 : byte
+            word |= UInt64(lower) << shift
+            shift += 8
+        }
+        return word
     }
+
+    /// The spec for `name` (any case).
+    public static func lookup(_ name: ArraySlice<UInt8>) -> CommandSpec? {
+        guard let word = packedName(name) else { return nil }
+        for entry in byPackedName where entry.name == word { return entry.spec }
+        return nil
+    }
+
+    /// The spec for `name` (any case).
+    public static func lookup(_ name: [UInt8]) -> CommandSpec? { lookup(name[...]) }
 
     /// Runs `args` (the name first) against `engine`: unknown commands and wrong arities get Redis'
     /// error replies.
-    public static func execute(_ args: [[UInt8]], engine: KVEngine, session: inout ClientSession,
+    public static func execute(_ args: RESPArguments, engine: KVEngine, session: inout ClientSession,
                                reply: inout [UInt8]) -> CommandEffect {
         guard let first = args.first else { return .none }
         guard let spec = lookup(first) else {
@@ -49,7 +90,7 @@ public enum CommandTable {
             RESPEncoder.error("ERR wrong number of arguments for '\(spec.name)' command", into: &reply)
             return .none
         }
-        if let failure = engine.aof?.failure, spec.flags.contains("write") {
+        if spec.isWrite, let failure = engine.aof?.failure {
             // As Redis: once the AOF cannot be written, writes are refused rather than lost.
             RESPEncoder.error("MISCONF Errors writing to the AOF file: \(failure)", into: &reply)
             return .none
@@ -58,7 +99,7 @@ public enum CommandTable {
     }
 
     /// `bytes` as text for an error message: at most 128 bytes, control bytes as `?`.
-    static func printable(_ bytes: [UInt8]) -> String {
+    static func printable(_ bytes: ArraySlice<UInt8>) -> String {
         String(decoding: bytes.prefix(128).map { $0 < 32 || $0 == 127 ? UInt8(ascii: "?") : $0 }, as: UTF8.self)
     }
 }

@@ -26,14 +26,26 @@ public final class KVEngine {
     }
 
     /// Runs one request and appends its reply to `reply`.
-    public func execute(_ args: [[UInt8]], session: inout ClientSession, reply: inout [UInt8]) -> CommandEffect {
+    public func execute(_ args: RESPArguments, session: inout ClientSession, reply: inout [UInt8]) -> CommandEffect {
         commandsProcessed += 1
         return CommandTable.execute(args, engine: self, session: &session, reply: &reply)
+    }
+
+    /// Runs one request given as byte arrays and appends its reply to `reply`.
+    public func execute(_ args: [[UInt8]], session: inout ClientSession, reply: inout [UInt8]) -> CommandEffect {
+        execute(RESPArguments(args), session: &session, reply: &reply)
     }
 
     /// Logs a write to the AOF (as the idempotent record `args`) and says what the reply waits for.
     func log(_ args: [[UInt8]]) -> CommandEffect {
         guard let aof else { return .none }
         return .logged(seq: aof.append(args))
+    }
+
+    /// Logs `SET key value [PXAT expiresAt]` to the AOF, encoded straight into its pending bytes,
+    /// and says what the reply waits for.
+    func logSet(_ key: ArraySlice<UInt8>, _ value: ArraySlice<UInt8>, expiresAt: Int64?) -> CommandEffect {
+        guard let aof else { return .none }
+        return .logged(seq: aof.appendSet(key, value, expiresAt: expiresAt))
     }
 }

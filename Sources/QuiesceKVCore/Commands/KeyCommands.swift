@@ -15,13 +15,13 @@ enum KeyCommands {
     static let delName = Array("DEL".utf8)
     static let pxatName = Array("PXAT".utf8)
 
-    static func get(_ engine: KVEngine, _ args: [[UInt8]], _ session: inout ClientSession, _ reply: inout [UInt8]) -> CommandEffect {
+    static func get(_ engine: KVEngine, _ args: RESPArguments, _ session: inout ClientSession, _ reply: inout [UInt8]) -> CommandEffect {
         if let value = engine.store.get(args[1]) { RESPEncoder.bulk(value, into: &reply) } else { RESPEncoder.null(into: &reply) }
         return .none
     }
 
     /// SET key value [NX|XX] [GET] [EX s|PX ms|EXAT s|PXAT ms|KEEPTTL]
-    static func set(_ engine: KVEngine, _ args: [[UInt8]], _ session: inout ClientSession, _ reply: inout [UInt8]) -> CommandEffect {
+    static func set(_ engine: KVEngine, _ args: RESPArguments, _ session: inout ClientSession, _ reply: inout [UInt8]) -> CommandEffect {
         var nx = false, xx = false, returnOld = false, keepTTL = false
         var expiresAt: Int64?
         var i = 3
@@ -54,6 +54,7 @@ enum KeyCommands {
             i += 1
         }
         let key = args[1]
+        let value = args[2]
         let old = engine.store.entry(key)
         if returnOld {
             if let old { RESPEncoder.bulk(old.value, into: &reply) } else { RESPEncoder.null(into: &reply) }
@@ -63,26 +64,26 @@ enum KeyCommands {
             return .none
         }
         if keepTTL { expiresAt = old?.expiresAt }
-        engine.store.set(key, args[2], expiresAt: expiresAt)
+        engine.store.set(key, value, expiresAt: expiresAt)
         if !returnOld { RESPEncoder.simple("OK", into: &reply) }
-        return engine.log(record(key, args[2], expiresAt))
+        return engine.logSet(key, value, expiresAt: expiresAt)
     }
 
-    static func del(_ engine: KVEngine, _ args: [[UInt8]], _ session: inout ClientSession, _ reply: inout [UInt8]) -> CommandEffect {
+    static func del(_ engine: KVEngine, _ args: RESPArguments, _ session: inout ClientSession, _ reply: inout [UInt8]) -> CommandEffect {
         var removed: [[UInt8]] = [delName]
-        for key in args.dropFirst() where engine.store.delete(key) { removed.append(key) }
+        for key in args.dropFirst() where engine.store.delete(key) { removed.append(Array(key)) }
         RESPEncoder.integer(removed.count - 1, into: &reply)
         return removed.count > 1 ? engine.log(removed) : .none
     }
 
-    static func exists(_ engine: KVEngine, _ args: [[UInt8]], _ session: inout ClientSession, _ reply: inout [UInt8]) -> CommandEffect {
+    static func exists(_ engine: KVEngine, _ args: RESPArguments, _ session: inout ClientSession, _ reply: inout [UInt8]) -> CommandEffect {
         var count = 0
         for key in args.dropFirst() where engine.store.exists(key) { count += 1 }
         RESPEncoder.integer(count, into: &reply)
         return .none
     }
 
-    static func incr(_ engine: KVEngine, _ args: [[UInt8]], _ session: inout ClientSession, _ reply: inout [UInt8]) -> CommandEffect {
+    static func incr(_ engine: KVEngine, _ args: RESPArguments, _ session: inout ClientSession, _ reply: inout [UInt8]) -> CommandEffect {
         let key = args[1]
         let old = engine.store.entry(key)
         var current = 0
@@ -98,28 +99,36 @@ enum KeyCommands {
             RESPEncoder.error("ERR increment or decrement would overflow", into: &reply)
             return .none
         }
-        var digits: [UInt8] = []
-        RESPEncoder.decimal(next, into: &digits)
-        engine.store.set(key, digits, expiresAt: old?.expiresAt)
+        // The reply `:<digits>\r\n` holds the new value's digits: the value and the AOF record
+        // take them from there.
+        let replyStart = reply.count
         RESPEncoder.integer(next, into: &reply)
-        return engine.log(record(key, digits, old?.expiresAt))
-    }
-
-    /// The AOF record that recreates `key` as it now is.
-    static func record(_ key: [UInt8], _ value: [UInt8], _ expiresAt: Int64?) -> [[UInt8]] {
-        guard let expiresAt else { return [setName, key, value] }
-        var ms: [UInt8] = []
-        RESPEncoder.decimal(Int(expiresAt), into: &ms)
-        return [setName, key, value, pxatName, ms]
+        let digits = reply[(replyStart + 1)..<(reply.count - 2)]
+        engine.store.set(key, digits, expiresAt: old?.expiresAt)
+        return engine.logSet(key, digits, expiresAt: old?.expiresAt)
     }
 
     /// A decimal integer as Redis accepts it for INCR: optional '-', no '+', no leading zeros, no spaces.
     static func strictInteger(_ bytes: [UInt8]) -> Int? {
         guard !bytes.isEmpty, bytes.count <= 20 else { return nil }
-        if bytes == [UInt8(ascii: "0")] { return 0 }
-        let digits = bytes.first == UInt8(ascii: "-") ? bytes.dropFirst() : bytes[...]
-        guard let first = digits.first, first != UInt8(ascii: "0") else { return nil }
-        return Int(String(decoding: bytes, as: UTF8.self))
+        if bytes.count == 1 && bytes[0] == UInt8(ascii: "0") { return 0 }
+        var i = 0
+        let negative = bytes[0] == UInt8(ascii: "-")
+        if negative { i = 1 }
+        guard i < bytes.count, bytes[i] != UInt8(ascii: "0") else { return nil }
+        // Accumulated negatively, so Int.min is reached without overflow.
+        var value = 0
+        while i < bytes.count {
+            let digit = bytes[i] &- UInt8(ascii: "0")
+            guard digit <= 9 else { return nil }
+            let (times10, o1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times10.subtractingReportingOverflow(Int(digit))
+            guard !o1 && !o2 else { return nil }
+            value = sum
+            i += 1
+        }
+        if negative { return value }
+        return value == Int.min ? nil : -value
     }
 
     static func syntaxError(_ reply: inout [UInt8]) -> CommandEffect {

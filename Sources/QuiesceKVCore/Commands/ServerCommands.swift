@@ -20,7 +20,7 @@ enum ServerCommands {
 
     static let flushallName = Array("FLUSHALL".utf8)
 
-    static func ping(_ engine: KVEngine, _ args: [[UInt8]], _ session: inout ClientSession, _ reply: inout [UInt8]) -> CommandEffect {
+    static func ping(_ engine: KVEngine, _ args: RESPArguments, _ session: inout ClientSession, _ reply: inout [UInt8]) -> CommandEffect {
         switch args.count {
         case 1: RESPEncoder.simple("PONG", into: &reply)
         case 2: RESPEncoder.bulk(args[1], into: &reply)
@@ -29,17 +29,17 @@ enum ServerCommands {
         return .none
     }
 
-    static func echo(_ engine: KVEngine, _ args: [[UInt8]], _ session: inout ClientSession, _ reply: inout [UInt8]) -> CommandEffect {
+    static func echo(_ engine: KVEngine, _ args: RESPArguments, _ session: inout ClientSession, _ reply: inout [UInt8]) -> CommandEffect {
         RESPEncoder.bulk(args[1], into: &reply)
         return .none
     }
 
-    static func dbsize(_ engine: KVEngine, _ args: [[UInt8]], _ session: inout ClientSession, _ reply: inout [UInt8]) -> CommandEffect {
+    static func dbsize(_ engine: KVEngine, _ args: RESPArguments, _ session: inout ClientSession, _ reply: inout [UInt8]) -> CommandEffect {
         RESPEncoder.integer(engine.store.count, into: &reply)
         return .none
     }
 
-    static func flushall(_ engine: KVEngine, _ args: [[UInt8]], _ session: inout ClientSession, _ reply: inout [UInt8]) -> CommandEffect {
+    static func flushall(_ engine: KVEngine, _ args: RESPArguments, _ session: inout ClientSession, _ reply: inout [UInt8]) -> CommandEffect {
         guard args.count == 1 || (args.count == 2 && ["ASYNC", "SYNC"].contains(upper(args[1]))) else {
             RESPEncoder.error("ERR syntax error", into: &reply)
             return .none
@@ -49,18 +49,18 @@ enum ServerCommands {
         return engine.log([flushallName])
     }
 
-    static func quit(_ engine: KVEngine, _ args: [[UInt8]], _ session: inout ClientSession, _ reply: inout [UInt8]) -> CommandEffect {
+    static func quit(_ engine: KVEngine, _ args: RESPArguments, _ session: inout ClientSession, _ reply: inout [UInt8]) -> CommandEffect {
         RESPEncoder.simple("OK", into: &reply)
         return .close
     }
 
-    static func select(_ engine: KVEngine, _ args: [[UInt8]], _ session: inout ClientSession, _ reply: inout [UInt8]) -> CommandEffect {
+    static func select(_ engine: KVEngine, _ args: RESPArguments, _ session: inout ClientSession, _ reply: inout [UInt8]) -> CommandEffect {
         // One database, as with Redis Cluster: only 0 exists.
-        if args[1] == [UInt8(ascii: "0")] { RESPEncoder.simple("OK", into: &reply) } else { RESPEncoder.error("ERR DB index is out of range", into: &reply) }
+        if args[1].elementsEqual([UInt8(ascii: "0")]) { RESPEncoder.simple("OK", into: &reply) } else { RESPEncoder.error("ERR DB index is out of range", into: &reply) }
         return .none
     }
 
-    static func info(_ engine: KVEngine, _ args: [[UInt8]], _ session: inout ClientSession, _ reply: inout [UInt8]) -> CommandEffect {
+    static func info(_ engine: KVEngine, _ args: RESPArguments, _ session: inout ClientSession, _ reply: inout [UInt8]) -> CommandEffect {
         let aofEnabled = engine.aof != nil ? 1 : 0
         let text = """
             # Server\r
@@ -87,7 +87,7 @@ enum ServerCommands {
     }
 
     // COMMAND, COMMAND COUNT, COMMAND INFO name..., COMMAND DOCS [name...], COMMAND LIST.
-    static func command(_ engine: KVEngine, _ args: [[UInt8]], _ session: inout ClientSession, _ reply: inout [UInt8]) -> CommandEffect {
+    static func command(_ engine: KVEngine, _ args: RESPArguments, _ session: inout ClientSession, _ reply: inout [UInt8]) -> CommandEffect {
         let specs = CommandTable.commands.values.sorted { $0.name < $1.name }
         guard args.count > 1 else {
             RESPEncoder.arrayHeader(specs.count, into: &reply)
@@ -129,7 +129,7 @@ enum ServerCommands {
     }
 
     // CONFIG GET pattern... (glob patterns), CONFIG RESETSTAT; CONFIG SET is refused.
-    static func config(_ engine: KVEngine, _ args: [[UInt8]], _ session: inout ClientSession, _ reply: inout [UInt8]) -> CommandEffect {
+    static func config(_ engine: KVEngine, _ args: RESPArguments, _ session: inout ClientSession, _ reply: inout [UInt8]) -> CommandEffect {
         switch upper(args[1]) {
         case "GET" where args.count >= 3:
             var matches: [(name: String, value: String)] = []
@@ -155,7 +155,7 @@ enum ServerCommands {
     }
 
     // CLIENT ID | SETNAME name | GETNAME | INFO | LIST | SETINFO attr value.
-    static func client(_ engine: KVEngine, _ args: [[UInt8]], _ session: inout ClientSession, _ reply: inout [UInt8]) -> CommandEffect {
+    static func client(_ engine: KVEngine, _ args: RESPArguments, _ session: inout ClientSession, _ reply: inout [UInt8]) -> CommandEffect {
         switch (upper(args[1]), args.count) {
         case ("ID", 2):
             RESPEncoder.integer(Int(session.id), into: &reply)
@@ -186,5 +186,5 @@ enum ServerCommands {
             + "age=\(max(0, now - session.connectedAt) / 1000) idle=0 flags=N db=0 cmd=\(session.lastCommand)"
     }
 
-    static func upper(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self).uppercased() }
+    static func upper(_ bytes: ArraySlice<UInt8>) -> String { String(decoding: bytes, as: UTF8.self).uppercased() }
 }

@@ -45,6 +45,21 @@ public final class AppendOnlyFile {
         return appendedSeq
     }
 
+    /// Appends the record `SET key value` (with `PXAT expiresAt` when given); returns its number.
+    public func appendSet(_ key: ArraySlice<UInt8>, _ value: ArraySlice<UInt8>, expiresAt: Int64?) -> UInt64 {
+        RESPEncoder.arrayHeader(expiresAt == nil ? 3 : 5, into: &pending)
+        RESPEncoder.bulk(KeyCommands.setName, into: &pending)
+        RESPEncoder.bulk(key, into: &pending)
+        RESPEncoder.bulk(value, into: &pending)
+        if let expiresAt {
+            RESPEncoder.bulk(KeyCommands.pxatName, into: &pending)
+            RESPEncoder.bulkDecimal(Int(expiresAt), into: &pending)
+        }
+        appendedSeq += 1
+        writerWaker?.wake()
+        return appendedSeq
+    }
+
     /// The highest record whose reply may be sent.
     public var acknowledgedSeq: UInt64 { policy == .always ? durableSeq : writtenSeq }
 

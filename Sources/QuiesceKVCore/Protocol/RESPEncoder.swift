@@ -38,6 +38,18 @@ public enum RESPEncoder {
         crlf(&out)
     }
 
+    /// A bulk string holding the decimal digits of `value`.
+    public static func bulkDecimal(_ value: Int, into out: inout [UInt8]) {
+        var digits = value < 0 ? 2 : 1
+        var rest = value / 10
+        while rest != 0 { digits += 1; rest /= 10 }
+        out.append(UInt8(ascii: "$"))
+        decimal(digits, into: &out)
+        crlf(&out)
+        decimal(value, into: &out)
+        crlf(&out)
+    }
+
     /// A bulk string holding the UTF-8 of `text`.
     public static func bulk(string text: String, into out: inout [UInt8]) {
         bulk(Array(text.utf8), into: &out)

@@ -37,7 +37,12 @@ public struct RESPParser {
     // Inside a multibulk request: arguments still expected, those parsed, and the bulk length
     // announced by the last `$` header (-1: expecting a header).
     private var remaining = 0
-    private var args: [[UInt8]] = []
+    private var argRanges: [Range<Int>] = []
+    // Where the request being parsed (or the last complete one) begins in `buffer`: its arguments
+    // stay in the buffer, so compaction keeps everything from here on.
+    private var requestStart = 0
+    // The last complete request when it was inline (its words are unquoted copies).
+    private var inlineWords: [[UInt8]]? = nil
     private var bulkLength = -1
     private var requestBytes = 0
     private var failure: String?
@@ -52,7 +57,7 @@ public struct RESPParser {
     }
 
     /// Bytes fed but not yet consumed by a complete request.
-    public var bufferedCount: Int { buffer.count - start }
+    public var bufferedCount: Int { buffer.count - (remaining > 0 ? requestStart : start) }
 
     /// `true` while part of a request has been received but not all of it.
     public var isInsideRequest: Bool { remaining > 0 || bufferedCount > 0 }
@@ -71,19 +76,57 @@ public struct RESPParser {
         buffer.append(contentsOf: bytes)
     }
 
-    // Moves the unconsumed bytes to the front once the consumed prefix dominates, so the buffer
-    // does not grow with the connection's lifetime.
+    // Moves the bytes not yet consumed to the front once the consumed prefix dominates, so the
+    // buffer does not grow with the connection's lifetime. The arguments of a request being parsed
+    // are kept (they are ranges of the buffer), and move with it.
     private mutating func compact() {
-        if start > 0 && (start >= buffer.count || start >= 4096 && start * 2 >= buffer.count) {
-            buffer.removeSubrange(0..<start)
-            discarded += start
-            start = 0
+        let keep = remaining > 0 ? requestStart : start
+        if keep > 0 && (keep >= buffer.count || keep >= 4096 && keep * 2 >= buffer.count) {
+            buffer.removeSubrange(0..<keep)
+            discarded += keep
+            start -= keep
+            if remaining > 0 {
+                requestStart = 0
+                for i in argRanges.indices { argRanges[i] = (argRanges[i].lowerBound - keep)..<(argRanges[i].upperBound - keep) }
+            } else {
+                requestStart = start
+                argRanges.removeAll(keepingCapacity: true)
+            }
         }
     }
 
-    /// The next complete request, `.incomplete`, or a protocol error (sticky).
+    /// What ``RESPParser/step()`` found.
+    public enum Step: Equatable {
+        /// One complete request: ``RESPParser/arguments`` holds it.
+        case command
+        /// No complete request yet: feed more bytes.
+        case incomplete
+        /// The input breaks the protocol (see ``ParseResult/protocolError(_:)``); sticky.
+        case protocolError(String)
+    }
+
+    /// The next complete request, `.incomplete`, or a protocol error (sticky), with the arguments
+    /// copied out.
     public mutating func next() -> ParseResult {
+        switch step() {
+        case .command: return .command(arguments.words)
+        case .incomplete: return .incomplete
+        case .protocolError(let message): return .protocolError(message)
+        }
+    }
+
+    /// The arguments of the request the last ``step()`` returned `.command` for; valid until the
+    /// parser is fed or stepped again.
+    public var arguments: RESPArguments {
+        if let inlineWords { return RESPArguments(inlineWords) }
+        return RESPArguments(bytes: buffer, ranges: argRanges)
+    }
+
+    /// Parses the next complete request without copying its arguments: on `.command` they are in
+    /// ``arguments``. `.incomplete` when more bytes are needed; a protocol error is sticky.
+    public mutating func step() -> Step {
         if let failure { return .protocolError(failure) }
+        inlineWords = nil
         while true {
             if remaining == 0 {
                 guard start < buffer.count else { return .incomplete }
@@ -101,7 +144,9 @@ public struct RESPParser {
                     case .incomplete: return .incomplete
                     case .failed(let message): return fail(message)
                     case .empty: continue
-                    case .command(let inline): return .command(inline)
+                    case .command(let inline):
+                        inlineWords = inline
+                        return .command
                     }
                 }
             }
@@ -138,16 +183,14 @@ public struct RESPParser {
                 guard buffer[start + bulkLength] == 13, buffer[start + bulkLength + 1] == 10 else {
                     return fail("expected CRLF after bulk string")
                 }
-                args.append(Array(buffer[start..<(start + bulkLength)]))
+                argRanges.append(start..<(start + bulkLength))
                 start += bulkLength + 2
                 bulkLength = -1
                 remaining -= 1
             }
-            let command = args
-            args = []
             requestBytes = 0
             markConsumed()
-            return .command(command)
+            return .command
         }
     }
 
@@ -169,13 +212,15 @@ public struct RESPParser {
               count >= 1 || mode == .requests else {
             return .failed("invalid multibulk length")
         }
+        requestStart = start
         start = line.next
         if count <= 0 {
             markConsumed()
             return .empty
         }
         remaining = count
-        args.reserveCapacity(Swift.min(count, 64))
+        argRanges.removeAll(keepingCapacity: argRanges.capacity <= 1024)
+        argRanges.reserveCapacity(Swift.min(count, 64))
         bulkLength = -1
         requestBytes = 0
         return .started
@@ -190,6 +235,7 @@ public struct RESPParser {
         var end = newline
         if end > start && buffer[end - 1] == 13 { end -= 1 }
         let lineStart = start
+        requestStart = start
         start = newline + 1
         guard let words = InlineSplitter.split(buffer[lineStart..<end]) else {
             return .failed("unbalanced quotes in request")
@@ -198,11 +244,13 @@ public struct RESPParser {
         return words.isEmpty ? .empty : .command(words)
     }
 
-    private mutating func fail(_ message: String) -> ParseResult {
+    private mutating func fail(_ message: String) -> Step {
         failure = message
         buffer = []
         start = 0
-        args = []
+        requestStart = 0
+        argRanges = []
+        inlineWords = nil
         remaining = 0
         return .protocolError(message)
     }

@@ -59,7 +59,7 @@ struct ConnectionTask: Future, ~Copyable {
             var drained = false
             // Run every complete request already received, unless replies are backing up.
             while !closeAfterReply && connection.replies.pendingBytes < maxPending {
-                switch parser.next() {
+                switch parser.step() {
                 case .incomplete:
                     drained = true
                 case .protocolError(let message):
@@ -68,9 +68,9 @@ struct ConnectionTask: Future, ~Copyable {
                     connection.replies.enqueue(scratch, dependsOn: 0)
                     closeAfterReply = true
                     continue
-                case .command(let args):
+                case .command:
                     scratch.removeAll(keepingCapacity: true)
-                    let effect = server.engine.execute(args, session: &session, reply: &scratch)
+                    let effect = server.engine.execute(parser.arguments, session: &session, reply: &scratch)
                     switch effect {
                     case .none: connection.replies.enqueue(scratch, dependsOn: 0)
                     case .logged(let seq): connection.replies.enqueue(scratch, dependsOn: seq)

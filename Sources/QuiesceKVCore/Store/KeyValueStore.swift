@@ -14,11 +14,23 @@ public final class KeyValueStore {
         public var value: [UInt8]
         /// When the key expires (Unix ms), or `nil` for never.
         public var expiresAt: Int64?
+
+        // Takes `newValue`'s bytes into the value's own memory when that is unshared and at most
+        // about twice as large as needed (a small value does not pin a large one's memory).
+        mutating func replace(with newValue: ArraySlice<UInt8>, expiresAt: Int64?) {
+            self.expiresAt = expiresAt
+            if value.capacity <= Swift.max(64, 2 * newValue.count) {
+                value.removeAll(keepingCapacity: true)
+                value.append(contentsOf: newValue)
+            } else {
+                value = Array(newValue)
+            }
+        }
     }
 
-    private var entries: [[UInt8]: Entry] = [:]
+    private var entries: [StoreKey: Entry] = [:]
     // Keys that carry an expiry, so the active sweep does not walk the whole keyspace.
-    private var volatile: Set<[UInt8]> = []
+    private var volatile: Set<StoreKey> = []
 
     /// The clock, in Unix milliseconds (injectable for tests).
     public let clock: () -> Int64
@@ -36,34 +48,65 @@ public final class KeyValueStore {
     }
 
     /// The live entry for `key`, removing it first if it has expired.
-    public func entry(_ key: [UInt8]) -> Entry? {
-        guard let entry = entries[key] else { return nil }
+    public func entry(_ key: ArraySlice<UInt8>) -> Entry? {
+        let lookup = StoreKey(borrowing: key)
+        guard let entry = entries[lookup] else { return nil }
         if let expiresAt = entry.expiresAt, expiresAt <= clock() {
-            remove(key)
+            remove(lookup)
             return nil
         }
         return entry
     }
 
+    /// The live entry for `key`, removing it first if it has expired.
+    public func entry(_ key: [UInt8]) -> Entry? { entry(key[...]) }
+
     /// The live value for `key`.
-    public func get(_ key: [UInt8]) -> [UInt8]? { entry(key)?.value }
+    public func get(_ key: ArraySlice<UInt8>) -> [UInt8]? { entry(key)?.value }
+
+    /// The live value for `key`.
+    public func get(_ key: [UInt8]) -> [UInt8]? { get(key[...]) }
+
+    /// Stores `value` under `key`, replacing any previous value and expiry.
+    ///
+    /// A key already present keeps its entry, and its value's memory when that is at most about
+    /// twice what the new value needs: overwriting a key copies the value's bytes and nothing else.
+    public func set(_ key: ArraySlice<UInt8>, _ value: ArraySlice<UInt8>, expiresAt: Int64? = nil) {
+        let lookup = StoreKey(borrowing: key)
+        if let index = entries.index(forKey: lookup) {
+            entries.values[index].replace(with: value, expiresAt: expiresAt)
+        } else {
+            entries[StoreKey(owning: key)] = Entry(value: Array(value), expiresAt: expiresAt)
+        }
+        if expiresAt != nil {
+            if !volatile.contains(lookup) { volatile.insert(StoreKey(owning: key)) }
+        } else if !volatile.isEmpty {
+            volatile.remove(lookup)
+        }
+    }
 
     /// Stores `value` under `key`, replacing any previous value and expiry.
     public func set(_ key: [UInt8], _ value: [UInt8], expiresAt: Int64? = nil) {
-        entries[key] = Entry(value: value, expiresAt: expiresAt)
-        if expiresAt != nil { volatile.insert(key) } else if !volatile.isEmpty { volatile.remove(key) }
+        set(key[...], value[...], expiresAt: expiresAt)
     }
 
     /// Removes `key`; `true` if a live key was removed.
     @discardableResult
-    public func delete(_ key: [UInt8]) -> Bool {
+    public func delete(_ key: ArraySlice<UInt8>) -> Bool {
         guard entry(key) != nil else { return false }
-        remove(key)
+        remove(StoreKey(borrowing: key))
         return true
     }
 
+    /// Removes `key`; `true` if a live key was removed.
+    @discardableResult
+    public func delete(_ key: [UInt8]) -> Bool { delete(key[...]) }
+
     /// `true` when `key` holds a live value.
-    public func exists(_ key: [UInt8]) -> Bool { entry(key) != nil }
+    public func exists(_ key: ArraySlice<UInt8>) -> Bool { entry(key) != nil }
+
+    /// `true` when `key` holds a live value.
+    public func exists(_ key: [UInt8]) -> Bool { exists(key[...]) }
 
     /// The number of live keys (expired ones are swept first).
     public var count: Int {
@@ -84,7 +127,7 @@ public final class KeyValueStore {
     @discardableResult
     public func sweepExpired(now: Int64, limit: Int) -> Int {
         guard !volatile.isEmpty else { return 0 }
-        var expired: [[UInt8]] = []
+        var expired: [StoreKey] = []
         for key in volatile {
             if let at = entries[key]?.expiresAt, at > now { continue }
             expired.append(key)
@@ -94,7 +137,7 @@ public final class KeyValueStore {
         return expired.count
     }
 
-    private func remove(_ key: [UInt8]) {
+    private func remove(_ key: StoreKey) {
         entries.removeValue(forKey: key)
         volatile.remove(key)
     }
