@@ -34,6 +34,14 @@ int64_t crr_pipe_roundtrip(unsigned entries, unsigned size, uint64_t count, uint
 /// send it all back) and returns when all have closed. Returns 0 or a negative errno.
 int crr_echo_server(unsigned entries, unsigned flags, int multishot_accept, int listen_fd, unsigned conns, unsigned bufsize);
 
+/// A liburing echo server with multishot receive from a provided-buffer ring, on a ring of
+/// `entries` set up with `flags` (IORING_SETUP_*): one multishot accept takes exactly `conns`
+/// connections on `listen_fd`; each connection has one multishot receive picking buffers from a ring
+/// of `nbufs` (a power of two) buffers of `bufsize` bytes shared by every connection, sends each
+/// buffer back from where it lies and returns it to the ring once sent. Returns when all have closed:
+/// 0 or a negative errno.
+int crr_echo_multishot_server(unsigned entries, unsigned flags, int listen_fd, unsigned conns, unsigned nbufs, unsigned bufsize);
+
 /// What a load generator sends and expects back.
 typedef struct {
     /// The server, on 127.0.0.1.
