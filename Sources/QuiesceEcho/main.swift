@@ -5,13 +5,13 @@
 // Connections are accepted by one multishot accept (one submission, one completion per connection).
 // Each connection receives into a 16 KiB buffer of its own (the composed `echo` of QuiesceEchoCore);
 // with --multishot-recv it receives instead with one multishot receive from a provided-buffer ring
-// shared by every connection (default 1024 buffers of 16 KiB), so an idle connection pins no
-// receive buffer (`MultishotEcho`).
+// shared by every connection (default 1024 buffers of 16 KiB) and sends from a pool of buffers
+// shared by every connection, so an idle connection pins no buffer at all (`MultishotEcho`).
 //
 // Prints `listening on HOST:PORT`, then echoes until SIGINT or SIGTERM. A thread waits for the signal
 // (sigwait) and tells the loop through the executor's RemoteHandle, which wakes the ring; shutdown then
 // async-drops every connection (its recv or send is cancelled and awaited, its socket closed) before
-// the process exits.
+// the process exits. SIGUSR1 prints one `stats ...` line (see `Stats`) and the server goes on.
 import Foundation  // Thread, for the signal-waiting thread
 import Quiesce
 import QuiesceEchoCore
@@ -25,6 +25,31 @@ final class StopRequest: @unchecked Sendable {  // touched only on the executor'
     var waker: Waker?
 }
 
+/// What the server holds, printed as one line on SIGUSR1 (the benchmark's idle-connection memory
+/// figure reads it): `stats tasks=N receive_buffers_out=K receive_buffer_size=B receive_pool_bytes=P
+/// send_buffers=S send_buffer_size=C`. Tasks are the live ones: the accept loop and one per
+/// connection; receive
+/// buffers out are the ring's buffers the kernel picked and nobody gave back yet (held by a
+/// completion or a lease); the pool is the ring's memory; send buffers are those the send pool made
+/// (kept or out). Without --multishot-recv the ring and pool fields are 0.
+final class Stats: @unchecked Sendable {  // touched only on the executor's thread
+    let ring: ProvidedBufferRing?
+    let sendBuffers: IOBufferPool?
+
+    init(ring: ProvidedBufferRing?, sendBuffers: IOBufferPool?) {
+        self.ring = ring
+        self.sendBuffers = sendBuffers
+    }
+
+    /// The stats line for `executor`.
+    func line(_ executor: Executor) -> String {
+        let out = ring.map { $0.count - $0.available } ?? 0
+        return "stats tasks=\(executor.liveTaskCount)"
+            + " receive_buffers_out=\(out) receive_buffer_size=\(ring?.size ?? 0) receive_pool_bytes=\((ring?.count ?? 0) * (ring?.size ?? 0))"
+            + " send_buffers=\(sendBuffers?.created ?? 0) send_buffer_size=\(sendBuffers?.bufferCapacity ?? 0)"
+    }
+}
+
 /// Accepts connections with one multishot accept and spawns an echo connection for each, until a
 /// stop is requested; then it is ready with the signal's number. An accept error ends the multishot
 /// accept: it is reported and a new one submitted (out of descriptors, the server stops instead:
@@ -32,8 +57,10 @@ final class StopRequest: @unchecked Sendable {  // touched only on the executor'
 struct Server: Future, ~Copyable {
     let listener: Int32
     let stop: StopRequest
-    /// The shared receive ring (--multishot-recv), or `nil`: each connection has its own buffer.
+    /// The shared receive ring and send buffers (--multishot-recv), or `nil`: each connection has
+    /// its own buffer.
     let ring: ProvidedBufferRing?
+    let sendBuffers: IOBufferPool?
     var accepts: AcceptMultishotOp?
 
     mutating func poll(_ cx: inout Context) -> Poll<Int32> {
@@ -47,8 +74,8 @@ struct Server: Future, ~Copyable {
             case .success(let fd):
                 var one: Int32 = 1
                 _ = unsafe setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-                if let ring {
-                    cx.executor?.spawn(MultishotEcho(Socket(adopting: fd), ring: ring), name: "echo").detach()
+                if let ring, let sendBuffers {
+                    cx.executor?.spawn(MultishotEcho(Socket(adopting: fd), ring: ring, sendBuffers: sendBuffers), name: "echo").detach()
                 } else {
                     cx.executor?.spawn(echo(Socket(adopting: fd)), name: "echo").detach()
                 }
@@ -109,17 +136,20 @@ guard let address = SocketAddress(host: host, port: port) else {
     exit(2)
 }
 
-// SIGINT and SIGTERM are blocked in every thread and taken by one waiting thread instead.
+// SIGINT, SIGTERM and SIGUSR1 are blocked in every thread and taken by one waiting thread instead.
 var signals = sigset_t()
 unsafe sigemptyset(&signals)
 unsafe sigaddset(&signals, SIGINT)
 unsafe sigaddset(&signals, SIGTERM)
+unsafe sigaddset(&signals, SIGUSR1)
 unsafe pthread_sigmask(SIG_BLOCK, &signals, nil)
 
 /// Runs the server until a signal; untyped throws so the executor's and the socket's errors mix.
 func serve() throws {
     let executor = try Executor(entries: 1024)
     let ring = try ringShape.map { shape throws(IOError) in try executor.driver.registerBufferRing(count: shape.count, size: shape.size) }
+    let sendBuffers = ringShape.map { IOBufferPool(bufferCapacity: $0.size) }
+    let stats = Stats(ring: ring, sendBuffers: sendBuffers)
     let listener = try Sockets.listen(on: address)
     let bound = try Sockets.localAddress(listener)
     let stop = StopRequest()
@@ -129,8 +159,14 @@ func serve() throws {
         unsafe sigemptyset(&set)
         unsafe sigaddset(&set, SIGINT)
         unsafe sigaddset(&set, SIGTERM)
+        unsafe sigaddset(&set, SIGUSR1)
         var received: Int32 = 0
-        unsafe sigwait(&set, &received)
+        while unsafe sigwait(&set, &received) == 0 && received == SIGUSR1 {
+            remote.execute { executor in
+                print(stats.line(executor))
+                fflush(nil)
+            }
+        }
         let signo = received
         remote.execute { _ in
             stop.signal = signo
@@ -140,7 +176,7 @@ func serve() throws {
     waiter.start()
     print("listening on \(bound)")  // kept exactly so: the benchmark reads the port from this line
     fflush(nil)
-    let signo = try executor.blockOn(Server(listener: listener, stop: stop, ring: ring))
+    let signo = try executor.blockOn(Server(listener: listener, stop: stop, ring: ring, sendBuffers: sendBuffers))
     let live = executor.liveTaskCount
     let report = executor.shutdown(deadline: 2_000_000_000)
     close(listener)

@@ -3,8 +3,9 @@ import Quiesce
 /// An echo connection that receives with one multishot receive (``IO/recvMultishot(_:from:flags:)``)
 /// from a ``ProvidedBufferRing`` shared by every connection: a connection waiting for data pins no
 /// receive buffer; the kernel picks one from the ring only when bytes arrive. Each lease's bytes are
-/// copied into the connection's one send buffer (capacity: the ring's buffer size, reused for every
-/// message, so nothing is allocated per message) and the lease goes back to the ring at once.
+/// copied into a send buffer taken from an ``IOBufferPool`` shared by every connection, and the
+/// lease goes back to the ring at once; the send buffer goes back to the pool when its send is done.
+/// An idle connection holds neither, and in steady state nothing is allocated per message.
 ///
 /// It is ready when the peer closes or an operation fails. Its async drop cancels the receive (and
 /// waits for its final completion: buffers nobody took go back to the ring) and the send in flight,
@@ -13,13 +14,15 @@ public struct MultishotEcho: Future, ~Copyable {
     // Declared before the socket: a synchronous drop lets go of the operations first.
     var receives: RecvMultishotOp?
     var sending: WriteAll?
-    var buffer: IOBuffer?
+    let sendBuffers: IOBufferPool
     var socket: Socket
 
-    /// An echo connection on `socket`, receiving from `ring` (registered with the executor's driver).
-    public init(_ socket: consuming Socket, ring: ProvidedBufferRing) {
+    /// An echo connection on `socket`, receiving from `ring` (registered with the executor's driver)
+    /// and sending from buffers of `sendBuffers`, whose buffers hold at least one ring buffer.
+    public init(_ socket: consuming Socket, ring: ProvidedBufferRing, sendBuffers: IOBufferPool) {
+        precondition(sendBuffers.bufferCapacity >= ring.size, "send buffers (\(sendBuffers.bufferCapacity) bytes) smaller than the ring's (\(ring.size))")
         receives = IO.recvMultishot(socket.raw, from: ring)
-        buffer = IOBuffer(capacity: ring.size)
+        self.sendBuffers = sendBuffers
         self.socket = socket
     }
 
@@ -28,16 +31,16 @@ public struct MultishotEcho: Future, ~Copyable {
             if sending != nil {
                 guard case .ready(let sent) = sending!.poll(&cx) else { return .pending }
                 sending = nil
-                guard case .success = sent.result else { return .ready(()) }
-                var reused = sent.buffer
-                reused.clear()
-                buffer = consume reused
+                let failed: Bool
+                if case .success = sent.result { failed = false } else { failed = true }
+                sendBuffers.give(sent.buffer)
+                if failed { return .ready(()) }
             }
             guard case .ready(let next) = receives!.pollNext(&cx) else { return .pending }
             guard let next else { return .ready(()) }  // the peer closed
             switch consume next {
             case .success(let lease):
-                var out = buffer.take()!
+                var out = sendBuffers.take()
                 _ = unsafe lease.withUnsafeBytes { unsafe out.append(contentsOf: $0) }
                 sending = WriteAll.send(socket.raw, out)
             case .failure:

@@ -29,15 +29,17 @@ final class MultishotEchoTests: XCTestCase {
     func testConnectionsShareTheRingAndIdleOnesPinNoBuffer() throws {
         let before = openDescriptorCount()
         let ring = try executor.driver.registerBufferRing(count: 8, size: 1024)
+        let sendBuffers = IOBufferPool(bufferCapacity: 1024)
         var clients: [Int32] = []
         for _ in 0..<5 {
             let (client, server) = try tcpPair()
             clients.append(client)
-            executor.spawn(MultishotEcho(Socket(adopting: server), ring: ring)).detach()
+            executor.spawn(MultishotEcho(Socket(adopting: server), ring: ring, sendBuffers: sendBuffers)).detach()
         }
         try executor.runUntilIdle()
         XCTAssertEqual(executor.driver.operationsInFlight, 5, "one multishot receive per connection")
         XCTAssertEqual(ring.available, 8, "five idle connections pin no buffer")
+        XCTAssertEqual(sendBuffers.created, 0, "nor a send buffer")
         for round in 0..<3 {
             for (i, client) in clients.enumerated() {
                 // Up to 3 KiB: a message may span several of the ring's 1 KiB buffers.
@@ -46,6 +48,8 @@ final class MultishotEchoTests: XCTestCase {
             }
             try executor.runUntilIdle()
             XCTAssertEqual(ring.available, 8, "idle again after round \(round): every buffer is back")
+            XCTAssertEqual(sendBuffers.kept, sendBuffers.created, "idle connections hold no send buffer after round \(round)")
+            XCTAssertLessThanOrEqual(sendBuffers.created, 5, "a send buffer is reused, not made per message")
             XCTAssertEqual(executor.driver.operationsInFlight, 5, "still one submission per connection")
         }
         for client in clients { close(client) }
@@ -60,7 +64,7 @@ final class MultishotEchoTests: XCTestCase {
         let ring = try executor.driver.registerBufferRing(count: 2, size: 64)
         let (client, server) = try tcpPair()
         defer { close(client) }
-        let connection = executor.spawn(MultishotEcho(Socket(adopting: server), ring: ring))
+        let connection = executor.spawn(MultishotEcho(Socket(adopting: server), ring: ring, sendBuffers: IOBufferPool(bufferCapacity: ring.size)))
         let message = (0..<400).map { "\($0)," }.joined()  // ~1.9 KB: 30 and more buffers through a ring of 2
         XCTAssertEqual(try roundTrip(client, message), message)
         try executor.runUntilIdle()
@@ -74,7 +78,7 @@ final class MultishotEchoTests: XCTestCase {
         let ring = try executor.driver.registerBufferRing(count: 4, size: 256)
         let (client, server) = try tcpPair()
         defer { close(client) }
-        let connection = executor.spawn(MultishotEcho(Socket(adopting: server), ring: ring))
+        let connection = executor.spawn(MultishotEcho(Socket(adopting: server), ring: ring, sendBuffers: IOBufferPool(bufferCapacity: ring.size)))
         XCTAssertEqual(try roundTrip(client, "hello"), "hello")
         try executor.runUntilIdle()
         XCTAssertEqual(executor.driver.operationsInFlight, 1, "the multishot receive waits for data")
@@ -96,7 +100,9 @@ final class MultishotEchoTests: XCTestCase {
     }
 
     /// The echo binary, with and without --multishot-recv: ten connections accepted by its one
-    /// multishot accept echo messages larger than a ring buffer, then SIGINT closes all ten cleanly.
+    /// multishot accept echo messages larger than a ring buffer; SIGUSR1 prints a stats line (the
+    /// accept loop's task and ten connections' tasks; with --multishot-recv no receive buffer out of
+    /// the ring and at most one send buffer per connection made), then SIGINT closes all ten cleanly.
     func testTheEchoBinaryServesConnectionsThroughMultishotAcceptAndReceive() throws {
         guard let binary = Self.echoBinary else {
             return XCTFail("QuiesceEcho is not built next to the tests: run swift build first")
@@ -109,13 +115,16 @@ final class MultishotEchoTests: XCTestCase {
             process.standardOutput = output
             try process.run()
             defer { if process.isRunning { process.terminate() } }
-            var firstLine: [UInt8] = []
-            while true {
-                let byte = output.fileHandleForReading.readData(ofLength: 1)
-                if byte.isEmpty || byte[0] == 10 { break }
-                firstLine.append(byte[0])
+            func readLine() -> String {
+                var bytes: [UInt8] = []
+                while true {
+                    let byte = output.fileHandleForReading.readData(ofLength: 1)
+                    if byte.isEmpty || byte[0] == 10 { break }
+                    bytes.append(byte[0])
+                }
+                return String(decoding: bytes, as: UTF8.self)
             }
-            let line = String(decoding: firstLine, as: UTF8.self)
+            let line = readLine()
             guard line.hasPrefix("listening on "), let port = line.split(separator: ":").last.flatMap({ UInt16($0) }),
                   let address = SocketAddress(host: "127.0.0.1", port: port) else {
                 return XCTFail("\(extra): first line \(line)")
@@ -140,6 +149,21 @@ final class MultishotEchoTests: XCTestCase {
                     }
                     XCTAssertEqual(String(decoding: echoed, as: UTF8.self), message, "\(extra): connection \(i), round \(round)")
                 }
+            }
+            kill(process.processIdentifier, SIGUSR1)
+            let stats = readLine()
+            let fields = Dictionary(stats.split(separator: " ").dropFirst().compactMap { field -> (String, Int)? in
+                let parts = field.split(separator: "=")
+                return parts.count == 2 ? (String(parts[0]), Int(parts[1]) ?? -1) : nil
+            }, uniquingKeysWith: { a, _ in a })
+            XCTAssertTrue(stats.hasPrefix("stats "), "\(extra): \(stats)")
+            XCTAssertEqual(fields["tasks"], 11, "\(extra): the accept loop and ten connections: \(stats)")
+            if extra.isEmpty {
+                XCTAssertEqual(fields["receive_pool_bytes"], 0, stats)
+            } else {
+                XCTAssertEqual(fields["receive_pool_bytes"], 16 * 256, stats)
+                XCTAssertEqual(fields["receive_buffers_out"], 0, "idle connections hold no ring buffer: \(stats)")
+                XCTAssertLessThanOrEqual(fields["send_buffers"] ?? 99, 10, "send buffers are reused: \(stats)")
             }
             kill(process.processIdentifier, SIGINT)
             let rest = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
