@@ -65,7 +65,9 @@ enum EchoBench {
     /// Where the QuiesceEcho example was built: next to this executable. nil when it is not there.
     static func examplePath() -> String? { siblingExecutable("QuiesceEcho") }
 
-    private static func run(connections: Int, messages: Int, depth: Int = 1, server: (Int32) -> Void) -> EchoResult {
+    /// Runs the load generator against a new loopback listening socket while `server` serves it
+    /// (given the listening descriptor) on this thread.
+    static func run(connections: Int, messages: Int, depth: Int = 1, server: (Int32) -> Void) -> EchoResult {
         let listenFD: Int32
         let port: UInt16
         do {
@@ -77,7 +79,7 @@ enum EchoBench {
     }
 
     /// Runs the load generator against `port` while `serve` runs on this thread.
-    private static func load(port: UInt16, connections: Int, messages: Int, depth: Int, serve: () -> Void) -> EchoResult {
+    static func load(port: UInt16, connections: Int, messages: Int, depth: Int, serve: () -> Void) -> EchoResult {
         // SAFETY: the load's request is nil (the generator sends 'x' bytes). After the join, the
         // generator's `latencies` holds `echoed` samples, read (and sorted in place) by
         // `Percentiles` before the deferred `crr_loadgen_free` releases them.

@@ -64,6 +64,7 @@ var spawnJoinSet = Figure(id: "spawn_joinset", title: "Spawn + complete + join t
                           referenceName: "single join handles (Quiesce)", minRatio: 0.9, targetText: "≥ 0.9×")
 var allocEchoComposed = Figure(id: "allocs_echo_composed", title: "Heap allocations per echoed message, composed connection (steady state)", unit: "allocs/msg",
                                higherIsBetter: false, referenceName: nil, minRatio: nil, targetText: "0", maxValue: 0)
+var multishotEcho = MultishotEchoBench.Figures(config)
 var allocNop = Figure(id: "allocs_nop", title: "Heap allocations per NOP (steady state)", unit: "allocs/op", higherIsBetter: false,
                       referenceName: nil, minRatio: nil, targetText: "0", maxValue: 0)
 var allocRead = Figure(id: "allocs_pipe_read", title: "Heap allocations per 64 B pipe read (steady state)", unit: "allocs/op", higherIsBetter: false,
@@ -115,6 +116,15 @@ if let pairName {
         measure = ({ EchoBench.quiesce(config, connections: 50, messages: config.echoMessagesPerConnection50, composed: true).messagesPerSecond },
                    { EchoBench.quiesce(config, connections: 50, messages: config.echoMessagesPerConnection50).messagesPerSecond }, true)
     case "handoff": measure = ({ HandoffBench.quiesce(config) }, { HandoffBench.swiftConcurrency(config) }, false)
+    case "echomultishot", "echomultishotsimple":
+        // The example with --multishot-recv against the multishot C loop (or the simple one).
+        let messages = config.echoMessagesPerConnection50, path = EchoBench.examplePath() ?? "QuiesceEcho"
+        measure = ({ MultishotEchoBench.example(path, connections: 50, messages: messages).messagesPerSecond },
+                   { (pairName == "echomultishot" ? MultishotEchoBench.raw(config, connections: 50, messages: messages)
+                      : EchoBench.raw(config, connections: 50, messages: messages)).messagesPerSecond }, true)
+    case "echomultishotmemory":
+        for _ in 0..<config.repetitions { multishotEcho.measure(rep: 0, config, example: EchoBench.examplePath(), counting: AllocBench.countingWorks()) }
+        exit(0)
     case "echo1", "echo50", "echo50x16", "echo50plain":
         let connections = pairName == "echo1" ? 1 : 50
         let depth = pairName == "echo50x16" ? 16 : 1
@@ -171,6 +181,8 @@ if let only {
     case "rawnop32": _ = NopBench.raw(config, setup: .best, inFlight: 32, total: config.nopsBatched)
     case "echo1": _ = EchoBench.quiesce(config, connections: 1, messages: config.echoMessages1)
     case "echo50": _ = EchoBench.quiesce(config, connections: 50, messages: config.echoMessagesPerConnection50)
+    case "echomultishot": _ = MultishotEchoBench.quiesce(config, connections: 50, messages: config.echoMessagesPerConnection50)
+    case "rawechomultishot": _ = MultishotEchoBench.raw(config, connections: 50, messages: config.echoMessagesPerConnection50)
     case "example1": _ = EchoBench.example(EchoBench.examplePath() ?? "QuiesceEcho", connections: 1, messages: config.echoMessages1)
     default: fail("unknown --only \(only)")
     }
@@ -266,6 +278,7 @@ for rep in 0..<config.repetitions {
         allocKVSet.quiesce.add(kv.set)
         log("  allocs: nop \(allocNop.quiesce.values.last!), read \(allocRead.quiesce.values.last!), spawn \(allocSpawn.quiesce.values.last!), kv get \(kv.get), kv set \(kv.set)")
     }
+    multishotEcho.measure(rep: rep, config, example: echoExample, counting: counting)
     if let tools = kvTools.tools {
         KVBench.measure(rep: rep, config, tools, into: &kvFigures)
         log("  kv: " + kvFigures.map { "\($0.id) \(Format.ratio(($0.quiesce.values.last ?? 0) / Swift.max($0.reference.values.last ?? 1, 1)))" }.joined(separator: ", "))
@@ -273,6 +286,7 @@ for rep in 0..<config.repetitions {
 }
 
 report.figures = [spawn, spawnJoinSet, handoff] + nops + [cancel, linkTimeout, pipe50, pipe99] + echo[0] + echo[1] + [echoPipelined, echoPlain, echoComposed]
+report.figures += multishotEcho.all
 report.figures += kvFigures
 if counting { report.figures += [allocNop, allocRead, allocSpawn, allocEchoComposed, allocKVGet, allocKVSet] }
 report.figures += [udpEcho.rate] + (counting ? [udpEcho.allocations] : [])
@@ -283,6 +297,7 @@ if echoExample != nil {
     report.notes.append("Echo: QuiesceEcho was not built next to the harness, so the Quiesce side is the equivalent in-process EchoServer (Benchmarks/QuiesceBench/EchoServer.swift: accept loop + one task per connection) on the executor; the raw C liburing echo loop runs on the same thread. " + loadText)
 }
 report.notes.append("Ring setup flags. Quiesce: \(quiesceRing) (what the library passed to liburing for an executor made in the harness; the QuiesceEcho and QuiesceKV examples set up theirs through the same library code). Raw C NOP and echo references: \(RingSetup.best.flagNames), the echo with one multishot accept: the setup with the least CPU time per operation that `--pair rawsetups` found among flags 0, COOP_TASKRUN (with and without TASKRUN_FLAG), SINGLE_ISSUER (with and without COOP_TASKRUN) and SINGLE_ISSUER|DEFER_TASKRUN (with and without TASKRUN_FLAG); the \"flags-0 C loop\" row uses \(RingSetup.plain.description). Raw C cancel and pipe references: flags 0.")
+report.notes.append(multishotEcho.note(example: echoExample))
 report.notes.append("Raw C loops use liburing directly with the same ring size, batch sizes and message sizes; they are the physical limit of this machine.")
 report.notes.append(UDPEchoBench.note)
 if let tools = kvTools.tools {
