@@ -50,6 +50,30 @@ enum MultishotEchoBench {
         }
     }
 
+    /// CPU time per echoed message (ns) of the server alone, 50 connections: the example with
+    /// `--multishot-recv` (its user and system time, read when it is reaped) against the raw
+    /// multishot C loop (this thread's time; the load generator runs on another). On a busy machine
+    /// this tells the two apart where the rates drown in noise. (Quiesce, C).
+    static func cpuPerMessage(_ config: Config, example path: String) -> (quiesce: Double, reference: Double) {
+        let messages = config.echoMessagesPerConnection50, count = Double(50 * messages)
+        let before = childrenCPUNanos()
+        _ = example(path, connections: 50, messages: messages)
+        let quiesce = Double(childrenCPUNanos() - before) / count
+        var start = timespec(), end = timespec()
+        _ = unsafe clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start)
+        _ = raw(config, connections: 50, messages: messages)
+        _ = unsafe clock_gettime(CLOCK_THREAD_CPUTIME_ID, &end)
+        let reference = Double((end.tv_sec - start.tv_sec) * 1_000_000_000 + (end.tv_nsec - start.tv_nsec)) / count
+        return (quiesce, reference)
+    }
+
+    /// User and system time of the children reaped so far, in nanoseconds.
+    private static func childrenCPUNanos() -> Int {
+        var usage = rusage()
+        _ = unsafe getrusage(RUSAGE_CHILDREN.rawValue, &usage)
+        return (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1_000_000_000 + (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1_000
+    }
+
     /// Heap allocations per echoed message in steady state (in process): two runs that differ only
     /// in their message count, so what a connection and the ring cost once cancels out.
     static func allocationsPerMessage(_ config: Config) -> Double {

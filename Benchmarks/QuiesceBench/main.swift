@@ -122,6 +122,11 @@ if let pairName {
         measure = ({ MultishotEchoBench.example(path, connections: 50, messages: messages).messagesPerSecond },
                    { (pairName == "echomultishot" ? MultishotEchoBench.raw(config, connections: 50, messages: messages)
                       : EchoBench.raw(config, connections: 50, messages: messages)).messagesPerSecond }, true)
+    case "echomultishotcpu":
+        // Server CPU time per message, both sides: time, lower is better.
+        let path = EchoBench.examplePath() ?? "QuiesceEcho"
+        var last: (quiesce: Double, reference: Double) = (0, 0)
+        measure = ({ last = MultishotEchoBench.cpuPerMessage(config, example: path); return last.quiesce }, { last.reference }, false)
     case "echomultishotmemory":
         for _ in 0..<config.repetitions { multishotEcho.measure(rep: 0, config, example: EchoBench.examplePath(), counting: AllocBench.countingWorks()) }
         exit(0)
