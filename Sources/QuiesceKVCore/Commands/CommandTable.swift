@@ -43,32 +43,37 @@ public enum CommandTable {
         return table
     }()
 
-    // Every command with its lowercase name packed into a word (``packedName(_:)``): a lookup
-    // compares words instead of building a string.
-    private static let byPackedName: [(name: UInt64, spec: CommandSpec)] = {
-        commands.values.sorted { $0.name < $1.name }.map { (packedName(Array($0.name.utf8)[...])!, $0) }
-    }()
+    // Every command's lowercase name packed into a word (``packedName(_:)``), and the command at
+    // the same position of `packedSpecs`: a lookup compares words instead of building a string.
+    private static let packedNames: [UInt64] = packedSpecs.map { packedName(Array($0.name.utf8)[...])! }
+    private static let packedSpecs: [CommandSpec] = commands.values.sorted { $0.name < $1.name }
 
     // The ASCII-lowercased bytes of `name` in a word, first byte lowest; `nil` when longer than
     // 8 bytes (no command's name is) or holding a zero byte (none does).
     private static func packedName(_ name: ArraySlice<UInt8>) -> UInt64? {
         guard name.count <= 8 else { return nil }
-        var word: UInt64 = 0
-        var shift: UInt64 = 0
-        for byte in name {
-            guard byte != 0 else { return nil }
-            let lower = byte &- 65 < 26 ? byte | 0x20 : byte
-            word |= UInt64(lower) << shift
-            shift += 8
+        return name.withUnsafeBytes { bytes in
+            var word: UInt64 = 0
+            var shift: UInt64 = 0
+            for byte in bytes {
+                guard byte != 0 else { return nil }
+                let lower = byte &- 65 < 26 ? byte | 0x20 : byte
+                word |= UInt64(lower) << shift
+                shift += 8
+            }
+            return word
         }
-        return word
     }
 
     /// The spec for `name` (any case).
     public static func lookup(_ name: ArraySlice<UInt8>) -> CommandSpec? {
+        position(of: name).map { packedSpecs[$0] }
+    }
+
+    // Where the command named `name` (any case) is in `packedSpecs`.
+    private static func position(of name: ArraySlice<UInt8>) -> Int? {
         guard let word = packedName(name) else { return nil }
-        for entry in byPackedName where entry.name == word { return entry.spec }
-        return nil
+        return packedNames.firstIndex(of: word)
     }
 
     /// The spec for `name` (any case).
@@ -79,23 +84,24 @@ public enum CommandTable {
     public static func execute(_ args: RESPArguments, engine: KVEngine, session: inout ClientSession,
                                reply: inout [UInt8]) -> CommandEffect {
         guard let first = args.first else { return .none }
-        guard let spec = lookup(first) else {
+        guard let index = position(of: first) else {
             var message = "ERR unknown command '\(printable(first))', with args beginning with: "
             for arg in args.dropFirst().prefix(16) { message += "'\(printable(arg))' " }
             RESPEncoder.error(message, into: &reply)
             return .none
         }
-        session.lastCommand = spec.name
-        guard spec.accepts(args.count) else {
-            RESPEncoder.error("ERR wrong number of arguments for '\(spec.name)' command", into: &reply)
+        // Fields are read in place: copying the whole spec would retain each of its references.
+        session.lastCommand = packedSpecs[index].name
+        guard packedSpecs[index].accepts(args.count) else {
+            RESPEncoder.error("ERR wrong number of arguments for '\(packedSpecs[index].name)' command", into: &reply)
             return .none
         }
-        if spec.isWrite, let failure = engine.aof?.failure {
+        if packedSpecs[index].isWrite, let failure = engine.aof?.failure {
             // As Redis: once the AOF cannot be written, writes are refused rather than lost.
             RESPEncoder.error("MISCONF Errors writing to the AOF file: \(failure)", into: &reply)
             return .none
         }
-        return spec.run(engine, args, &session, &reply)
+        return packedSpecs[index].run(engine, args, &session, &reply)
     }
 
     /// `bytes` as text for an error message: at most 128 bytes, control bytes as `?`.

@@ -10,7 +10,9 @@ public final class KVEngine {
     /// Clients connected now (INFO).
     public var connectedClients = 0
     /// Commands run since start (INFO).
-    public private(set) var commandsProcessed = 0
+    // SAFETY (unchecked exclusivity): the engine is confined to the executor's thread and the
+    // count is only read or incremented in place, never across a call.
+    @exclusivity(unchecked) public private(set) var commandsProcessed = 0
     private var nextClientID: UInt64 = 0
 
     /// An engine over `store`.

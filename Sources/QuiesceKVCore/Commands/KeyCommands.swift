@@ -55,15 +55,18 @@ enum KeyCommands {
         }
         let key = args[1]
         let value = args[2]
-        let old = engine.store.entry(key)
-        if returnOld {
-            if let old { RESPEncoder.bulk(old.value, into: &reply) } else { RESPEncoder.null(into: &reply) }
+        if nx || xx || returnOld || keepTTL {
+            // Only the options read the old entry (a plain SET looks the key up once, to store).
+            let old = engine.store.entry(key)
+            if returnOld {
+                if let old { RESPEncoder.bulk(old.value, into: &reply) } else { RESPEncoder.null(into: &reply) }
+            }
+            if (nx && old != nil) || (xx && old == nil) {
+                if !returnOld { RESPEncoder.null(into: &reply) }
+                return .none
+            }
+            if keepTTL { expiresAt = old?.expiresAt }
         }
-        if (nx && old != nil) || (xx && old == nil) {
-            if !returnOld { RESPEncoder.null(into: &reply) }
-            return .none
-        }
-        if keepTTL { expiresAt = old?.expiresAt }
         engine.store.set(key, value, expiresAt: expiresAt)
         if !returnOld { RESPEncoder.simple("OK", into: &reply) }
         return engine.logSet(key, value, expiresAt: expiresAt)
@@ -85,10 +88,10 @@ enum KeyCommands {
 
     static func incr(_ engine: KVEngine, _ args: RESPArguments, _ session: inout ClientSession, _ reply: inout [UInt8]) -> CommandEffect {
         let key = args[1]
-        let old = engine.store.entry(key)
+        let position = engine.store.position(of: key)
         var current = 0
-        if let old {
-            guard let parsed = strictInteger(old.value) else {
+        if let position {
+            guard let parsed = engine.store.withValue(at: position, strictInteger) else {
                 RESPEncoder.error("ERR value is not an integer or out of range", into: &reply)
                 return .none
             }
@@ -104,8 +107,12 @@ enum KeyCommands {
         let replyStart = reply.count
         RESPEncoder.integer(next, into: &reply)
         let digits = reply[(replyStart + 1)..<(reply.count - 2)]
-        engine.store.set(key, digits, expiresAt: old?.expiresAt)
-        return engine.logSet(key, digits, expiresAt: old?.expiresAt)
+        guard let position else {
+            engine.store.set(key, digits)
+            return engine.logSet(key, digits, expiresAt: nil)
+        }
+        engine.store.overwrite(at: position, with: digits)  // INCR keeps the TTL
+        return engine.logSet(key, digits, expiresAt: engine.store.expiry(at: position))
     }
 
     /// A decimal integer as Redis accepts it for INCR: optional '-', no '+', no leading zeros, no spaces.

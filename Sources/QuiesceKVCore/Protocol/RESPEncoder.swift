@@ -84,7 +84,13 @@ public enum RESPEncoder {
             out.append(UInt8(48 - n % 10))
             n /= 10
         }
-        out[first...].reverse()
+        // Reversed in place through the array itself (reversing a slice of it would copy it).
+        var low = first, high = out.count - 1
+        while low < high {
+            out.swapAt(low, high)
+            low += 1
+            high -= 1
+        }
     }
 
     @inline(__always)

@@ -269,12 +269,16 @@ public struct RESPParser {
     // that never ends costs bounded work.
     private func findLine(from index: Int) -> (end: Int, next: Int)? {
         let limit = Swift.min(buffer.count - 1, index + limits.maxInlineLength + 1)
-        var i = index
-        while i < limit {
-            if buffer[i] == 13 && buffer[i + 1] == 10 { return (i, i + 2) }
-            i += 1
+        guard index < limit else { return nil }
+        return buffer.withUnsafeBufferPointer { bytes in
+            var i = index
+            while i < limit {
+                // SAFETY: 0 <= index <= i < limit <= bytes.count - 1: i and i + 1 are in bounds (unchecked in release builds).
+                if unsafe bytes[i] == 13 && bytes[i + 1] == 10 { return (i, i + 2) }
+                i += 1
+            }
+            return nil
         }
-        return nil
     }
 
     // Whether the unfinished header line from `index` to the end of the buffer can still become a
@@ -297,28 +301,33 @@ public struct RESPParser {
     // Redis' `string2ll`: a lone `0`, or an optional `-` then a digit 1-9 and more digits, within
     // Int64. A leading zero (`01`), `-0`, a sign alone, `+` and anything else are not lengths.
     private func parseInteger(_ from: Int, _ to: Int) -> Int? {
-        guard from < to, to - from <= 20 else { return nil }
-        if to - from == 1 && buffer[from] == UInt8(ascii: "0") { return 0 }
-        var i = from
-        let negative = buffer[i] == UInt8(ascii: "-")
-        if negative { i += 1 }
-        guard i < to, buffer[i] >= UInt8(ascii: "1"), buffer[i] <= UInt8(ascii: "9") else { return nil }
-        var magnitude: UInt64 = 0
-        while i < to {
-            let digit = buffer[i] &- UInt8(ascii: "0")
-            guard digit <= 9 else { return nil }
-            let (times10, overflowA) = magnitude.multipliedReportingOverflow(by: 10)
-            let (sum, overflowB) = times10.addingReportingOverflow(UInt64(digit))
-            guard !overflowA && !overflowB else { return nil }
-            magnitude = sum
-            i += 1
+        guard from < to, to - from <= 20, from >= 0, to <= buffer.count else { return nil }
+        return buffer.withUnsafeBufferPointer { bytes -> Int? in
+            // SAFETY: every index read is in from..<to, within the buffer (checked above).
+            if unsafe to - from == 1 && bytes[from] == UInt8(ascii: "0") { return 0 }
+            var i = from
+            let negative = unsafe bytes[i] == UInt8(ascii: "-")
+            if negative { i += 1 }
+            guard i < to else { return nil }
+            let lead = unsafe bytes[i]
+            guard lead >= UInt8(ascii: "1"), lead <= UInt8(ascii: "9") else { return nil }
+            var magnitude: UInt64 = 0
+            while i < to {
+                let digit = unsafe bytes[i] &- UInt8(ascii: "0")
+                guard digit <= 9 else { return nil }
+                let (times10, overflowA) = magnitude.multipliedReportingOverflow(by: 10)
+                let (sum, overflowB) = times10.addingReportingOverflow(UInt64(digit))
+                guard !overflowA && !overflowB else { return nil }
+                magnitude = sum
+                i += 1
+            }
+            if negative {
+                guard magnitude <= UInt64(Int64.max) + 1 else { return nil }
+                return Int(truncatingIfNeeded: 0 &- magnitude)
+            }
+            guard magnitude <= UInt64(Int64.max) else { return nil }
+            return Int(magnitude)
         }
-        if negative {
-            guard magnitude <= UInt64(Int64.max) + 1 else { return nil }
-            return Int(truncatingIfNeeded: 0 &- magnitude)
-        }
-        guard magnitude <= UInt64(Int64.max) else { return nil }
-        return Int(magnitude)
     }
 
     private func printable(_ byte: UInt8) -> String {

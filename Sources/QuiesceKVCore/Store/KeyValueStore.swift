@@ -28,9 +28,16 @@ public final class KeyValueStore {
         }
     }
 
-    private var entries: [StoreKey: Entry] = [:]
+    /// A live entry's place in the keyspace, valid until the keyspace next changes shape (a key
+    /// added or removed).
+    typealias Position = Dictionary<StoreKey, Entry>.Index
+
+    // SAFETY (unchecked exclusivity, both tables): the store is confined to the executor's thread,
+    // and no access to a table lasts across a call out of the store except `withValue(at:_:)`'s
+    // body, which reads a value and must not touch the store: no two accesses overlap.
+    @exclusivity(unchecked) private var entries: [StoreKey: Entry] = [:]
     // Keys that carry an expiry, so the active sweep does not walk the whole keyspace.
-    private var volatile: Set<StoreKey> = []
+    @exclusivity(unchecked) private var volatile: Set<StoreKey> = []
 
     /// The clock, in Unix milliseconds (injectable for tests).
     public let clock: () -> Int64
@@ -45,6 +52,31 @@ public final class KeyValueStore {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+
+    /// Where the live entry for `key` is, removing it first if it has expired.
+    func position(of key: ArraySlice<UInt8>) -> Position? {
+        let lookup = StoreKey(borrowing: key)
+        guard let index = entries.index(forKey: lookup) else { return nil }
+        if let expiresAt = entries.values[index].expiresAt, expiresAt <= clock() {
+            remove(lookup)
+            return nil
+        }
+        return index
+    }
+
+    /// What `body` makes of the value at `position` (lent, not copied; `body` must not touch the
+    /// store).
+    func withValue<R>(at position: Position, _ body: ([UInt8]) -> R) -> R {
+        body(entries.values[position].value)
+    }
+
+    /// The expiry of the entry at `position`.
+    func expiry(at position: Position) -> Int64? { entries.values[position].expiresAt }
+
+    /// Replaces the value at `position`, keeping its expiry.
+    func overwrite(at position: Position, with value: ArraySlice<UInt8>) {
+        entries.values[position].replace(with: value, expiresAt: entries.values[position].expiresAt)
     }
 
     /// The live entry for `key`, removing it first if it has expired.
