@@ -91,6 +91,29 @@ final class MultishotEchoTests: XCTestCase {
         XCTAssertEqual(read(client, &byte, 1), 0, "the peer sees the close")
     }
 
+    /// The connections' send-buffer pool: a buffer given back is handed out again (emptied), the
+    /// list grows past its reserve without losing one, and a buffer of another capacity is not kept.
+    func testSendBufferPoolHandsOutWhatItWasGivenAndGrowsPastItsReserve() {
+        let pool = IOBufferPool(bufferCapacity: 32, reserve: 2)
+        /// Takes `n` buffers, holding each while it takes the rest, then gives them all back.
+        func holdThenGive(_ n: Int) {
+            guard n > 0 else { return }
+            var buffer = pool.take()
+            XCTAssertEqual(buffer.capacity, 32)
+            XCTAssertTrue(buffer.isEmpty, "handed out empty")
+            buffer.append(contentsOf: [UInt8(n)])
+            holdThenGive(n - 1)
+            pool.give(buffer)
+        }
+        holdThenGive(5)
+        XCTAssertEqual(pool.created, 5)
+        XCTAssertEqual(pool.kept, 5, "kept past the reserve of 2")
+        holdThenGive(5)
+        XCTAssertEqual(pool.created, 5, "reused, not made again")
+        pool.give(IOBuffer(capacity: 64))
+        XCTAssertEqual(pool.kept, 5, "a buffer of another capacity is freed")
+    }
+
     /// The built QuiesceEcho executable, next to the test bundle (or `nil` when not built).
     private static var echoBinary: URL? {
         let bundle = Bundle(for: MultishotEchoTests.self).bundleURL
