@@ -4,34 +4,46 @@ import Glibc
 
 /// An IPv4 or IPv6 socket address.
 public struct SocketAddress: Sendable, Equatable, CustomStringConvertible {
-    var storage: sockaddr_storage
+    /// The `sockaddr_in` or `sockaddr_in6` bytes, in room the size of the larger (a
+    /// `sockaddr_storage` would be four times as large, and an address is copied with every
+    /// operation and result that carries one).
+    var storage: sockaddr_in6
+    /// How many bytes of `storage` the address takes: at most a `sockaddr_in6`.
     var length: socklen_t
 
+    /// The first `length` bytes of `storage` (as the kernel filled it), as many as fit.
     init(storage: sockaddr_storage, length: socklen_t) {
-        self.storage = storage
-        self.length = length
+        // SAFETY: at most `MemoryLayout<sockaddr_in6>.size` bytes are copied, from the start of
+        // `storage`, which is larger.
+        var room = sockaddr_in6()
+        let n = Swift.min(Int(length), MemoryLayout<sockaddr_in6>.size)
+        unsafe withUnsafeMutableBytes(of: &room) { dst in
+            unsafe withUnsafeBytes(of: storage) { unsafe dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+        }
+        self.storage = room
+        self.length = socklen_t(n)
     }
 
     /// `host` (a numeric IPv4 or IPv6 address) and `port`. `nil` when `host` is not numeric.
     public init?(host: String, port: UInt16) {
-        // SAFETY: `inet_pton` writes at most the size of the address field it is given, and each
-        // copy moves a whole `sockaddr_in`/`sockaddr_in6` into `sockaddr_storage`, which is large
-        // enough for either.
-        var storage = sockaddr_storage()
+        // SAFETY: `inet_pton` writes at most the size of the address field it is given, and the
+        // IPv4 copy moves a whole `sockaddr_in` into a `sockaddr_in6`, which is larger.
         var v4 = sockaddr_in()
         if unsafe inet_pton(AF_INET, host, &v4.sin_addr) == 1 {
             v4.sin_family = sa_family_t(AF_INET)
             v4.sin_port = port.bigEndian
-            unsafe withUnsafeMutableBytes(of: &storage) { dst in unsafe withUnsafeBytes(of: &v4) { unsafe dst.copyMemory(from: $0) } }
-            self.init(storage: storage, length: socklen_t(MemoryLayout<sockaddr_in>.size))
+            var room = sockaddr_in6()
+            unsafe withUnsafeMutableBytes(of: &room) { dst in unsafe withUnsafeBytes(of: &v4) { unsafe dst.copyMemory(from: $0) } }
+            self.storage = room
+            self.length = socklen_t(MemoryLayout<sockaddr_in>.size)
             return
         }
         var v6 = sockaddr_in6()
         if unsafe inet_pton(AF_INET6, host, &v6.sin6_addr) == 1 {
             v6.sin6_family = sa_family_t(AF_INET6)
             v6.sin6_port = port.bigEndian
-            unsafe withUnsafeMutableBytes(of: &storage) { dst in unsafe withUnsafeBytes(of: &v6) { unsafe dst.copyMemory(from: $0) } }
-            self.init(storage: storage, length: socklen_t(MemoryLayout<sockaddr_in6>.size))
+            self.storage = v6
+            self.length = socklen_t(MemoryLayout<sockaddr_in6>.size)
             return
         }
         return nil
@@ -41,7 +53,7 @@ public struct SocketAddress: Sendable, Equatable, CustomStringConvertible {
     public static func loopback(port: UInt16) -> SocketAddress { SocketAddress(host: "127.0.0.1", port: port)! }
 
     /// AF_INET or AF_INET6.
-    public var family: Int32 { Int32(storage.ss_family) }
+    public var family: Int32 { Int32(storage.sin6_family) }  // at the same offset in a `sockaddr_in`
 
     /// The port, in host order.
     public var port: UInt16 {
@@ -74,16 +86,18 @@ public struct SocketAddress: Sendable, Equatable, CustomStringConvertible {
     /// `host:port` (`[host]:port` for IPv6).
     public var description: String { family == AF_INET6 ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
+    /// The first bytes of `raw` (a `sockaddr_in` or a `sockaddr_in6`), as many as fit.
     package init(bytes raw: UnsafeRawBufferPointer) {
         // SAFETY: at most `dst.count` bytes are copied, from the first `n` bytes of `raw`, which
         // the caller provides valid for reading.
-        var storage = sockaddr_storage()
-        let length = unsafe withUnsafeMutableBytes(of: &storage) { dst in
+        var room = sockaddr_in6()
+        let length = unsafe withUnsafeMutableBytes(of: &room) { dst in
             let n = Swift.min(raw.count, dst.count)
             unsafe dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[0..<n]))
             return n
         }
-        self.init(storage: storage, length: socklen_t(length))
+        self.storage = room
+        self.length = socklen_t(length)
     }
 
     /// The `sockaddr` bytes (`length` of them): how a connect carries its target and an accept hands
@@ -94,8 +108,8 @@ public struct SocketAddress: Sendable, Equatable, CustomStringConvertible {
 
     /// Calls `body` with the address as a `sockaddr` pointer and its length.
     public func withSockAddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
-        // SAFETY: the pointer is to a local copy, valid for the length of `body`;
-        // `sockaddr_storage` is laid out to be read as a `sockaddr`.
+        // SAFETY: the pointer is to a local copy, valid for the length of `body`; a
+        // `sockaddr_in6` (or the `sockaddr_in` at its start) is laid out to be read as a `sockaddr`.
         var copy = storage
         return unsafe withUnsafePointer(to: &copy) { pointer in
             unsafe pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { unsafe body($0, length) }

@@ -51,37 +51,54 @@ final class MessageMemory {
         case none
     }
 
+    /// The layout in a slot's scratch memory (a send's), its bytes as the last operation left
+    /// them: ``fill(_:region:address:)`` sets every field the kernel reads.
+    static func layout(in scratch: OpScratch) -> UnsafeMutablePointer<Layout> {
+        // SAFETY: the scratch memory is `OpScratch.size` bytes at `OpScratch.alignment`, stable
+        // while the operation is in flight, and holds only trivial values: a `Layout` (plain C
+        // values) fits (checked here) and may be bound over whatever was there.
+        precondition(MemoryLayout<Layout>.size <= OpScratch.size && MemoryLayout<Layout>.alignment <= OpScratch.alignment,
+                     "a message layout does not fit in an operation's scratch memory")
+        return unsafe scratch.base.bindMemory(to: Layout.self, capacity: 1)
+    }
+
     /// Fills `layout` (wherever it lives: a receive's own allocation, a send's scratch memory) for
-    /// one message over `region` (`nil`: none) with `address`; returns its header.
+    /// one message over `region` (`nil`: none) with `address`; returns its header. Every header
+    /// and vector field is set; of the address room, only a destination's own bytes are written
+    /// (the header names exactly those).
     static func fill(_ layout: UnsafeMutablePointer<Layout>, region: UnsafeMutableRawBufferPointer?,
                      address: Address) -> UnsafeMutablePointer<msghdr> {
         // SAFETY: every pointer stored is to a field of `*layout` or into `region`, which the
-        // caller keeps valid until the completion.
-        unsafe layout.pointee = Layout()
-        unsafe layout.pointee.vector = iovec(iov_base: region?.baseAddress, iov_len: region?.count ?? 0)
+        // caller keeps valid until the completion; a destination's bytes are at most its
+        // `storage` long, smaller than the room they are copied into.
         let header = unsafe layout.pointer(to: \.header)!
+        let vector = unsafe layout.pointer(to: \.vector)!
+        let name = unsafe UnsafeMutableRawPointer(layout.pointer(to: \.address)!)
+        unsafe vector.pointee = iovec(iov_base: region?.baseAddress, iov_len: region?.count ?? 0)
+        var nameLength: socklen_t = 0
         switch address {
         case .room:
-            unsafe header.pointee.msg_name = UnsafeMutableRawPointer(layout.pointer(to: \.address)!)
-            unsafe header.pointee.msg_namelen = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            nameLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
         case .destination(let destination):
-            unsafe layout.pointee.address = destination.storage
-            unsafe header.pointee.msg_name = UnsafeMutableRawPointer(layout.pointer(to: \.address)!)
-            unsafe header.pointee.msg_namelen = destination.length
+            nameLength = min(destination.length, socklen_t(MemoryLayout.size(ofValue: destination.storage)))
+            unsafe withUnsafeBytes(of: destination.storage) { unsafe name.copyMemory(from: $0.baseAddress!, byteCount: Int(nameLength)) }
         case .none:
             break
         }
-        unsafe header.pointee.msg_iov = layout.pointer(to: \.vector)!
-        unsafe header.pointee.msg_iovlen = 1
+        unsafe header.pointee = msghdr(msg_name: nameLength > 0 ? name : nil, msg_namelen: nameLength, msg_iov: vector,
+                                       msg_iovlen: 1, msg_control: nil, msg_controllen: 0, msg_flags: 0)
         return unsafe header
     }
 
     /// The address the kernel wrote (a receive's sender); `nil` when it wrote none.
     var receivedAddress: SocketAddress? {
+        // SAFETY: the bytes read lie inside the layout's address room (the length is clamped to
+        // it), which lives as long as this object.
         let length = unsafe layout.pointee.header.msg_namelen
         guard length > 0 else { return nil }
-        return unsafe SocketAddress(storage: layout.pointee.address,
-                                    length: min(length, socklen_t(MemoryLayout<sockaddr_storage>.size)))
+        let address = unsafe UnsafeRawPointer(layout.pointer(to: \.address)!)
+        return unsafe SocketAddress(bytes: UnsafeRawBufferPointer(start: address,
+                                                                  count: Int(min(length, socklen_t(MemoryLayout<sockaddr_storage>.size)))))
     }
 
     /// `true` when the kernel cut the message to fit (MSG_TRUNC in the header's flags).

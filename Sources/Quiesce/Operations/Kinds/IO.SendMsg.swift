@@ -36,7 +36,7 @@ extension IO {
         public func prepare(_ entry: inout SubmissionEntry, buffer: borrowing IOBuffer?, scratch: OpScratch) {
             // SAFETY: the header, vector and address live in the slot's scratch memory, and the
             // region in the buffer the slot holds, unmoved until the completion.
-            let layout = unsafe scratch.place(MessageMemory.Layout())
+            let layout = unsafe MessageMemory.layout(in: scratch)
             let header = unsafe MessageMemory.fill(layout, region: buffer.validRegion(from: from),
                                                    address: destination.map { .destination($0) } ?? .none)
             unsafe cqu_prep_sendmsg(&entry, fd, header, UInt32(bitPattern: flags))
