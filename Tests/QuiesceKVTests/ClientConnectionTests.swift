@@ -135,6 +135,47 @@ final class ClientConnectionTests: XCTestCase {
         XCTAssertTrue(received.closed)
     }
 
+    /// Replies of every size, queued while sends are in flight (the queue buffer grows past its
+    /// first size, a reply lands in the spare buffer while the other is sent, huge ones are freed
+    /// once sent), reach the peer whole and in order.
+    func testRepliesArriveInOrderAcrossSendsAndGrowth() throws {
+        let executor = try Executor()
+        let (mine, peer) = try Sockets.socketPair()
+        defer { close(peer) }
+        final class Received: @unchecked Sendable { var bytes: [UInt8] = [] }
+        let received = Received()
+        let done = DispatchSemaphore(value: 0)
+        Thread {
+            var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+            while true {
+                let n = chunk.withUnsafeMutableBytes { recv(peer, $0.baseAddress, $0.count, 0) }
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { break }
+                received.bytes += chunk[0..<n]
+            }
+            done.signal()
+        }.start()
+        var expected: [UInt8] = []
+        var replies: [[UInt8]] = []
+        var state: UInt64 = 0x5EED
+        var next: UInt8 = 0
+        for i in 0..<3000 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            // Mostly small, some larger than the first buffer, a few larger than the kept limit.
+            let size = i % 1000 == 999 ? 1_500_000 : i % 50 == 0 ? 20_000 + Int(state >> 50) : 1 + Int((state >> 33) % 300)
+            let reply = (0..<size).map { _ -> UInt8 in next &+= 1; return next }
+            replies.append(reply)
+            expected += reply
+        }
+        let connection = ClientConnection(socket: Socket(adopting: mine), aof: nil, flushTimeout: 30_000_000_000,
+                                          lingerTimeout: 0, maxPendingOutput: 64 * 1024)
+        _ = try executor.blockOn(ReplyStream(connection: connection, replies: replies, bound: 64 * 1024,
+                                             giveUpAbove: 64 << 20))
+        XCTAssertEqual(done.wait(timeout: .now() + 30), .success, "the reader saw the close")
+        XCTAssertEqual(received.bytes.count, expected.count)
+        XCTAssertTrue(received.bytes == expected, "replies arrived out of order or damaged")
+    }
+
     func testAPeerThatNeverReadsIsCutOffAtTheFlushDeadline() throws {
         let executor = try Executor()
         let (mine, peer) = try Sockets.socketPair()
@@ -156,21 +197,26 @@ final class ClientConnectionTests: XCTestCase {
     }
 }
 
-/// Streams `count` copies of `reply` through a connection the way ``ConnectionTask`` does: queue while
+/// Streams `count` replies (copies of `reply`, or `replies` in turn) through a connection the way ``ConnectionTask`` does: queue while
 /// fewer than `bound` bytes are pending, send, repeat. Its output is the connection's peak reply
 /// memory (it stops early once that passes `giveUpAbove`).
 private struct ReplyStream: Future, ~Copyable {
     var connection: ClientConnection
-    let reply: [UInt8]
+    let replies: [[UInt8]]
     let count: Int
     let bound: Int
     let giveUpAbove: Int
     private var queued = 0
 
     init(connection: consuming ClientConnection, reply: [UInt8], count: Int, bound: Int, giveUpAbove: Int) {
+        self.init(connection: connection, replies: [reply], count: count, bound: bound, giveUpAbove: giveUpAbove)
+    }
+
+    /// Streams `replies` in turn, `count` in all (default: each once).
+    init(connection: consuming ClientConnection, replies: [[UInt8]], count: Int? = nil, bound: Int, giveUpAbove: Int) {
         self.connection = connection
-        self.reply = reply
-        self.count = count
+        self.replies = replies
+        self.count = count ?? replies.count
         self.bound = bound
         self.giveUpAbove = giveUpAbove
     }
@@ -178,7 +224,7 @@ private struct ReplyStream: Future, ~Copyable {
     mutating func poll(_ cx: inout Context) -> Poll<Int> {
         while true {
             while queued < count && connection.replies.pendingBytes < bound {
-                connection.replies.enqueue(reply, dependsOn: 0)
+                connection.replies.enqueue(replies[queued % replies.count], dependsOn: 0)
                 queued += 1
             }
             if connection.replies.peakReplyMemory > giveUpAbove { return .ready(connection.replies.peakReplyMemory) }

@@ -28,6 +28,8 @@ public final class AppendOnlyFile {
 
     var writerWaker: Waker?
     private var waiters: [Waker] = []
+    // The waiters being woken by `wakeWaiters()`; empty otherwise.
+    private var woken: [Waker] = []
     // Advances on every wake; starts at 1 so a fresh registration memo (0) never matches.
     private var wakeRound: UInt64 = 1
 
@@ -84,8 +86,10 @@ public final class AppendOnlyFile {
 
     func wakeWaiters() {
         wakeRound &+= 1
-        let woken = waiters
-        waiters.removeAll(keepingCapacity: true)
+        // The two lists trade places, so each keeps its memory round after round (a waker that
+        // registers while these are woken joins the fresh list).
+        swap(&waiters, &woken)
         for waker in woken { waker.wake() }
+        woken.removeAll(keepingCapacity: true)
     }
 }

@@ -25,10 +25,13 @@ public struct ClientConnection: AsyncDroppable, ~Copyable {
     private var closing: Closing?
     private var closingDone = false
 
-    /// Owns `socket`; replies gated by `aof` (if any) are held until acknowledged.
-    public init(socket: consuming Socket, aof: AppendOnlyFile?, flushTimeout: UInt64, lingerTimeout: UInt64) {
+    /// Owns `socket`; replies gated by `aof` (if any) are held until acknowledged. `maxPendingOutput`
+    /// is the bound the connection keeps its pending replies near (their buffers grow up to it by
+    /// doubling, then to what they must hold).
+    public init(socket: consuming Socket, aof: AppendOnlyFile?, flushTimeout: UInt64, lingerTimeout: UInt64,
+                maxPendingOutput: Int = ServerConfig().maxPendingOutput) {
         fd = socket.raw
-        replies = Replies(fd: socket.raw, aof: aof)
+        replies = Replies(fd: socket.raw, aof: aof, growthLimit: maxPendingOutput)
         self.flushTimeout = flushTimeout
         self.lingerTimeout = lingerTimeout
         self.socket = consume socket

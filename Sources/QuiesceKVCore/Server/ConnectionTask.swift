@@ -36,7 +36,7 @@ struct ConnectionTask: Future, ~Copyable {
         self.server = server
         let config = server.config
         connection = ClientConnection(socket: socket, aof: server.aof, flushTimeout: config.flushTimeout,
-                                      lingerTimeout: config.lingerTimeout)
+                                      lingerTimeout: config.lingerTimeout, maxPendingOutput: config.maxPendingOutput)
         parser = RESPParser(limits: config.limits)
         self.session = session
         server.connectionOpened()
@@ -47,10 +47,9 @@ struct ConnectionTask: Future, ~Copyable {
     }
 
     mutating func poll(_ cx: inout Context) -> Poll<Void> {
-        let now = cx.executor?.driver.now() ?? 0
         if !registered {
             registered = true
-            lastActivity = now
+            lastActivity = cx.executor?.driver.now() ?? 0
             server.register(session.id, cx.waker)
         }
         let maxPending = server.config.maxPendingOutput
@@ -147,7 +146,8 @@ struct ConnectionTask: Future, ~Copyable {
             buffer.withUnsafeBytes { parser.feed($0) }
             server.noteBufferedInput(parser.bufferedCount)
             if server.isShuttingDown { shutdownReadBudget -= count }
-            lastActivity = cx.executor?.driver.now() ?? lastActivity
+            // Only the idle timeout reads the time of the last activity.
+            if server.config.idleTimeout > 0 { lastActivity = cx.executor?.driver.now() ?? lastActivity }
         }
         recvBuffer = consume buffer
         return true
