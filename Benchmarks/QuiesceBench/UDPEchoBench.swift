@@ -45,26 +45,42 @@ struct UDPEchoLane: AsyncDroppable, ~Copyable {
     mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> { DropGlue.join(&cx, &receive, &send) }
 }
 
-/// The Quiesce UDP echo server: ``UDPEchoBench/lanes`` lanes on one socket, so that as many
-/// receives are in flight as in the raw C server. When a lane has echoed the stop, the other lanes'
-/// receives are cancelled and awaited, and the server is done; the socket closes with it.
-struct UDPEchoServer: Future, ~Copyable {
+/// The socket the lanes of a ``UDPEchoServer`` share: each receives and sends on it.
+final class SharedUDPSocket {
     let socket: UDPSocket
-    var lanes = DropArray<UDPEchoLane>()
+    init(_ socket: consuming UDPSocket) { self.socket = socket }
+}
+
+/// A lane as a member of the server's ``FutureSet``, with the shared socket.
+struct UDPEchoLaneTask: Future, ~Copyable {
+    let shared: SharedUDPSocket
+    var lane = UDPEchoLane()
+
+    init(_ shared: SharedUDPSocket) { self.shared = shared }
+
+    mutating func poll(_ cx: inout Context) -> Poll<Void> { lane.poll(&cx, socket: shared.socket) }
+
+    mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> { lane.pollDropReady(&cx) }
+}
+
+/// The Quiesce UDP echo server: ``UDPEchoBench/lanes`` lanes on one socket, so that as many
+/// receives are in flight as in the raw C server, members of one ``FutureSet`` (each lane has a
+/// waker of its own, so a completion gets its own lane polled, not all of them). When a lane has
+/// echoed the stop, the other lanes' receives are cancelled and awaited, and the server is done;
+/// the socket closes with it.
+struct UDPEchoServer: Future, ~Copyable {
+    var lanes = FutureSet<UDPEchoLaneTask>()
     var stopped = false
 
-    init(socket: consuming UDPSocket, lanes: Int) {
-        self.socket = socket
-        for _ in 0..<lanes { self.lanes.append(UDPEchoLane()) }
+    init(socket: consuming UDPSocket, lanes count: Int) {
+        let shared = SharedUDPSocket(socket)
+        for _ in 0..<count { lanes.insert(UDPEchoLaneTask(shared)) }
     }
 
     mutating func poll(_ cx: inout Context) -> Poll<Void> {
         if !stopped {
-            for i in lanes.indices where lanes[i].poll(&cx, socket: socket).isReady {
-                stopped = true
-                break
-            }
-            if !stopped { return .pending }
+            guard lanes.pollNext(&cx).isReady else { return .pending }
+            stopped = true
         }
         return lanes.pollDropReady(&cx)
     }
@@ -173,5 +189,5 @@ enum UDPEchoBench {
     }
 
     /// The report's note on the UDP echo.
-    static let note = "UDP echo: \(clients) client sockets on a C load generator thread (epoll, each with one 64-byte datagram in flight, sent again after \(resendMilliseconds) ms without its echo; a late echo is recognised by its sequence number and ignored), against the Quiesce server (an in-process UDPSocket with \(lanes) receive-then-send-back lanes on the executor, this thread) and the raw C liburing server (\(lanes) recvmsg/sendmsg lanes, \(RingSetup.best.flagNames)); an empty datagram, sent until echoed, stops either server."
+    static let note = "UDP echo: \(clients) client sockets on a C load generator thread (epoll, each with one 64-byte datagram in flight, sent again after \(resendMilliseconds) ms without its echo; a late echo is recognised by its sequence number and ignored), against the Quiesce server (an in-process UDPSocket with \(lanes) receive-then-send-back lanes, members of one FutureSet, on the executor, this thread) and the raw C liburing server (\(lanes) recvmsg/sendmsg lanes, \(RingSetup.best.flagNames)); an empty datagram, sent until echoed, stops either server."
 }
