@@ -91,6 +91,9 @@ struct UDPEchoServer: Future, ~Copyable {
 /// What one UDP echo run measured.
 struct UDPEchoResult {
     var datagramsPerSecond: Double
+    /// The server thread's CPU time (user and system) per echoed datagram, in ns: what the server
+    /// costs, apart from how the machine's other load shares the cores out.
+    var serverNanosPerDatagram: Double
     /// Datagrams the load generator sent again because their echo had not come back in time.
     var resent: UInt64
 }
@@ -117,8 +120,9 @@ enum UDPEchoBench {
         let socket = bound()
         // SAFETY: the generator is joined (and freed) exactly once, by `finish`.
         let generator = unsafe startLoad(port: port(of: socket), datagramsPerClient: datagramsPerClient)
+        let start = threadCPUNanos()
         runToEnd(executor, UDPEchoServer(socket: socket, lanes: lanes))
-        return unsafe finish(generator)
+        return unsafe finish(generator, serverNanos: threadCPUNanos() - start)
     }
 
     /// The raw liburing UDP echo loop set up as `setup` says (its accept choice does not apply).
@@ -126,9 +130,11 @@ enum UDPEchoBench {
         let socket = bound()
         // SAFETY: the generator is joined (and freed) exactly once, by `finish`.
         let generator = unsafe startLoad(port: port(of: socket), datagramsPerClient: datagramsPerClient)
+        let start = threadCPUNanos()
         let rc = crr_udp_echo_server(config.entries, setup.flags, socket.raw, UInt32(lanes), UInt32(bufferSize))
+        let serverNanos = threadCPUNanos() - start
         if rc < 0 { fail("raw UDP echo server (\(setup.flagNames)): errno \(-rc)") }
-        return unsafe finish(generator)
+        return unsafe finish(generator, serverNanos: serverNanos)
     }
 
     /// Heap allocations per echoed datagram in steady state: two runs of the Quiesce server that
@@ -164,12 +170,20 @@ enum UDPEchoBench {
         return unsafe generator
     }
 
-    private static func finish(_ generator: OpaquePointer) -> UDPEchoResult {
+    /// This thread's CPU time so far (user and system), in ns.
+    private static func threadCPUNanos() -> UInt64 {
+        var ts = timespec()
+        _ = unsafe clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+
+    private static func finish(_ generator: OpaquePointer, serverNanos: UInt64) -> UDPEchoResult {
         var elapsed: Int64 = 0
         var echoed: UInt64 = 0, resent: UInt64 = 0
         let rc = unsafe crr_udp_loadgen_join(generator, &elapsed, &echoed, &resent)
         if rc < 0 { fail("UDP load generator: errno \(-rc)") }
-        return UDPEchoResult(datagramsPerSecond: Double(echoed) / (Double(elapsed) / 1e9), resent: resent)
+        return UDPEchoResult(datagramsPerSecond: Double(echoed) / (Double(elapsed) / 1e9),
+                             serverNanosPerDatagram: Double(serverNanos) / Double(Swift.max(echoed, 1)), resent: resent)
     }
 
     /// The figures: the throughput against the raw C server, and allocations per datagram.

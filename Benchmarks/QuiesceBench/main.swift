@@ -106,6 +106,11 @@ if let pairName {
         let n = config.udpEchoDatagramsPerClient
         measure = ({ UDPEchoBench.quiesce(config, datagramsPerClient: n).datagramsPerSecond },
                    { UDPEchoBench.raw(config, datagramsPerClient: n).datagramsPerSecond }, true)
+    case "udpechocpu":
+        // The server thread's CPU time per echoed datagram, both sides: time, lower is better.
+        let n = config.udpEchoDatagramsPerClient
+        measure = ({ UDPEchoBench.quiesce(config, datagramsPerClient: n).serverNanosPerDatagram },
+                   { UDPEchoBench.raw(config, datagramsPerClient: n).serverNanosPerDatagram }, false)
     case "udpechoalloc":
         for _ in 0..<config.repetitions { print("udpechoalloc: \(Format.fixed(UDPEchoBench.allocationsPerDatagram(config), 3)) allocations per datagram") }
         exit(0)
