@@ -20,7 +20,9 @@ import Glibc
 /// Simulated descriptors start at ``firstDescriptor`` so they never collide with real ones. The
 /// backend also checks the driver: it records a ``violations`` entry when a buffer is freed while its
 /// operation is in flight (with ``watchBuffers()``), when a `user_data` is reused while in flight,
-/// when the driver closes a descriptor that is not open, and when it is closed with work in flight.
+/// when the driver closes a descriptor that is not open, when it is closed with work in flight, when
+/// memory the kernel writes is lent to two operations at once, and when registered buffers or files
+/// are unregistered (or a registered buffer is lent again) while an operation uses them.
 @safe
 public final class SimBackend: IOBackend {
     // SAFETY: The regions in `inFlight` and `pending` are the driver's, valid until their
@@ -110,8 +112,12 @@ public final class SimBackend: IOBackend {
         guard roomInQueue() else { return false }
         if unsafe inFlight[userData] != nil { violation("user_data \(userData) reused while its operation is in flight") }
         unsafe inFlight[userData] = unsafe region
-        log("prepare \(request.name) \(OpToken.decode(userData).token)")
-        unsafe sq.append(.operation(SimOp(userData: userData, request: request, region: region)))
+        var op = unsafe SimOp(userData: userData, request: request, region: region)
+        unsafe noteRegisteredUse(entry, of: &op)
+        op.span = Self.memorySpan(op)
+        log("prepare \(op.name) \(OpToken.decode(userData).token)")
+        checkSharedMemory(op)
+        unsafe sq.append(.operation(op))
         statistics.prepared += 1
         return true
     }
@@ -222,6 +228,10 @@ public final class SimBackend: IOBackend {
         for submission in batch {
             switch submission {
             case .operation(var op):
+                if let error = registeredBufferError(op) {
+                    post(op.userData, error)
+                    continue
+                }
                 if let fd = op.request.descriptor {
                     guard let descriptor = descriptors[fd], descriptor.isOpen else {
                         post(op.userData, -EBADF)
@@ -278,6 +288,7 @@ public final class SimBackend: IOBackend {
             }
             let op = pending.remove(at: index)
             statistics.cancelsSucceeded += 1
+            statistics.cancelledByName[op.name, default: 0] += 1
             post(userData, 0)
             post(op.userData, -ECANCELED)
             return
@@ -319,6 +330,7 @@ public final class SimBackend: IOBackend {
     private func cancelPending(at index: Int, cancelUserData userData: UInt64) {
         let op = pending.remove(at: index)
         statistics.cancelsSucceeded += 1
+        statistics.cancelledByName[op.name, default: 0] += 1
         if rng.chance(500) {
             post(op.userData, -ECANCELED); post(userData, 0)
         } else {

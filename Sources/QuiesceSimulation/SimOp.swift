@@ -18,6 +18,24 @@ struct SimOp {
     var running = false
     /// A zero-copy send whose result was posted: its notification completion is still to come.
     var notifying = false
+    /// The entry named its file by an index of the registered table (IOSQE_FIXED_FILE).
+    var fixedFile = false
+    /// The registered buffer a fixed read or write works on (its `buf_index`).
+    var fixedBuffer: Int?
+    /// The memory it lends the kernel, for the check that none is lent twice (see `SimSharedMemory`).
+    var span: SimMemorySpan?
+
+    /// The operation's name in the trace and the statistics: a fixed read or write is named apart
+    /// from a plain one (the kernel answers them alike), an entry on the registered file table too.
+    var name: String {
+        let base: String
+        switch (request, fixedBuffer) {
+        case (.read, _?): base = "read_fixed"
+        case (.write, _?): base = "write_fixed"
+        default: base = request.name
+        }
+        return fixedFile ? base + " (registered file)" : base
+    }
 }
 
 /// An entry of the simulated submission queue.
@@ -86,4 +104,7 @@ public struct SimStatistics: Sendable, Equatable {
     public var linkTimeoutsFired = 0
     /// Link timeouts cancelled because their operation completed (or was cancelled) first.
     public var linkTimeoutsCancelled = 0
+    /// Operations a cancel found in flight and ended with -ECANCELED, by operation name (`read`,
+    /// `readv`, `read_fixed`, `read (registered file)`, …).
+    public var cancelledByName: [String: Int] = [:]
 }
