@@ -117,7 +117,7 @@ public final class SimBackend: IOBackend {
         op.span = Self.memorySpan(op)
         log("prepare \(op.name) \(OpToken.decode(userData).token)")
         checkSharedMemory(op)
-        unsafe sq.append(.operation(op))
+        sq.append(.operation(op))
         statistics.prepared += 1
         return true
     }
