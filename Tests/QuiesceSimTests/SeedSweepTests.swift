@@ -49,7 +49,16 @@ final class SeedSweepTests: XCTestCase {
         print("quiesce-sim: \(seeds.count) seed(s) in \(String(format: "%.1f", elapsed)) s, \(failures) failing" +
               (caught.isEmpty ? "" : "; caught: \(caught.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))"))
         print("quiesce-sim: exercised \(total.prepared) operations, \(orphans) orphaned; cancels \(total.cancelsPrepared) (0: \(total.cancelsSucceeded), ENOENT: \(total.cancelsTooLate), EALREADY: \(total.cancelsAlready)); SQ full \(total.queueFullRejections), short \(total.shortTransfers), EAGAIN \(total.eagains), EINTR \(total.eintrs), ENOMEM \(total.enomems), ECONNRESET \(total.connectionResets), fds closed by driver \(total.descriptorsClosedByDriver); multishot elements \(total.multishotElements), kernel ends \(total.multishotEnds), cancel races \(total.multishotCancelRaces), ENOBUFS \(total.enobufs), zero-copy notifications \(total.zeroCopyNotifications), link timeouts fired \(total.linkTimeoutsFired) / cancelled \(total.linkTimeoutsCancelled)")
-        print("quiesce-sim: composed futures \(composed.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))")
+        print("quiesce-sim: composed futures \(composed.filter { !$0.key.hasPrefix("op.") && !$0.key.hasPrefix("release.") }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))")
+        let plain = PlainOpNode.Kind.names.map { name in
+            (name, ready: composed["op.\(name).ready", default: 0], dropped: composed["op.\(name).dropped", default: 0],
+             orphaned: composed["op.\(name).orphaned", default: 0], cancelled: total.cancelled(plainKind: name))
+        }
+        print("quiesce-sim: plain operations (ready/async-dropped in flight/orphaned/cancelled by the kernel) " +
+              plain.map { "\($0.0) \($0.ready)/\($0.dropped)/\($0.orphaned)/\($0.cancelled)" }.joined(separator: ", ") +
+              "; registered resources released " + ["buffers", "files"].map { r in
+                  ["async", "sync", "inUse"].map { "\(r).\($0)=\(composed["release.\(r).\($0)", default: 0])" }.joined(separator: " ")
+              }.joined(separator: ", "))
         // The sweep must actually exercise the races it claims to (a sweep that never cancels proves nothing).
         if seeds.count >= 1_000 {
             for kind in ["then", "loop", "finally", "set"] {
@@ -71,6 +80,19 @@ final class SeedSweepTests: XCTestCase {
             XCTAssertGreaterThan(total.zeroCopyNotifications, 0, "no zero-copy send was notified")
             XCTAssertGreaterThan(total.linkTimeoutsFired, 0, "no link timeout fired")
             XCTAssertGreaterThan(total.linkTimeoutsCancelled, 0, "no link timeout was cancelled by its operation")
+            // Each plain operation kind ran, was dropped asynchronously and synchronously while in
+            // flight, and was cancelled by the kernel.
+            for kind in plain {
+                XCTAssertGreaterThan(kind.ready, 0, "no \(kind.0) completed")
+                XCTAssertGreaterThan(kind.dropped, 0, "no \(kind.0) was dropped asynchronously while in flight")
+                XCTAssertGreaterThan(kind.orphaned, 0, "no \(kind.0) was dropped synchronously while in flight")
+                XCTAssertGreaterThan(kind.cancelled, 0, "no \(kind.0) was cancelled by the kernel while in flight")
+            }
+            for resource in ["buffers", "files"] {
+                for way in ["async", "sync", "inUse"] {
+                    XCTAssertGreaterThan(composed["release.\(resource).\(way)", default: 0], 0, "registered \(resource) never released (\(way))")
+                }
+            }
         }
     }
 }
@@ -87,5 +109,18 @@ extension SimStatistics {
         multishotCancelRaces += other.multishotCancelRaces; enobufs += other.enobufs
         zeroCopyNotifications += other.zeroCopyNotifications
         linkTimeoutsFired += other.linkTimeoutsFired; linkTimeoutsCancelled += other.linkTimeoutsCancelled
+        cancelledByName.merge(other.cancelledByName, uniquingKeysWith: +)
+    }
+
+    /// Operations of a ``PlainOpNode`` kind the kernel cancelled in flight: the simulation names a
+    /// fixed read or write, and an operation on the registered file table, apart.
+    func cancelled(plainKind kind: String) -> Int {
+        let names: [String]
+        switch kind {
+        case "read_fixed", "write_fixed": names = [kind, kind + " (registered file)"]
+        case "registered_file": names = ["read (registered file)", "write (registered file)"]
+        default: names = [kind]
+        }
+        return names.reduce(0) { $0 + cancelledByName[$1, default: 0] }
     }
 }

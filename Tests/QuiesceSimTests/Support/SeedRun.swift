@@ -28,6 +28,10 @@ struct SeedRun {
         if let traceSink { sim.trace = traceSink }
         let ledger = Ledger(sim: sim)
         sim.watchBuffers()
+        // The registrations, once the run let go of everything: a lease or an operation kept
+        // alive past the run keeps its registration too.
+        weak var bufferRegistration: Registration?
+        weak var fileRegistration: Registration?
         do {
             var rng = sim.workloadRandom()
             let horizon: UInt64 = 60_000
@@ -38,8 +42,12 @@ struct SeedRun {
                 ledger.fail("setup", "buffer ring: \(error)")
                 return
             }
-            var builder = WorkloadBuilder(rng: rng.fork(), ledger: ledger, world: world, ring: ring, budget: rng.pick(3...24))
+            let shared = SharedResources(world: world, executor: executor)
+            var builder = WorkloadBuilder(rng: rng.fork(), ledger: ledger, world: world, ring: ring, shared: shared,
+                                          budget: rng.pick(3...24))
             let tree = builder.probe(depth: 5, owners: [])
+            bufferRegistration = shared.registrations.first
+            fileRegistration = shared.registrations.last
             let rootID = ledger.newProbe()
             let root = Probe(id: rootID, node: TimeoutNode(nanoseconds: 2 * horizon, tree, ledger: ledger, owners: [rootID]))
 
@@ -51,6 +59,7 @@ struct SeedRun {
             do { try executor.blockOn(root) } catch {
                 ledger.fail("no-hang", "blockOn threw \(error)")
             }
+            shared.finish()
             let report = executor.shutdown(deadline: 1_000_000_000)
             if !report.isClean { ledger.fail("shutdown-clean", "shutdown left \(report)") }
             let driver = executor.driver
@@ -68,13 +77,24 @@ struct SeedRun {
             if ring.available != ring.count {
                 ledger.fail("no-buffer-leak", "the ring counts \(ring.available) of \(ring.count) buffers available")
             }
+            // Released (by the workload or at its end), the registered resources are unregistered
+            // once no operation uses them: by the end, none is left registered.
+            shared.check(ledger)
+            if let count = sim.registeredBufferCount { ledger.fail("registration-released", "\(count) registered buffer(s) never unregistered") }
+            if let count = sim.registeredFileCount { ledger.fail("registration-released", "a table of \(count) registered file(s) never unregistered") }
             let leakedFDs = sim.openDescriptors(origin: .kernel)
             if !leakedFDs.isEmpty { ledger.fail("no-fd-leak", "descriptors from accept/open left open: \(leakedFDs)") }
         }  // the executor is released here: its backend is closed, every buffer must be freed
         ledger.checkProbes()
+        if bufferRegistration != nil || fileRegistration != nil {
+            ledger.fail("fixed-buffer-once", "a registration outlived the run (a registered buffer's lease or an operation on it was never released)")
+        }
         if sim.liveBufferCount != 0 { ledger.fail("no-buffer-leak", "\(sim.liveBufferCount) IOBuffer(s) never freed") }
         for text in sim.violations {
-            ledger.fail(text.contains("freed while") ? "no-buffer-freed-in-flight" : "kernel-protocol", text)
+            let invariant = text.contains("freed while") ? "no-buffer-freed-in-flight"
+                : text.contains("memory lent to") ? "no-memory-lent-twice"
+                : text.contains("registered") ? "registered-in-use" : "kernel-protocol"
+            ledger.fail(invariant, text)
         }
         sim.stopWatchingBuffers()
         statistics = sim.statistics
