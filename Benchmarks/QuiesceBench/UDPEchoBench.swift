@@ -202,6 +202,15 @@ enum UDPEchoBench {
         log("  udp echo: \(Format.human(figure.quiesce.values.last!)) vs \(Format.human(figure.reference.values.last!)) datagrams/s")
     }
 
+    /// Both sides once, in the order `rep` says (as ``pair(_:_:_:)`` does in a full run): `--pair
+    /// udpecho` and `--pair udpechocpu` alternate which side goes first too.
+    static func bothSides(_ config: Config, rep: Int) -> (quiesce: UDPEchoResult, reference: UDPEchoResult) {
+        let n = config.udpEchoDatagramsPerClient
+        var ours: UDPEchoResult? = nil, theirs: UDPEchoResult? = nil
+        pair(rep, { ours = quiesce(config, datagramsPerClient: n) }, { theirs = raw(config, datagramsPerClient: n) })
+        return (ours!, theirs!)
+    }
+
     /// The report's note on the UDP echo.
     static let note = "UDP echo: \(clients) client sockets on a C load generator thread (epoll, each with one 64-byte datagram in flight, sent again after \(resendMilliseconds) ms without its echo; a late echo is recognised by its sequence number and ignored), against the Quiesce server (an in-process UDPSocket with \(lanes) receive-then-send-back lanes, members of one FutureSet, on the executor, this thread) and the raw C liburing server (\(lanes) recvmsg/sendmsg lanes, \(RingSetup.best.flagNames)); an empty datagram, sent until echoed, stops either server."
 }
