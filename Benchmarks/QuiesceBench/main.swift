@@ -10,7 +10,7 @@ import Glibc
 var config = Config()
 var outDir: String? = nil
 var swiftVersion: String? = nil
-var pairName: String? = nil  // development: one figure, both sides, --reps times, ratio printed (nop1, nop32, nop256, cancel, linktimeout, pipe, spawn, handoff, echo1, echo50, echo50x16, echo50plain; kv, kvcpu, kvalloc, rawsetups: see below)
+var pairName: String? = nil  // development: one figure, both sides, --reps times, ratio printed (nop1, nop32, nop256, cancel, linktimeout, pipe, spawn, handoff, echo1, echo50, echo50x16, echo50plain; kv, kvalloc, rawsetups: see below)
 var only: String? = nil  // profiling: run one Quiesce side alone (spawn, handoff, nop1, nop32, cancel, pipe, echo1, echo50)
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
@@ -120,9 +120,6 @@ if let pairName {
     case "echocomposed":
         measure = ({ EchoBench.quiesce(config, connections: 50, messages: config.echoMessagesPerConnection50, composed: true).messagesPerSecond },
                    { EchoBench.quiesce(config, connections: 50, messages: config.echoMessagesPerConnection50).messagesPerSecond }, true)
-    case "echocomposedcpu":
-        // Server thread CPU time per message: composed connection against the hand-written one.
-        measure = ({ EchoBench.serverCPUPerMessage(config, composed: true) }, { EchoBench.serverCPUPerMessage(config, composed: false) }, false)
     case "handoff": measure = ({ HandoffBench.quiesce(config) }, { HandoffBench.swiftConcurrency(config) }, false)
     case "echomultishot", "echomultishotsimple":
         // The example with --multishot-recv against the multishot C loop (or the simple one).
@@ -154,24 +151,6 @@ if let pairName {
         for rep in 0..<config.repetitions { KVBench.measure(rep: rep, config, tools, into: &figures) }
         for f in figures {
             print("\(f.id): quiesce \(Format.human(f.quiesce.median)) ±\(Format.fixed(f.quiesce.spreadPercent, 0))%, redis \(Format.human(f.reference.median)) ±\(Format.fixed(f.reference.spreadPercent, 0))%, ratio \(Format.ratio(f.ratio ?? 0)) (median of \(config.repetitions))")
-        }
-        exit(0)
-    case "kvcpu":
-        // Server CPU time per request, both servers (lower is better): ratio = redis-server's / ours.
-        let found = KVBench.Tools.find()
-        guard let tools = found.tools else { fail("KV figures need \(found.missing)") }
-        var samples: [String: (quiesce: Sample, reference: Sample)] = [:]
-        var order: [String] = []
-        for rep in 0..<config.repetitions {
-            for r in KVBench.cpuPerRequest(rep: rep, config, tools) {
-                if samples[r.id] == nil { samples[r.id] = (Sample(), Sample()); order.append(r.id) }
-                samples[r.id]!.quiesce.add(r.quiesce)
-                samples[r.id]!.reference.add(r.reference)
-            }
-        }
-        for id in order {
-            let s = samples[id]!
-            print("\(id) server CPU per request: quiesce \(Format.fixed(s.quiesce.median, 0)) ns ±\(Format.fixed(s.quiesce.spreadPercent, 0))%, redis \(Format.fixed(s.reference.median, 0)) ns ±\(Format.fixed(s.reference.spreadPercent, 0))%, ratio \(Format.ratio(s.reference.median / Swift.max(s.quiesce.median, 1))) (median of \(config.repetitions))")
         }
         exit(0)
     case "kvalloc":
