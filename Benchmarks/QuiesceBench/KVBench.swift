@@ -5,7 +5,8 @@ import CRawRing
 
 /// 8. The example KV server (QuiesceKV, a child process) against redis-server, both driven by
 /// redis-benchmark with 50 connections, SET / GET / INCR at pipeline depths 1 and 16, without
-/// persistence and with an AOF fsynced before each reply (`appendfsync always`). Both servers run
+/// persistence and with an AOF fsynced before each reply (`appendfsync always`); also SET and GET of
+/// 4096-byte values at depth 16 (reported, no target). Both servers run
 /// in every repetition, one after the other in alternating order, each on its own temporary
 /// directory and free port.
 enum KVBench {
@@ -48,10 +49,13 @@ enum KVBench {
         let tests: [String]
         let pipeline: Int
         let requests: Int
+        /// Bytes per SET value (redis-benchmark's `-d`; its default is 3).
+        var valueSize = 3
 
-        /// The figure id of `test` ("kv_set_p16", "kv_set_always_p1").
+        /// The figure id of `test` ("kv_set_p16", "kv_set_always_p1", "kv_get_d4096_p16").
         func figureID(_ test: String) -> String {
-            "kv_\(test)" + (persistence == .always ? "_always" : "") + "_p\(pipeline)"
+            "kv_\(test)" + (persistence == .always ? "_always" : "") + (valueSize == 3 ? "" : "_d\(valueSize)")
+                + "_p\(pipeline)"
         }
     }
 
@@ -62,6 +66,9 @@ enum KVBench {
             Workload(persistence: .off, tests: ["set", "get", "incr"], pipeline: 16, requests: config.kvRequestsPipelined),
             Workload(persistence: .always, tests: ["set"], pipeline: 1, requests: config.kvRequestsAlways),
             Workload(persistence: .always, tests: ["set"], pipeline: 16, requests: config.kvRequestsAlwaysPipelined),
+            // Large values (issue 17 point 7: replies leave from the buffer they are queued in).
+            Workload(persistence: .off, tests: ["set", "get"], pipeline: 16, requests: Swift.max(1, config.kvRequestsPipelined / 5),
+                     valueSize: 4096),
         ]
     }
 
@@ -75,6 +82,10 @@ enum KVBench {
                 let reference = w.persistence == .off
                     ? "redis-server \(redisVersion), --save '' --appendonly no"
                     : "redis-server \(redisVersion), --appendonly yes --appendfsync always"
+                if w.valueSize != 3 {
+                    return Figure(id: w.figureID(test), title: "KV \(test.uppercased()), -c 50 -P \(w.pipeline), \(w.valueSize)-byte values, \(persistence)",
+                                  unit: "req/s", higherIsBetter: true, referenceName: reference, minRatio: nil, targetText: "reported")
+                }
                 return Figure(id: w.figureID(test), title: "KV \(test.uppercased()), -c 50 -P \(w.pipeline), \(persistence)",
                               unit: "req/s", higherIsBetter: true, referenceName: reference, minRatio: 1.0, targetText: "≥ 1.0×")
             }
@@ -132,7 +143,8 @@ enum KVBench {
     /// test name.
     static func benchmark(_ tools: Tools, port: UInt16, _ w: Workload) -> [String: Double] {
         let child = ChildProcess([tools.redisBenchmark, "-h", "127.0.0.1", "-p", String(port), "-c", "50",
-                                  "-n", String(w.requests), "-P", String(w.pipeline), "-t", w.tests.joined(separator: ","), "--csv"])
+                                  "-n", String(w.requests), "-P", String(w.pipeline), "-d", String(w.valueSize),
+                                  "-t", w.tests.joined(separator: ","), "--csv"])
         let output = child.readAll()
         let status = child.stop(signal: 0)
         var rates: [String: Double] = [:]
@@ -168,5 +180,47 @@ enum KVBench {
             quiesce.stop()
             redis.stop()
         }
+    }
+}
+
+extension KVBench {
+    /// Server CPU time per request, both servers, for telling them apart on a busy machine (where
+    /// requests per second follow whatever else runs): for each of SET, GET and INCR at depth 1
+    /// and 16 (no persistence), one redis-benchmark run per server, and the user + system time the
+    /// server's process took during it (/proc/PID/stat, clock ticks) divided by its requests. Both
+    /// servers run in every repetition, in alternating order; returns ns per request by figure id
+    /// ("kv_get_p16"), Quiesce side and reference.
+    static func cpuPerRequest(rep: Int, _ config: Config, _ tools: Tools) -> [(id: String, quiesce: Double, reference: Double)] {
+        let quiesce = startQuiesceKV(tools, .off), redis = startRedis(tools, .off)
+        defer { quiesce.stop(); redis.stop() }
+        var results: [(id: String, quiesce: Double, reference: Double)] = []
+        for (pipeline, requests) in [(1, config.kvRequests), (16, config.kvRequestsPipelined)] {
+            for test in ["set", "get", "incr"] {
+                let w = Workload(persistence: .off, tests: [test], pipeline: pipeline, requests: requests)
+                func cpu(_ server: Server) -> Double {
+                    let before = cpuNanoseconds(server.child.pid)
+                    _ = benchmark(tools, port: server.port, w)
+                    return (cpuNanoseconds(server.child.pid) - before) / Double(requests)
+                }
+                var ours = 0.0, theirs = 0.0
+                if rep % 2 == 0 { ours = cpu(quiesce); theirs = cpu(redis) } else { theirs = cpu(redis); ours = cpu(quiesce) }
+                results.append((w.figureID(test), ours, theirs))
+            }
+        }
+        return results
+    }
+
+    /// The user + system CPU time process `pid` has taken, in ns (/proc/PID/stat fields 14 and 15,
+    /// in clock ticks).
+    static func cpuNanoseconds(_ pid: Int32) -> Double {
+        guard let text = readFile("/proc/\(pid)/stat"), let close = text.lastIndex(of: ")") else {
+            fail("cannot read /proc/\(pid)/stat")
+        }
+        // After the command name: state (field 3), ppid, …, utime (14), stime (15).
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else {
+            fail("unexpected /proc/\(pid)/stat: \(text)")
+        }
+        return (user + system) * 1e9 / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 }

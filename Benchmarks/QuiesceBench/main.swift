@@ -10,7 +10,7 @@ import Glibc
 var config = Config()
 var outDir: String? = nil
 var swiftVersion: String? = nil
-var pairName: String? = nil  // development: one figure, both sides, --reps times, ratio printed (nop1, nop32, nop256, cancel, linktimeout, pipe, spawn, handoff, echo1, echo50, echo50x16, echo50plain; kv, kvalloc, rawsetups: see below)
+var pairName: String? = nil  // development: one figure, both sides, --reps times, ratio printed (nop1, nop32, nop256, cancel, linktimeout, pipe, spawn, handoff, echo1, echo50, echo50x16, echo50plain; kv, kvcpu, kvalloc, rawsetups: see below)
 var only: String? = nil  // profiling: run one Quiesce side alone (spawn, handoff, nop1, nop32, cancel, pipe, echo1, echo50)
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
@@ -102,15 +102,15 @@ if let pairName {
     case "nop256": measure = ({ NopBench.quiesce(config, inFlight: 256, total: config.nopsBatched) }, { NopBench.raw(config, setup: .best, inFlight: 256, total: config.nopsBatched) }, true)
     case "cancel": measure = ({ CancelBench.quiesce(config) }, { CancelBench.raw(config) }, false)
     case "linktimeout": measure = ({ LinkTimeoutBench.run(config, linked: true) }, { LinkTimeoutBench.run(config, linked: false) }, false)
-    case "udpecho", "udpechocpu":
-        // Throughput, or the server thread's CPU time per echoed datagram (lower is better); both
-        // sides run in the first closure, in alternating order.
-        var rep = 0
-        var last: (quiesce: UDPEchoResult, reference: UDPEchoResult)? = nil
-        let cpu = pairName == "udpechocpu"
-        measure = ({ last = UDPEchoBench.bothSides(config, rep: rep); rep += 1
-                     return cpu ? last!.quiesce.serverNanosPerDatagram : last!.quiesce.datagramsPerSecond },
-                   { cpu ? last!.reference.serverNanosPerDatagram : last!.reference.datagramsPerSecond }, !cpu)
+    case "udpecho":
+        let n = config.udpEchoDatagramsPerClient
+        measure = ({ UDPEchoBench.quiesce(config, datagramsPerClient: n).datagramsPerSecond },
+                   { UDPEchoBench.raw(config, datagramsPerClient: n).datagramsPerSecond }, true)
+    case "udpechocpu":
+        // The server thread's CPU time per echoed datagram, both sides: time, lower is better.
+        let n = config.udpEchoDatagramsPerClient
+        measure = ({ UDPEchoBench.quiesce(config, datagramsPerClient: n).serverNanosPerDatagram },
+                   { UDPEchoBench.raw(config, datagramsPerClient: n).serverNanosPerDatagram }, false)
     case "udpechoalloc":
         for _ in 0..<config.repetitions { print("udpechoalloc: \(Format.fixed(UDPEchoBench.allocationsPerDatagram(config), 3)) allocations per datagram") }
         exit(0)
@@ -151,6 +151,24 @@ if let pairName {
         for rep in 0..<config.repetitions { KVBench.measure(rep: rep, config, tools, into: &figures) }
         for f in figures {
             print("\(f.id): quiesce \(Format.human(f.quiesce.median)) ±\(Format.fixed(f.quiesce.spreadPercent, 0))%, redis \(Format.human(f.reference.median)) ±\(Format.fixed(f.reference.spreadPercent, 0))%, ratio \(Format.ratio(f.ratio ?? 0)) (median of \(config.repetitions))")
+        }
+        exit(0)
+    case "kvcpu":
+        // Server CPU time per request, both servers (lower is better): ratio = redis-server's / ours.
+        let found = KVBench.Tools.find()
+        guard let tools = found.tools else { fail("KV figures need \(found.missing)") }
+        var samples: [String: (quiesce: Sample, reference: Sample)] = [:]
+        var order: [String] = []
+        for rep in 0..<config.repetitions {
+            for r in KVBench.cpuPerRequest(rep: rep, config, tools) {
+                if samples[r.id] == nil { samples[r.id] = (Sample(), Sample()); order.append(r.id) }
+                samples[r.id]!.quiesce.add(r.quiesce)
+                samples[r.id]!.reference.add(r.reference)
+            }
+        }
+        for id in order {
+            let s = samples[id]!
+            print("\(id) server CPU per request: quiesce \(Format.fixed(s.quiesce.median, 0)) ns ±\(Format.fixed(s.quiesce.spreadPercent, 0))%, redis \(Format.fixed(s.reference.median, 0)) ns ±\(Format.fixed(s.reference.spreadPercent, 0))%, ratio \(Format.ratio(s.reference.median / Swift.max(s.quiesce.median, 1))) (median of \(config.repetitions))")
         }
         exit(0)
     case "kvalloc":
