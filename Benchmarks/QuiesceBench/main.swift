@@ -102,15 +102,15 @@ if let pairName {
     case "nop256": measure = ({ NopBench.quiesce(config, inFlight: 256, total: config.nopsBatched) }, { NopBench.raw(config, setup: .best, inFlight: 256, total: config.nopsBatched) }, true)
     case "cancel": measure = ({ CancelBench.quiesce(config) }, { CancelBench.raw(config) }, false)
     case "linktimeout": measure = ({ LinkTimeoutBench.run(config, linked: true) }, { LinkTimeoutBench.run(config, linked: false) }, false)
-    case "udpecho":
-        let n = config.udpEchoDatagramsPerClient
-        measure = ({ UDPEchoBench.quiesce(config, datagramsPerClient: n).datagramsPerSecond },
-                   { UDPEchoBench.raw(config, datagramsPerClient: n).datagramsPerSecond }, true)
-    case "udpechocpu":
-        // The server thread's CPU time per echoed datagram, both sides: time, lower is better.
-        let n = config.udpEchoDatagramsPerClient
-        measure = ({ UDPEchoBench.quiesce(config, datagramsPerClient: n).serverNanosPerDatagram },
-                   { UDPEchoBench.raw(config, datagramsPerClient: n).serverNanosPerDatagram }, false)
+    case "udpecho", "udpechocpu":
+        // Throughput, or the server thread's CPU time per echoed datagram (lower is better); both
+        // sides run in the first closure, in alternating order.
+        var rep = 0
+        var last: (quiesce: UDPEchoResult, reference: UDPEchoResult)? = nil
+        let cpu = pairName == "udpechocpu"
+        measure = ({ last = UDPEchoBench.bothSides(config, rep: rep); rep += 1
+                     return cpu ? last!.quiesce.serverNanosPerDatagram : last!.quiesce.datagramsPerSecond },
+                   { cpu ? last!.reference.serverNanosPerDatagram : last!.reference.datagramsPerSecond }, !cpu)
     case "udpechoalloc":
         for _ in 0..<config.repetitions { print("udpechoalloc: \(Format.fixed(UDPEchoBench.allocationsPerDatagram(config), 3)) allocations per datagram") }
         exit(0)
@@ -120,6 +120,9 @@ if let pairName {
     case "echocomposed":
         measure = ({ EchoBench.quiesce(config, connections: 50, messages: config.echoMessagesPerConnection50, composed: true).messagesPerSecond },
                    { EchoBench.quiesce(config, connections: 50, messages: config.echoMessagesPerConnection50).messagesPerSecond }, true)
+    case "echocomposedcpu":
+        // Server thread CPU time per message: composed connection against the hand-written one.
+        measure = ({ EchoBench.serverCPUPerMessage(config, composed: true) }, { EchoBench.serverCPUPerMessage(config, composed: false) }, false)
     case "handoff": measure = ({ HandoffBench.quiesce(config) }, { HandoffBench.swiftConcurrency(config) }, false)
     case "echomultishot", "echomultishotsimple":
         // The example with --multishot-recv against the multishot C loop (or the simple one).
