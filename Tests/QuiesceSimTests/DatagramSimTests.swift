@@ -112,6 +112,71 @@ final class DatagramSimTests: XCTestCase {
             }
         }
     }
+
+    func testReceivesThroughAPoolReuseOneMemoryAndReadEachSenderAcrossFaults() throws {
+        for seed in UInt64(0)..<100 {
+            var rng = SimRandom(seed: seed &+ 0x9001)
+            var scenario = Scenario(seed: seed, faults: SimFaults.random(&rng))
+            let sim = scenario.sim
+            let socket = sim.makeDatagramSocket()
+            let senders = (0..<3).map { SocketAddress.loopback(port: UInt16(4000 + $0)) }
+            for (i, sender) in senders.enumerated() {
+                sim.schedule(after: UInt64(1_000 + i * 700) + seed % 5 * 300) { $0.injectDatagram([UInt8(i)], from: sender, into: socket) }
+            }
+            do {
+                let pool = MessageMemory.Pool()
+                var memories = Set<ObjectIdentifier>()
+                var peers: [SocketAddress] = []
+                while peers.count < senders.count {
+                    let receive = IO.recvmsg(socket, into: IOBuffer(capacity: 8), pool: pool)
+                    memories.insert(ObjectIdentifier(receive.kind.memory))
+                    let got = try scenario.executor!.blockOn(receive)
+                    if got.result.errorValue?.errno == ENOMEM { continue }  // a fault the caller sees: try again
+                    XCTAssertEqual(got.buffer.bytes, [UInt8(peers.count)], "seed \(seed)")
+                    if let peer = got.peer { peers.append(peer) }
+                }
+                XCTAssertEqual(peers, senders, "seed \(seed): each receive reads its own sender through the reused memory")
+                XCTAssertEqual(memories.count, 1, "seed \(seed): one receive at a time, one memory")
+            }
+            XCTAssertEqual(scenario.finish(), [], "seed \(seed)")
+        }
+    }
+
+    func testAPoolNeverLendsAnOrphanedReceivesMemoryWhileTheKernelMayWriteIt() throws {
+        for outcome in [SimCancelOutcome.cancelled, .completionWins, .alreadyRunning] {
+            var faults = SimFaults.none
+            faults.forcedCancelOutcomes = [outcome]
+            var scenario = Scenario(seed: 5, faults: faults)
+            let sim = scenario.sim
+            let socket = sim.makeDatagramSocket()
+            do {
+                let pool = MessageMemory.Pool()
+                let holder = Receiving()
+                weak var orphaned: MessageMemory?
+                scenario.executor!.diagnosticHandler = { _ in }
+                try scenario.executor!.blockOn(Steps { cx in
+                    var receive = IO.recvmsg(socket, into: IOBuffer(capacity: 16), pool: pool)
+                    orphaned = receive.kind.memory
+                    XCTAssertFalse(receive.poll(&cx).isReady)
+                    _ = consume receive  // orphaned: its slot keeps the memory until the kernel is done
+                    let next = IO.recvmsg(socket, into: IOBuffer(capacity: 16), pool: pool)
+                    XCTAssertFalse(next.kind.memory === orphaned, "\(outcome): the orphan's memory is still the kernel's")
+                    holder.receive = .some(next)
+                    return .ready(())
+                })
+                sim.injectDatagram([7], from: .loopback(port: 1), into: socket)
+                sim.injectDatagram([8], from: .loopback(port: 2), into: socket)
+                let got = try scenario.executor!.blockOn(holder.receive.take()!)
+                XCTAssertEqual(try got.result.get(), 1, "\(outcome)")
+                while !scenario.executor!.driver.isQuiescent { try scenario.executor!.driver.turn(waitNanos: 1_000) }
+                let again = IO.recvmsg(socket, into: IOBuffer(capacity: 16), pool: pool)
+                let other = IO.recvmsg(socket, into: IOBuffer(capacity: 16), pool: pool)
+                XCTAssertTrue(again.kind.memory === orphaned || other.kind.memory === orphaned,
+                              "\(outcome): once the kernel is done, the orphan's memory is lent again")
+            }
+            XCTAssertEqual(scenario.finish(), [], "\(outcome)")
+        }
+    }
 }
 
 private extension Result {
