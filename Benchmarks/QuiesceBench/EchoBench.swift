@@ -17,11 +17,28 @@ struct EchoResult {
 enum EchoBench {
     static let size: UInt32 = 64
 
-    static func quiesce(_ config: Config, connections: Int, messages: Int, depth: Int = 1, composed: Bool = false) -> EchoResult {
+    static func quiesce(_ config: Config, connections: Int, messages: Int, depth: Int = 1, composed: Bool = false,
+                        serverStarted: () -> Void = {}, serverEnded: () -> Void = {}) -> EchoResult {
         run(connections: connections, messages: messages, depth: depth) { listenFD in
             let executor = makeExecutor(entries: config.entries)
+            serverStarted()
             runToEnd(executor, EchoServer(listenFD: listenFD, connections: connections, composed: composed))
+            serverEnded()
         }
+    }
+
+    /// CPU time per echoed message (ns) of the in-process server alone, 50 connections: this
+    /// thread's user and system time while it serves (the load generator runs on another thread).
+    /// On a busy machine this tells two servers apart where their rates drown in noise.
+    static func serverCPUPerMessage(_ config: Config, composed: Bool) -> Double {
+        let messages = config.echoMessagesPerConnection50
+        var start = timespec(), end = timespec()
+        _ = quiesce(config, connections: 50, messages: messages, composed: composed, serverStarted: {
+            _ = unsafe clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start)
+        }, serverEnded: {
+            _ = unsafe clock_gettime(CLOCK_THREAD_CPUTIME_ID, &end)
+        })
+        return Double((end.tv_sec - start.tv_sec) * 1_000_000_000 + (end.tv_nsec - start.tv_nsec)) / Double(50 * messages)
     }
 
     /// Heap allocations per echoed message in steady state: two in-process runs that differ only in

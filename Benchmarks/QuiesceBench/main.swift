@@ -120,6 +120,9 @@ if let pairName {
     case "echocomposed":
         measure = ({ EchoBench.quiesce(config, connections: 50, messages: config.echoMessagesPerConnection50, composed: true).messagesPerSecond },
                    { EchoBench.quiesce(config, connections: 50, messages: config.echoMessagesPerConnection50).messagesPerSecond }, true)
+    case "echocomposedcpu":
+        // Server thread CPU time per message: composed connection against the hand-written one.
+        measure = ({ EchoBench.serverCPUPerMessage(config, composed: true) }, { EchoBench.serverCPUPerMessage(config, composed: false) }, false)
     case "handoff": measure = ({ HandoffBench.quiesce(config) }, { HandoffBench.swiftConcurrency(config) }, false)
     case "echomultishot", "echomultishotsimple":
         // The example with --multishot-recv against the multishot C loop (or the simple one).

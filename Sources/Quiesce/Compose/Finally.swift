@@ -6,9 +6,9 @@
 /// cleanup that has begun is finished even if the `Finally` is dropped meanwhile. Released
 /// synchronously instead (no async drop), the cleanup cannot run; memory safety still holds.
 public struct Finally<Inner: Future & ~Copyable, Cleanup: Future & ~Copyable>: Future, ~Copyable {
-    @usableFromInline var inner: Stage<Inner>?
-    @usableFromInline var cleanup: Stage<Cleanup>?
-    @usableFromInline var output: Inner.Output?
+    @usableFromInline var inner: Optional<Stage<Inner>>
+    @usableFromInline var cleanup: Optional<Stage<Cleanup>>
+    @usableFromInline var output: Optional<Inner.Output>
     @usableFromInline var makeCleanup: (() -> Cleanup)?
 
     /// Runs `inner`, then the cleanup `makeCleanup` builds, whatever happens.

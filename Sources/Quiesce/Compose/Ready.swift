@@ -1,6 +1,6 @@
 /// A future that is ready at once with a value (noncopyable values too). Built by ``ready(_:)``.
 public struct Ready<Output: ~Copyable>: Future, ~Copyable {
-    @usableFromInline var value: Output?
+    @usableFromInline var value: Optional<Output>
 
     /// A future ready with `value`.
     @inlinable

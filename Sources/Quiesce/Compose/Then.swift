@@ -5,8 +5,10 @@
 /// before the second is built, and dropping the chain drops whichever stage is live. `Carried` is
 /// a value stored beside `makeNext` and handed to it, so that it needs no captures.
 public struct Then<First: Future & ~Copyable, Carried, Next: Future & ~Copyable>: Future, ~Copyable {
-    @usableFromInline var first: Stage<First>?
-    @usableFromInline var next: Stage<Next>?
+    @usableFromInline var first: Optional<Stage<First>>
+    @usableFromInline var next: Optional<Stage<Next>>
+    /// `true` while `first` is the live stage (a byte, where asking `first` for `nil` would copy it).
+    @usableFromInline var onFirst: Bool
     @usableFromInline let carried: Carried
     @usableFromInline let makeNext: (Carried, consuming First.Output) -> Next
 
@@ -16,6 +18,7 @@ public struct Then<First: Future & ~Copyable, Carried, Next: Future & ~Copyable>
                 _ makeNext: @escaping (Carried, consuming First.Output) -> Next) {
         self.first = Stage(first)
         self.next = nil
+        self.onFirst = true
         self.carried = carried
         self.makeNext = makeNext
     }
@@ -23,9 +26,10 @@ public struct Then<First: Future & ~Copyable, Carried, Next: Future & ~Copyable>
     /// The second future's output.
     @inlinable
     public mutating func poll(_ cx: inout Context) -> Poll<Next.Output> {
-        if first != nil {
+        if onFirst {
             guard case .ready(let value) = first!.poll(&cx) else { return .pending }
             first = nil
+            onFirst = false
             next = Stage(makeNext(carried, value))
         }
         return next!.poll(&cx)

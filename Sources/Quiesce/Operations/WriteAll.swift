@@ -23,9 +23,11 @@ public struct WriteAll: Future, ~Copyable {
     /// The descriptor written to.
     public let fd: Int32
     let target: Target
-    var buffer: IOBuffer?
+    var buffer: Optional<IOBuffer>
     /// The piece in flight.
-    var piece: IOOperation<WriteAllPiece>?
+    var piece: Optional<IOOperation<WriteAllPiece>>
+    /// `true` while `piece` holds an operation (a byte, where asking `piece` for `nil` would copy it).
+    var hasPiece = false
     /// Bytes written so far.
     public private(set) var written = 0
     /// Pieces (write or send completions) it took so far; more than 1 means short writes happened.
@@ -37,12 +39,14 @@ public struct WriteAll: Future, ~Copyable {
         self.fd = fd
         self.target = .write(offset: offset)
         self.buffer = consume buffer
+        self.piece = nil
     }
 
     init(fd: Int32, buffer: consuming IOBuffer, target: Target) {
         self.fd = fd
         self.target = target
         self.buffer = consume buffer
+        self.piece = nil
     }
 
     /// Sends all valid bytes of `buffer` on socket `fd` (MSG_NOSIGNAL is added, as by ``IO/send(_:_:from:flags:)``).
@@ -54,15 +58,17 @@ public struct WriteAll: Future, ~Copyable {
     /// error; ``written`` tells how far it got). The buffer comes back either way.
     public mutating func poll(_ cx: inout Context) -> Poll<BufferResult> {
         while true {
-            if piece == nil {
+            if !hasPiece {
                 guard let whole = buffer.take() else {
                     preconditionFailure("WriteAll polled after it completed or after its drop began")
                 }
                 if written >= whole.count { return .ready(BufferResult(result: .success(written), buffer: whole)) }
                 piece = IOOperation(WriteAllPiece(fd: fd, target: target, written: written), buffer: whole)
+                hasPiece = true
             }
             guard case .ready(let done) = piece!.poll(&cx) else { return .pending }
             piece = nil
+            hasPiece = false
             pieces += 1
             switch done.result {
             case .failure(let error):
