@@ -132,6 +132,17 @@ final class UDPTests: XCTestCase {
         try executor.blockOn(asyncDrop(b))
     }
 
+    func testReceivesBeyondThePoolsCapacityGetMemoryOfTheirOwn() throws {
+        let socket = try UDPSocket.bind(to: .loopback(port: 0))
+        var receives = DropArray<RecvMsgOp>()
+        for _ in 0..<(MessageMemory.Pool.capacity + 2) { receives.append(socket.receive(into: IOBuffer(capacity: 8))) }
+        var memories = Set<ObjectIdentifier>()
+        for i in receives.indices { memories.insert(ObjectIdentifier(receives[i].kind.memory)) }
+        XCTAssertEqual(memories.count, MessageMemory.Pool.capacity + 2, "every receive alive at once has memory no other has")
+        _ = consume receives
+        try executor.blockOn(asyncDrop(socket))
+    }
+
     func testReceivesThroughReusedMemoryReadEachSendersAddressAndTruncation() throws {
         let a = try UDPSocket.bind(to: .loopback(port: 0))
         let c = try UDPSocket.bind(to: .loopback(port: 0))
