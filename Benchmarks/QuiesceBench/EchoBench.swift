@@ -31,14 +31,21 @@ enum EchoBench {
     /// thread's user and system time while it serves (the load generator runs on another thread).
     /// On a busy machine this tells two servers apart where their rates drown in noise.
     static func serverCPUPerMessage(_ config: Config, composed: Bool) -> Double {
+        measured(config, composed: composed).cpuPerMessage
+    }
+
+    /// One in-process run, 50 connections: its rate (messages per second) and the server thread's
+    /// CPU time per message (ns).
+    static func measured(_ config: Config, composed: Bool) -> (rate: Double, cpuPerMessage: Double) {
         let messages = config.echoMessagesPerConnection50
         var start = timespec(), end = timespec()
-        _ = quiesce(config, connections: 50, messages: messages, composed: composed, serverStarted: {
+        let result = quiesce(config, connections: 50, messages: messages, composed: composed, serverStarted: {
             _ = unsafe clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start)
         }, serverEnded: {
             _ = unsafe clock_gettime(CLOCK_THREAD_CPUTIME_ID, &end)
         })
-        return Double((end.tv_sec - start.tv_sec) * 1_000_000_000 + (end.tv_nsec - start.tv_nsec)) / Double(50 * messages)
+        let nanos = Double((end.tv_sec - start.tv_sec) * 1_000_000_000 + (end.tv_nsec - start.tv_nsec))
+        return (result.messagesPerSecond, nanos / Double(50 * messages))
     }
 
     /// Heap allocations per echoed message in steady state: two in-process runs that differ only in
