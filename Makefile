@@ -5,7 +5,7 @@ SWIFT_FLAGS ?=
 SEEDS ?= 100000
 SEED ?=
 
-.PHONY: all deps build test demo bench bench-smoke soak replay sanitize leaks service-check clean
+.PHONY: all deps build test demo bench bench-smoke nop-instructions soak replay sanitize leaks service-check clean
 
 all: build
 
@@ -30,6 +30,11 @@ bench: deps
 
 bench-smoke: deps
 	./scripts/bench.sh --smoke
+
+# User-space instructions per NOP, Quiesce and the raw C loop at 1 and 32 in flight (valgrind;
+# installs it as root when missing).
+nop-instructions: deps
+	SWIFT_FLAGS="$(SWIFT_FLAGS)" ./scripts/nop-instructions.sh
 
 # Long seed sweep of the simulated driver: make soak SEEDS=1000000
 soak: deps

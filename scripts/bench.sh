@@ -4,7 +4,8 @@
 #                                writes Benchmarks/results/latest.{json,md,svg} and prints the table.
 #                                The KV figures need redis-server and redis-benchmark: installed
 #                                through apt-get when missing (as root; otherwise the command to run
-#                                is printed and the script stops).
+#                                is printed and the script stops). The NOP instruction rows need
+#                                valgrind: installed the same way as root, else left out with a note.
 #   ./scripts/bench.sh --smoke   debug build, a few thousand iterations of everything, no figures
 #                                judged, nothing written to Benchmarks/results (runs inside `make test`);
 #                                installs nothing: without redis the KV figures are skipped with a note.
@@ -45,6 +46,11 @@ full)
     fi
     if ! command -v redis-benchmark >/dev/null; then
         ./scripts/apt-install.sh redis-tools "redis-benchmark, which drives the KV benchmark figures"
+    fi
+    # The NOP instruction rows (nop_1_instructions, nop_32_instructions) need valgrind: installed
+    # when missing and root; otherwise the bench runs without them and its report says so.
+    if ! command -v valgrind >/dev/null && [ "$(id -u)" -eq 0 ]; then
+        ./scripts/apt-install.sh valgrind "counts the instructions per NOP" || true
     fi
     "$SWIFT" build "${flags[@]}" -c release --product QuiesceBench
     "$SWIFT" build "${flags[@]}" -c release --product QuiesceEcho  # the echo benchmark runs the example server

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CRawRing
 import Quiesce
 
@@ -56,4 +59,66 @@ enum NopBench {
         runToEnd(executor, NopFleet(tasks: inFlight, perTask: perTask))
         return Double(perTask * inFlight) / (Double(nowNanos() - t0) / 1e9)
     }
+}
+
+/// User-space instructions per NOP on both sides, counted by valgrind (cachegrind) running this
+/// binary's `--only` workloads. Each count is the difference of two runs with different NOP totals
+/// divided by the difference in NOPs, so start-up and teardown cancel out. Kernel instructions are
+/// not counted: valgrind sees only the process's own.
+struct NopInstructions {
+    /// Quiesce's and the raw C loop's instructions per NOP, at 1 and at 32 in flight.
+    var quiesce1 = 0.0, raw1 = 0.0, quiesce32 = 0.0, raw32 = 0.0
+
+    /// The two NOP totals per number in flight (multiples of 32, so every task of the fleet issues as many).
+    static let totals = (small: 16_000, large: 48_000)
+    /// How the counts are taken, for the report's note and the script's output.
+    static let method = "user-space instructions per NOP counted by valgrind --tool=cachegrind on a copy of the release binary without debug info (`--only nop1|nop32|rawnop1|rawnop32 --count N`), the difference of runs with \(totals.small) and \(totals.large) NOPs divided by the difference; the kernel's instructions are not counted"
+
+    /// Counts with valgrind, or the reason it cannot (valgrind or strip missing, a run failed).
+    static func measure() -> Result<NopInstructions, NopInstructionsUnavailable> {
+        guard let valgrind = findInPath("valgrind") else { return .failure(.init(reason: "valgrind is not on PATH")) }
+        guard let strip = findInPath("strip") else { return .failure(.init(reason: "strip (binutils) is not on PATH")) }
+        // valgrind 3.19 refuses the debug info of a release build ("Possibly corrupted debuginfo
+        // file"), so it runs a copy without it.
+        var path = [CChar](repeating: 0, count: 4096)
+        let length = unsafe readlink("/proc/self/exe", &path, path.count - 1)
+        guard length > 0 else { return .failure(.init(reason: "cannot read /proc/self/exe")) }
+        let binary = String(decoding: path[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let directory = makeTemporaryDirectory("quiesce-nop-instructions")
+        let copy = directory + "/QuiesceBench"
+        defer {
+            _ = unsafe unlink(copy)
+            _ = unsafe rmdir(directory)
+        }
+        let stripping = ChildProcess([strip, "--strip-debug", "-o", copy, binary])
+        let stripOutput = stripping.readAll()
+        guard stripping.stop(signal: 0) == 0 else { return .failure(.init(reason: "strip failed: \(stripOutput)")) }
+
+        func instructions(_ workload: String, _ count: Int) -> Double? {
+            let run = ChildProcess([valgrind, "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
+                                    copy, "--only", workload, "--count", String(count)])
+            let output = run.readAll()
+            guard run.stop(signal: 0) == 0 else { return nil }
+            // "==PID== I   refs:      41,661,039"
+            for line in output.split(separator: "\n") where line.contains("I   refs:") {
+                return Double(String(line.split(separator: ":").last!.filter { $0.isNumber }))
+            }
+            return nil
+        }
+        func perNop(_ workload: String) -> Double? {
+            guard let small = instructions(workload, totals.small), let large = instructions(workload, totals.large) else { return nil }
+            return (large - small) / Double(totals.large - totals.small)
+        }
+        var counts = NopInstructions()
+        for (workload, keyPath) in [("nop1", \NopInstructions.quiesce1), ("rawnop1", \.raw1), ("nop32", \.quiesce32), ("rawnop32", \.raw32)] {
+            guard let value = perNop(workload) else { return .failure(.init(reason: "valgrind --only \(workload) failed")) }
+            counts[keyPath: keyPath] = value
+        }
+        return .success(counts)
+    }
+}
+
+/// Why the NOP instruction counts were not taken.
+struct NopInstructionsUnavailable: Error {
+    let reason: String
 }

@@ -12,6 +12,8 @@ var outDir: String? = nil
 var swiftVersion: String? = nil
 var pairName: String? = nil  // development: one figure, both sides, --reps times, ratio printed (nop1, nop32, nop256, cancel, linktimeout, pipe, spawn, handoff, echo1, echo50, echo50x16, echo50plain; kv, kvcpu, kvalloc, rawsetups: see below)
 var only: String? = nil  // profiling: run one Quiesce side alone (spawn, handoff, nop1, nop32, cancel, pipe, echo1, echo50)
+var onlyCount: Int? = nil  // --count N: the NOP total of --only nop1/nop32/rawnop1/rawnop32 (instruction counts by difference)
+var nopInstructionsOnly = false  // --nop-instructions: print the NOP instruction counts (valgrind) and stop
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
     switch argument {
@@ -23,6 +25,10 @@ while let argument = arguments.popFirst() {
     case "--swift-version": swiftVersion = arguments.popFirst()
     case "--only": only = arguments.popFirst()
     case "--pair": pairName = arguments.popFirst()
+    case "--count":
+        guard let text = arguments.popFirst(), let n = Int(text), n > 0 else { fail("--count needs a positive number") }
+        onlyCount = n
+    case "--nop-instructions": nopInstructionsOnly = true
     default: fail("unknown argument \(argument); usage: QuiesceBench [--smoke] [--out DIR] [--reps N] [--swift-version TEXT] [--only NAME] [--pair NAME]")
     }
 }
@@ -203,21 +209,32 @@ if let only {
     switch only {
     case "spawn": _ = SpawnBench.quiesce(config)
     case "handoff": _ = HandoffBench.quiesce(config)
-    case "nop1": _ = NopBench.quiesce(config, inFlight: 1, total: config.nopsAt1)
-    case "nop32": _ = NopBench.quiesce(config, inFlight: 32, total: config.nopsBatched)
+    case "nop1": _ = NopBench.quiesce(config, inFlight: 1, total: onlyCount ?? config.nopsAt1)
+    case "nop32": _ = NopBench.quiesce(config, inFlight: 32, total: onlyCount ?? config.nopsBatched)
     case "cancel": _ = CancelBench.quiesce(config)
     case "pipe": _ = PipeLatencyBench.quiesce(config)
     case "udpecho": _ = UDPEchoBench.quiesce(config, datagramsPerClient: config.udpEchoDatagramsPerClient)
     case "rawudpecho": _ = UDPEchoBench.raw(config, datagramsPerClient: config.udpEchoDatagramsPerClient)
     case "rawpipe": _ = PipeLatencyBench.raw(config)
-    case "rawnop1": _ = NopBench.raw(config, setup: .best, inFlight: 1, total: config.nopsAt1)
-    case "rawnop32": _ = NopBench.raw(config, setup: .best, inFlight: 32, total: config.nopsBatched)
+    case "rawnop1": _ = NopBench.raw(config, setup: .best, inFlight: 1, total: onlyCount ?? config.nopsAt1)
+    case "rawnop32": _ = NopBench.raw(config, setup: .best, inFlight: 32, total: onlyCount ?? config.nopsBatched)
     case "echo1": _ = EchoBench.quiesce(config, connections: 1, messages: config.echoMessages1)
     case "echo50": _ = EchoBench.quiesce(config, connections: 50, messages: config.echoMessagesPerConnection50)
     case "echomultishot": _ = MultishotEchoBench.quiesce(config, connections: 50, messages: config.echoMessagesPerConnection50)
     case "rawechomultishot": _ = MultishotEchoBench.raw(config, connections: 50, messages: config.echoMessagesPerConnection50)
     case "example1": _ = EchoBench.example(EchoBench.examplePath() ?? "QuiesceEcho", connections: 1, messages: config.echoMessages1)
     default: fail("unknown --only \(only)")
+    }
+    exit(0)
+}
+
+if nopInstructionsOnly {
+    switch NopInstructions.measure() {
+    case .failure(let unavailable): fail("NOP instruction counts: \(unavailable.reason)")
+    case .success(let counts):
+        print("Instructions per NOP (\(NopInstructions.method)); raw C ring: \(RingSetup.best.flagNames)")
+        print("  1 in flight:  Quiesce \(Format.fixed(counts.quiesce1, 1)), raw C \(Format.fixed(counts.raw1, 1)), ratio (raw/Quiesce) \(Format.ratio(counts.raw1 / counts.quiesce1))")
+        print("  32 in flight: Quiesce \(Format.fixed(counts.quiesce32, 1)), raw C \(Format.fixed(counts.raw32, 1)), ratio (raw/Quiesce) \(Format.ratio(counts.raw32 / counts.quiesce32))")
     }
     exit(0)
 }
@@ -323,6 +340,24 @@ for rep in 0..<config.repetitions {
 }
 
 report.figures = [spawn, spawnJoinSet, handoff] + nops + [cancel, linkTimeout, pipe50, pipe99] + echo[0] + echo[1] + [echoPipelined, echoPlain, echoComposed, echoComposedCPU]
+// Instructions per NOP (valgrind), in full runs when valgrind is on PATH; never in smoke mode.
+if !config.smoke {
+    switch NopInstructions.measure() {
+    case .success(let counts):
+        var figures = [1, 32].map { inFlight in
+            Figure(id: "nop_\(inFlight)_instructions", title: "NOP, \(inFlight) in flight, user-space instructions", unit: "instr/op",
+                   higherIsBetter: false, referenceName: rawBest, minRatio: nil, targetText: "—")
+        }
+        figures[0].quiesce.add(counts.quiesce1)
+        figures[0].reference.add(counts.raw1)
+        figures[1].quiesce.add(counts.quiesce32)
+        figures[1].reference.add(counts.raw32)
+        report.figures += figures
+        report.notes.append("NOP instructions: " + NopInstructions.method + " (scripts/nop-instructions.sh, `make nop-instructions`).")
+    case .failure(let unavailable):
+        report.notes.append("NOP instruction counts skipped: \(unavailable.reason).")
+    }
+}
 report.figures += multishotEcho.all
 report.figures += kvFigures
 if counting { report.figures += [allocNop, allocRead, allocSpawn, allocEchoComposed, allocKVGet, allocKVSet] }
