@@ -34,6 +34,26 @@ enum EchoBench {
         measured(config, composed: composed).cpuPerMessage
     }
 
+    /// CPU time per echoed message (ns) of each server alone, 50 connections, `depth` messages per
+    /// write: the QuiesceEcho example (its user and system time, read when it is reaped) against the
+    /// raw C loop (this thread's time; the load generator runs on another). (Quiesce, C).
+    static func exampleCPUPerMessage(_ config: Config, example path: String, messages: Int, depth: Int) -> (quiesce: Double, reference: Double) {
+        let count = Double(50 * messages)
+        var usage = rusage()
+        func childrenNanos() -> Int {
+            _ = unsafe getrusage(RUSAGE_CHILDREN.rawValue, &usage)
+            return (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1_000_000_000 + (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1_000
+        }
+        let before = childrenNanos()
+        _ = example(path, connections: 50, messages: messages, depth: depth)
+        let quiesce = Double(childrenNanos() - before) / count
+        var start = timespec(), end = timespec()
+        _ = unsafe clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start)
+        _ = raw(config, connections: 50, messages: messages, depth: depth)
+        _ = unsafe clock_gettime(CLOCK_THREAD_CPUTIME_ID, &end)
+        return (quiesce, Double((end.tv_sec - start.tv_sec) * 1_000_000_000 + (end.tv_nsec - start.tv_nsec)) / count)
+    }
+
     /// One in-process run, 50 connections: its rate (messages per second) and the server thread's
     /// CPU time per message (ns).
     static func measured(_ config: Config, composed: Bool) -> (rate: Double, cpuPerMessage: Double) {

@@ -128,6 +128,13 @@ if let pairName {
     case "echocomposed":
         measure = ({ EchoBench.quiesce(config, connections: 50, messages: config.echoMessagesPerConnection50, composed: true).messagesPerSecond },
                    { EchoBench.quiesce(config, connections: 50, messages: config.echoMessagesPerConnection50).messagesPerSecond }, true)
+    case "echo50cpu", "echo50x16cpu":
+        // Server CPU time per message, the example against the raw C loop: time, lower is better.
+        let depth = pairName == "echo50x16cpu" ? 16 : 1
+        let messages = depth == 16 ? config.echoMessagesPipelined : config.echoMessagesPerConnection50
+        var last: (quiesce: Double, reference: Double) = (0, 0)
+        measure = ({ last = EchoBench.exampleCPUPerMessage(config, example: EchoBench.examplePath() ?? "QuiesceEcho", messages: messages, depth: depth)
+                     return last.quiesce }, { last.reference }, false)
     case "echocomposedcpu":
         // Server thread CPU time per message: composed connection against the hand-written one.
         measure = ({ EchoBench.serverCPUPerMessage(config, composed: true) }, { EchoBench.serverCPUPerMessage(config, composed: false) }, false)
