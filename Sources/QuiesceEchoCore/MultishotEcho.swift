@@ -26,6 +26,8 @@ public struct MultishotEcho: Future, ~Copyable {
         self.socket = socket
     }
 
+    /// Echoes what arrives: waits for the send in flight, then takes the next received buffer and
+    /// sends a copy of its bytes. `.ready` when the peer closed or an operation failed.
     public mutating func poll(_ cx: inout Context) -> Poll<Void> {
         while true {
             if sending != nil {
@@ -49,6 +51,8 @@ public struct MultishotEcho: Future, ~Copyable {
         }
     }
 
+    /// Cancels the receive and the send in flight and waits for both, then closes the socket
+    /// through the ring.
     public mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> {
         guard DropGlue.join(&cx, &receives, &sending).isReady else { return .pending }
         return socket.pollDropReady(&cx)
