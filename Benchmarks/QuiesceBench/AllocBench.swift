@@ -70,6 +70,23 @@ struct CountedLoop: Future, ~Copyable {
 /// 7. heap allocations per operation in steady state, counted by interposing malloc & co.
 enum AllocBench {
     /// `true` when the interposed allocator sees an allocation made by the Swift runtime.
+    /// Heap allocations per unit of work in steady state: `run(n)` does `n` rounds of `unitsPerRound`
+    /// units each; two counted runs that differ only in their round count (after a warm-up run:
+    /// runtime metadata, pools), so what a run costs once cancels out.
+    static func steadyStatePerUnit(few: Int, many: Int, unitsPerRound: Int, _ run: (Int) -> Void) -> Double {
+        func counted(_ rounds: Int) -> UInt64 {
+            crr_alloc_counting(1)
+            let before = crr_alloc_count()
+            run(rounds)
+            let after = crr_alloc_count()
+            crr_alloc_counting(0)
+            return after - before
+        }
+        _ = counted(few)
+        let a = counted(few), b = counted(many)
+        return (Double(b) - Double(a)) / Double((many - few) * unitsPerRound)
+    }
+
     static func countingWorks() -> Bool {
         crr_alloc_counting(1)
         let before = crr_alloc_count()

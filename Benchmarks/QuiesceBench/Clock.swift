@@ -8,6 +8,21 @@ import Glibc
 @inline(__always)
 func nowNanos() -> UInt64 { crr_now_ns() }
 
+/// CPU time this thread has used so far (user and system), in nanoseconds.
+func threadCPUNanos() -> UInt64 {
+    var ts = timespec()
+    _ = unsafe clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}
+
+/// CPU time (user and system) of the child processes reaped so far, in nanoseconds.
+func childrenCPUNanos() -> UInt64 {
+    var usage = rusage()
+    _ = unsafe getrusage(RUSAGE_CHILDREN.rawValue, &usage)
+    let seconds = usage.ru_utime.tv_sec + usage.ru_stime.tv_sec, micros = usage.ru_utime.tv_usec + usage.ru_stime.tv_usec
+    return UInt64(seconds) * 1_000_000_000 + UInt64(micros) * 1_000
+}
+
 /// Stops the benchmark with a clear message: a benchmark that cannot run its workload has no figure.
 func fail(_ message: String) -> Never {
     let line = "QuiesceBench: \(message)\n"

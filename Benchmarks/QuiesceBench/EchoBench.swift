@@ -39,33 +39,22 @@ enum EchoBench {
     /// raw C loop (this thread's time; the load generator runs on another). (Quiesce, C).
     static func exampleCPUPerMessage(_ config: Config, example path: String, messages: Int, depth: Int) -> (quiesce: Double, reference: Double) {
         let count = Double(50 * messages)
-        var usage = rusage()
-        func childrenNanos() -> Int {
-            _ = unsafe getrusage(RUSAGE_CHILDREN.rawValue, &usage)
-            return (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1_000_000_000 + (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1_000
-        }
-        let before = childrenNanos()
+        let before = childrenCPUNanos()
         _ = example(path, connections: 50, messages: messages, depth: depth)
-        let quiesce = Double(childrenNanos() - before) / count
-        var start = timespec(), end = timespec()
-        _ = unsafe clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start)
+        let quiesce = Double(childrenCPUNanos() - before) / count
+        let start = threadCPUNanos()
         _ = raw(config, connections: 50, messages: messages, depth: depth)
-        _ = unsafe clock_gettime(CLOCK_THREAD_CPUTIME_ID, &end)
-        return (quiesce, Double((end.tv_sec - start.tv_sec) * 1_000_000_000 + (end.tv_nsec - start.tv_nsec)) / count)
+        return (quiesce, Double(threadCPUNanos() - start) / count)
     }
 
     /// One in-process run, 50 connections: its rate (messages per second) and the server thread's
     /// CPU time per message (ns).
     static func measured(_ config: Config, composed: Bool) -> (rate: Double, cpuPerMessage: Double) {
         let messages = config.echoMessagesPerConnection50
-        var start = timespec(), end = timespec()
-        let result = quiesce(config, connections: 50, messages: messages, composed: composed, serverStarted: {
-            _ = unsafe clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start)
-        }, serverEnded: {
-            _ = unsafe clock_gettime(CLOCK_THREAD_CPUTIME_ID, &end)
-        })
-        let nanos = Double((end.tv_sec - start.tv_sec) * 1_000_000_000 + (end.tv_nsec - start.tv_nsec))
-        return (result.messagesPerSecond, nanos / Double(50 * messages))
+        var start: UInt64 = 0, end: UInt64 = 0
+        let result = quiesce(config, connections: 50, messages: messages, composed: composed,
+                             serverStarted: { start = threadCPUNanos() }, serverEnded: { end = threadCPUNanos() })
+        return (result.messagesPerSecond, Double(end - start) / Double(50 * messages))
     }
 
     /// Heap allocations per echoed message in steady state: two in-process runs that differ only in
@@ -73,17 +62,9 @@ enum EchoBench {
     static func allocationsPerMessage(_ config: Config, composed: Bool) -> Double {
         let connections = 50
         let few = Swift.max(1, config.echoMessagesPerConnection50 / 4), many = config.echoMessagesPerConnection50
-        func counted(_ messages: Int) -> UInt64 {
-            crr_alloc_counting(1)
-            let before = crr_alloc_count()
+        return AllocBench.steadyStatePerUnit(few: few, many: many, unitsPerRound: connections) { messages in
             _ = quiesce(config, connections: connections, messages: messages, composed: composed)
-            let after = crr_alloc_count()
-            crr_alloc_counting(0)
-            return after - before
         }
-        _ = counted(few)  // warm up (runtime metadata, pools)
-        let a = counted(few), b = counted(many)
-        return (Double(b) - Double(a)) / Double((many - few) * connections)
     }
 
     /// The raw liburing echo loop set up as `setup` says.

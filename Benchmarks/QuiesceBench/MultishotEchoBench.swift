@@ -59,37 +59,19 @@ enum MultishotEchoBench {
         let before = childrenCPUNanos()
         _ = example(path, connections: 50, messages: messages)
         let quiesce = Double(childrenCPUNanos() - before) / count
-        var start = timespec(), end = timespec()
-        _ = unsafe clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start)
+        let start = threadCPUNanos()
         _ = raw(config, connections: 50, messages: messages)
-        _ = unsafe clock_gettime(CLOCK_THREAD_CPUTIME_ID, &end)
-        let reference = Double((end.tv_sec - start.tv_sec) * 1_000_000_000 + (end.tv_nsec - start.tv_nsec)) / count
+        let reference = Double(threadCPUNanos() - start) / count
         return (quiesce, reference)
     }
 
-    /// User and system time of the children reaped so far, in nanoseconds.
-    private static func childrenCPUNanos() -> Int {
-        var usage = rusage()
-        _ = unsafe getrusage(RUSAGE_CHILDREN.rawValue, &usage)
-        return (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1_000_000_000 + (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1_000
-    }
 
     /// Heap allocations per echoed message in steady state (in process): two runs that differ only
     /// in their message count, so what a connection and the ring cost once cancels out.
     static func allocationsPerMessage(_ config: Config) -> Double {
         let connections = 50
         let few = Swift.max(1, config.echoMessagesPerConnection50 / 4), many = config.echoMessagesPerConnection50
-        func counted(_ messages: Int) -> UInt64 {
-            crr_alloc_counting(1)
-            let before = crr_alloc_count()
-            _ = quiesce(config, connections: connections, messages: messages)
-            let after = crr_alloc_count()
-            crr_alloc_counting(0)
-            return after - before
-        }
-        _ = counted(few)  // warm up (runtime metadata, pools)
-        let a = counted(few), b = counted(many)
-        return (Double(b) - Double(a)) / Double((many - few) * connections)
+        return AllocBench.steadyStatePerUnit(few: few, many: many, unitsPerRound: connections) { messages in _ = quiesce(config, connections: connections, messages: messages) }
     }
 
     /// What `connections` idle connections cost the example server, from its stats lines.

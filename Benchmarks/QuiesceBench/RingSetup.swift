@@ -96,10 +96,4 @@ extension RingSetup {
         }
     }
 
-    /// CPU time this thread has used, in nanoseconds.
-    private static func threadCPUNanos() -> UInt64 {
-        var ts = timespec()
-        _ = unsafe clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
-        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-    }
 }

@@ -142,17 +142,7 @@ enum UDPEchoBench {
     /// buffers, the generator's thread) cancels out.
     static func allocationsPerDatagram(_ config: Config) -> Double {
         let many = config.udpEchoDatagramsPerClient, few = Swift.max(1, many / 4)
-        func counted(_ datagrams: Int) -> UInt64 {
-            crr_alloc_counting(1)
-            let before = crr_alloc_count()
-            _ = quiesce(config, datagramsPerClient: datagrams)
-            let after = crr_alloc_count()
-            crr_alloc_counting(0)
-            return after - before
-        }
-        _ = counted(few)  // warm up (runtime metadata, pools)
-        let a = counted(few), b = counted(many)
-        return (Double(b) - Double(a)) / Double((many - few) * clients)
+        return AllocBench.steadyStatePerUnit(few: few, many: many, unitsPerRound: clients) { datagrams in _ = quiesce(config, datagramsPerClient: datagrams) }
     }
 
     private static func bound() -> UDPSocket {
@@ -170,12 +160,6 @@ enum UDPEchoBench {
         return unsafe generator
     }
 
-    /// This thread's CPU time so far (user and system), in ns.
-    private static func threadCPUNanos() -> UInt64 {
-        var ts = timespec()
-        _ = unsafe clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
-        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-    }
 
     private static func finish(_ generator: OpaquePointer, serverNanos: UInt64) -> UDPEchoResult {
         var elapsed: Int64 = 0
