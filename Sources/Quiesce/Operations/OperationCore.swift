@@ -35,8 +35,12 @@ public struct OperationCore: ~Copyable {
     /// The buffer, until it moves into the driver's slot (a connect's buffer holds its target address).
     @usableFromInline var buffer: IOBuffer?
     /// Memory the kind lends the kernel beyond the buffer (``OperationKind/lentMemory``), handed to
-    /// the driver's slot with each submission.
-    @usableFromInline let lent: AnyObject?
+    /// the driver's slot with each submission. Held unmanaged: a stored `AnyObject?` is destroyed
+    /// through the generic value witnesses of `Optional`, at the end of every operation, lent
+    /// memory or not; an unmanaged reference is released by `deinit` only when there is one.
+    // SAFETY: retained once by `init` and released once by `deinit` (an operation ends only
+    // there: it never discards itself); in between it is only borrowed, while this holds it.
+    @usableFromInline let lent: Unmanaged<AnyObject>?
     // The driver's logic, a pointer to its state: no reference is held and every call is direct,
     // so a poll costs no retain and release pair and no closure call.
     // SAFETY: the driver outlives every slot: an executor released while any slot is live
@@ -68,7 +72,7 @@ public struct OperationCore: ~Copyable {
         self.readsIntoBuffer = kind.readsIntoBuffer
         self.retryReadiness = kind.retryReadiness
         self.buffer = buffer
-        self.lent = kind.lentMemory
+        self.lent = unsafe kind.lentMemory.map { unsafe Unmanaged.passRetained($0) }
     }
 
     /// Fills an operation's submission entry (the kind's ``OperationKind/prepare(_:buffer:scratch:)``).
@@ -79,6 +83,7 @@ public struct OperationCore: ~Copyable {
         case .inFlight(let token), .awaitingReadiness(let token): driver.orphan(token)
         case .idle, .done: break
         }
+        if let lent { unsafe lent.release() }
     }
 
     /// `true` while the kernel holds the operation.
@@ -128,7 +133,7 @@ public struct OperationCore: ~Copyable {
     private mutating func submit(to driver: DriverHandle, _ cx: inout Context, _ prepare: Prepare) -> Poll<Completion> {
         driverHandle = driver
         let token = unsafe driver.submit(kind, settles: settles, buffer: buffer.take(), waker: cx.heldWaker, prepare: prepare)
-        if let lent { driver.lend(lent, to: token) }
+        if let lent { unsafe driver.lend(lent.takeUnretainedValue(), to: token) }
         state = .inFlight(token)
         return .pending
     }
