@@ -24,7 +24,12 @@ static inline int cqu_submit_and_wait(struct io_uring *ring, unsigned wait_nr) {
 static inline int cqu_submit_and_wait_timeout(struct io_uring *ring, struct io_uring_cqe **cqe, unsigned wait_nr,
                                               struct __kernel_timespec *ts) { return io_uring_submit_and_wait_timeout(ring, cqe, wait_nr, ts, NULL); }
 static inline int cqu_submit_and_get_events(struct io_uring *ring) { return io_uring_submit_and_get_events(ring); }
-static inline unsigned cqu_peek_batch_cqe(struct io_uring *ring, struct io_uring_cqe **cqes, unsigned count) { return io_uring_peek_batch_cqe(ring, cqes, count); }
+/// Completions ready to be read (io_uring_cq_ready: an acquire load of the tail, so they are written).
+static inline unsigned cqu_cq_ready(struct io_uring *ring) { return io_uring_cq_ready(ring); }
+/// The ready completion `i` places past the head, read in place (the one io_uring_for_each_cqe visits `i`-th).
+static inline struct io_uring_cqe *cqu_cqe_at(struct io_uring *ring, unsigned i) {
+    return &ring->cq.cqes[io_uring_cqe_index(ring, *ring->cq.khead + i, ring->cq.ring_mask)];
+}
 static inline void cqu_cq_advance(struct io_uring *ring, unsigned nr) { io_uring_cq_advance(ring, nr); }
 static inline int cqu_cq_has_overflow(struct io_uring *ring) { return io_uring_cq_has_overflow(ring); }
 static inline int cqu_get_events(struct io_uring *ring) { return io_uring_get_events(ring); }

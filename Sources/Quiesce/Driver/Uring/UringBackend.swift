@@ -6,7 +6,7 @@ import Glibc
 /// The real backend: one io_uring, reached through the thin C shim over liburing.
 @safe
 public final class UringBackend: IOBackend {
-    // SAFETY: `ring` and `cqes` are allocated by `init` and freed once, by `freeMemory` (after the
+    // SAFETY: `ring` is allocated by `init` and freed once, by `freeMemory` (after the
     // ring is exited when it was set up); every use of the ring checks `isOpen` first. The regions
     // and storages passed to ``prepare(_:userData:region:storage:)`` are the driver's, valid until
     // their completion is reaped (the ``IOBackend`` contract).
@@ -14,9 +14,8 @@ public final class UringBackend: IOBackend {
     private(set) var isOpen = true
     /// The provided-buffer rings registered with the ring, by group (see `UringBackend+BufferRings`).
     var bufferRings: [UInt16: MappedBufferRing] = [:]
-    /// Where a batch peek lists the completions it found (allocated once).
-    private let cqes: UnsafeMutablePointer<UnsafeMutablePointer<io_uring_cqe>?>
-    private static let cqeBatch = 256
+    /// The most completions one pass of ``reap(_:)`` reads before handing them back to the kernel.
+    private static let cqeBatch: UInt32 = 256
     /// The number of submission queue entries the ring was created with.
     public let entries: UInt32
     /// The ring as set up: the setup flags in effect, the ones asked for that the kernel refused
@@ -60,14 +59,13 @@ public final class UringBackend: IOBackend {
     /// refuse a flag), or a non-negative value to go on with the real setup.
     package init(options: RingOptions, setupOverride: ((UInt32, UInt32) -> Int32)?) throws(IOError) {
         // SAFETY: `ring` gets `cqu_ring_size()` bytes, the size of liburing's `struct io_uring`,
-        // and `cqes` room for `cqeBatch` entries; both are freed once, by `freeMemory`. Each setup
+        // freed once, by `freeMemory`. Each setup
         // attempt initializes `ring` only when it succeeds, and only the last one can.
         let entries = options.entries
         self.entries = entries
         let ring = unsafe UnsafeMutableRawPointer.allocate(byteCount: cqu_ring_size(), alignment: 64)
             .bindMemory(to: io_uring.self, capacity: 1)
         unsafe self.ring = unsafe ring
-        unsafe cqes = .allocate(capacity: UringBackend.cqeBatch)
         let (requested, notAskedFor) = options.requestedFlags()
         var params = io_uring_params()
         let outcome = UringSetup.negotiate(requested: requested) { flags in
@@ -215,22 +213,22 @@ public final class UringBackend: IOBackend {
     /// Consumes every completion in the ring, flushing overflowed ones in first.
     /// Reaps nothing once the ring is closed.
     public func reap(_ handler: (UInt64, Int32, UInt32) -> Void) -> Int {
-        // SAFETY: the ring is open (checked first). A peek lists at most `cqeBatch` entries, the
-        // size of `cqes`, each valid until `cqu_cq_advance` hands it back to the kernel, after it
-        // has been read.
+        // SAFETY: the ring is open (checked first). The `n` entries past the head are ready (the
+        // tail was read with an acquire load, so they are written) and stay valid until
+        // `cqu_cq_advance` hands them back to the kernel, after they have been read; the handler
+        // does not touch the completion queue.
         guard isOpen else { return 0 }
         var total = 0
         while true {
-            // One shim call per batch: liburing lists the ready entries (an acquire load of the
-            // tail first, so they are written), and they are read from the ring in place.
-            let n = unsafe cqu_peek_batch_cqe(ring, cqes, UInt32(UringBackend.cqeBatch))
+            // Read from the ring in place, as io_uring_for_each_cqe does: no library call per batch.
+            let n = unsafe min(cqu_cq_ready(ring), UringBackend.cqeBatch)
             if n == 0 {
                 // With IORING_FEAT_NODROP the kernel holds overflowed completions: flush them in.
                 if unsafe cqu_cq_has_overflow(ring) != 0 { _ = unsafe cqu_get_events(ring); continue }
                 return total
             }
-            for i in 0..<Int(n) {
-                let cqe = unsafe cqes[i].unsafelyUnwrapped
+            for i in 0..<n {
+                let cqe = unsafe cqu_cqe_at(ring, i).unsafelyUnwrapped
                 unsafe handler(cqe.pointee.user_data, cqe.pointee.res, cqe.pointee.flags)
             }
             unsafe cqu_cq_advance(ring, n)
@@ -260,10 +258,9 @@ public final class UringBackend: IOBackend {
         freeMemory()
     }
 
-    /// Frees the ring's memory and the batch array; the backend is closed from then on.
+    /// Frees the ring's memory; the backend is closed from then on.
     private func freeMemory() {
         unsafe ring.deallocate()
-        unsafe cqes.deallocate()
         isOpen = false
     }
 }
