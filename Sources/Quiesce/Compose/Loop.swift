@@ -35,7 +35,7 @@ where Body.Output == LoopStep<State, Value> {
         for _ in 0..<Self.iterationsPerPoll {
             guard case .ready(let step) = body.poll(&cx) else { return .pending }
             switch consume step {
-            case .next(let state): body = Stage(makeBody(state))
+            case .next(let state): body.start(makeBody(state))
             case .done(let value): return .ready(value)
             }
         }

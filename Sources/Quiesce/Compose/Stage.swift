@@ -24,6 +24,24 @@ struct Stage<F: Future & ~Copyable>: AsyncDroppable, ~Copyable {
         self.phase = .running
     }
 
+    /// A stage with no future yet: ready to drop, waiting for ``start(_:)``.
+    @inlinable
+    init() {
+        self.future = nil
+        self.output = nil
+        self.phase = .finished
+    }
+
+    /// Runs `future` in this stage, whose previous future is released (its drop done): the new
+    /// future is built straight into the stage's storage, where assigning a new stage would build
+    /// and move a whole stage.
+    @inlinable
+    mutating func start(_ future: consuming F) {
+        assert(phase == .finished, "a stage started while its future is live")
+        self.future = consume future
+        phase = .running
+    }
+
     /// `.ready` with the output once the future has completed *and* its drop is done (the future
     /// is released by then). Call only while the stage still has its future.
     @inlinable

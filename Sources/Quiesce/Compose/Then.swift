@@ -5,9 +5,10 @@
 /// before the second is built, and dropping the chain drops whichever stage is live. `Carried` is
 /// a value stored beside `makeNext` and handed to it, so that it needs no captures.
 public struct Then<First: Future & ~Copyable, Carried, Next: Future & ~Copyable>: Future, ~Copyable {
-    @usableFromInline var first: Optional<Stage<First>>
-    @usableFromInline var next: Optional<Stage<Next>>
-    /// `true` while `first` is the live stage (a byte, where asking `first` for `nil` would copy it).
+    @usableFromInline var first: Stage<First>
+    /// Empty until the first stage's output builds its future.
+    @usableFromInline var next: Stage<Next>
+    /// `true` while `first` is the live stage.
     @usableFromInline var onFirst: Bool
     @usableFromInline let carried: Carried
     @usableFromInline let makeNext: (Carried, consuming First.Output) -> Next
@@ -17,7 +18,7 @@ public struct Then<First: Future & ~Copyable, Carried, Next: Future & ~Copyable>
     public init(_ first: consuming First, carrying carried: Carried,
                 _ makeNext: @escaping (Carried, consuming First.Output) -> Next) {
         self.first = Stage(first)
-        self.next = nil
+        self.next = Stage()
         self.onFirst = true
         self.carried = carried
         self.makeNext = makeNext
@@ -27,12 +28,11 @@ public struct Then<First: Future & ~Copyable, Carried, Next: Future & ~Copyable>
     @inlinable
     public mutating func poll(_ cx: inout Context) -> Poll<Next.Output> {
         if onFirst {
-            guard case .ready(let value) = first!.poll(&cx) else { return .pending }
-            first = nil
+            guard case .ready(let value) = first.poll(&cx) else { return .pending }
             onFirst = false
-            next = Stage(makeNext(carried, value))
+            next.start(makeNext(carried, value))
         }
-        return next!.poll(&cx)
+        return next.poll(&cx)
     }
 
     /// Drops the live stage.
