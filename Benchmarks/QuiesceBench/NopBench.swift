@@ -59,6 +59,13 @@ enum NopBench {
         runToEnd(executor, NopFleet(tasks: inFlight, perTask: perTask))
         return Double(perTask * inFlight) / (Double(nowNanos() - t0) / 1e9)
     }
+
+    /// The CPU time (user and system) this thread spends in `run`, per NOP of `total`, in nanoseconds.
+    static func cpuNanosPerNop(_ total: Int, _ run: () -> Void) -> Double {
+        let t0 = threadCPUNanos()
+        run()
+        return Double(threadCPUNanos() - t0) / Double(total)
+    }
 }
 
 /// User-space instructions per NOP on both sides, counted by valgrind (cachegrind) running this

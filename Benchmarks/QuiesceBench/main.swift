@@ -10,7 +10,7 @@ import Glibc
 var config = Config()
 var outDir: String? = nil
 var swiftVersion: String? = nil
-var pairName: String? = nil  // development: one figure, both sides, --reps times, ratio printed (nop1, nop32, nop256, cancel, linktimeout, pipe, spawn, handoff, echo1, echo50, echo50x16, echo50plain; kv, kvcpu, kvalloc, rawsetups: see below)
+var pairName: String? = nil  // development: one figure, both sides, --reps times, ratio printed (nop1, nop32, nop256, nop1cpu, nop32cpu, cancel, linktimeout, pipe, spawn, handoff, echo1, echo50, echo50x16, echo50plain; kv, kvcpu, kvalloc, rawsetups: see below)
 var only: String? = nil  // profiling: run one Quiesce side alone (spawn, handoff, nop1, nop32, cancel, pipe, echo1, echo50)
 var onlyCount: Int? = nil  // --count N: the NOP total of --only nop1/nop32/rawnop1/rawnop32 (instruction counts by difference)
 var nopInstructionsOnly = false  // --nop-instructions: print the NOP instruction counts (valgrind) and stop
@@ -108,6 +108,12 @@ if let pairName {
     case "nop1": measure = ({ NopBench.quiesce(config, inFlight: 1, total: config.nopsAt1) }, { NopBench.raw(config, setup: .best, inFlight: 1, total: config.nopsAt1) }, true)
     case "nop32": measure = ({ NopBench.quiesce(config, inFlight: 32, total: config.nopsBatched) }, { NopBench.raw(config, setup: .best, inFlight: 32, total: config.nopsBatched) }, true)
     case "nop256": measure = ({ NopBench.quiesce(config, inFlight: 256, total: config.nopsBatched) }, { NopBench.raw(config, setup: .best, inFlight: 256, total: config.nopsBatched) }, true)
+    case "nop1cpu", "nop32cpu":
+        // The thread's CPU time (user + system) per NOP on each side, lower is better: less disturbed
+        // by the machine's other load than the rate.
+        let inFlight = pairName == "nop1cpu" ? 1 : 32, total = inFlight == 1 ? config.nopsAt1 : config.nopsBatched
+        measure = ({ NopBench.cpuNanosPerNop(total) { _ = NopBench.quiesce(config, inFlight: inFlight, total: total) } },
+                   { NopBench.cpuNanosPerNop(total) { _ = NopBench.raw(config, setup: .best, inFlight: inFlight, total: total) } }, false)
     case "cancel": measure = ({ CancelBench.quiesce(config) }, { CancelBench.raw(config) }, false)
     case "linktimeout": measure = ({ LinkTimeoutBench.run(config, linked: true) }, { LinkTimeoutBench.run(config, linked: false) }, false)
     case "udpecho", "udpechocpu":
