@@ -26,7 +26,9 @@ public struct WriteAll: Future, ~Copyable {
     var buffer: Optional<IOBuffer>
     /// The piece in flight.
     var piece: Optional<IOOperation<WriteAllPiece>>
-    /// `true` while `piece` holds an operation (a byte, where asking `piece` for `nil` would copy it).
+    /// `true` while `piece` holds an operation that has not completed (a byte, where asking `piece`
+    /// for `nil` would copy it). A completed piece stays until the next one replaces it: it holds
+    /// nothing (its buffer came back with its completion) and dropping it does nothing.
     var hasPiece = false
     /// Bytes written so far.
     public private(set) var written = 0
@@ -67,7 +69,6 @@ public struct WriteAll: Future, ~Copyable {
                 hasPiece = true
             }
             guard case .ready(let done) = piece!.poll(&cx) else { return .pending }
-            piece = nil
             hasPiece = false
             pieces += 1
             switch done.result {
