@@ -15,6 +15,10 @@ import Glibc
 ///   completion (and the cancel's) has arrived, whatever it says; a descriptor created anyway (an
 ///   accept or open that won the race) is closed; only then are buffer and slot released.
 /// - `deinit` while in flight: the driver keeps the buffer in its orphan table until the completion.
+///
+/// Its unsafe storage (the lent memory's unmanaged reference, the driver's pointer) is used only as
+/// the SAFETY notes on those fields say, so the type is safe to use.
+@safe
 public struct OperationCore: ~Copyable {
     @usableFromInline
     enum State: Equatable {
@@ -72,7 +76,7 @@ public struct OperationCore: ~Copyable {
         self.readsIntoBuffer = kind.readsIntoBuffer
         self.retryReadiness = kind.retryReadiness
         self.buffer = buffer
-        self.lent = unsafe kind.lentMemory.map { unsafe Unmanaged.passRetained($0) }
+        unsafe self.lent = unsafe kind.lentMemory.map { unsafe Unmanaged.passRetained($0) }
     }
 
     /// Fills an operation's submission entry (the kind's ``OperationKind/prepare(_:buffer:scratch:)``).
@@ -83,7 +87,7 @@ public struct OperationCore: ~Copyable {
         case .inFlight(let token), .awaitingReadiness(let token): driver.orphan(token)
         case .idle, .done: break
         }
-        if let lent { unsafe lent.release() }
+        if let lent = unsafe lent { unsafe lent.release() }
     }
 
     /// `true` while the kernel holds the operation.
@@ -133,7 +137,7 @@ public struct OperationCore: ~Copyable {
     private mutating func submit(to driver: DriverHandle, _ cx: inout Context, _ prepare: Prepare) -> Poll<Completion> {
         driverHandle = driver
         let token = unsafe driver.submit(kind, settles: settles, buffer: buffer.take(), waker: cx.heldWaker, prepare: prepare)
-        if let lent { unsafe driver.lend(lent.takeUnretainedValue(), to: token) }
+        if let lent = unsafe lent { unsafe driver.lend(lent.takeUnretainedValue(), to: token) }
         state = .inFlight(token)
         return .pending
     }
