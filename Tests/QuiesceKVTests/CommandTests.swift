@@ -102,6 +102,24 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(run("GET", "t").reply, .null)
     }
 
+    /// INCR rewrites the stored value where it lies: a value read out before keeps its bytes, an
+    /// expired key counts from 0 and loses its TTL, and the digits grow and shrink with the number.
+    func testIncrInPlace() {
+        run("SET", "k", "99")
+        let held = engine.store.get(Array("k".utf8))
+        XCTAssertEqual(run("INCR", "k").reply, .integer(100))
+        XCTAssertEqual(held, Array("99".utf8))
+        XCTAssertEqual(run("GET", "k").reply, .text("100"))
+        run("SET", "n", "-10")
+        for expected in -9...1 { XCTAssertEqual(run("INCR", "n").reply, .integer(expected)) }
+        XCTAssertEqual(run("GET", "n").reply, .text("1"))
+        run("SET", "e", "41", "PX", "50")
+        clock.now += 50
+        XCTAssertEqual(run("INCR", "e").reply, .integer(1))
+        XCTAssertNil(engine.store.entry(Array("e".utf8))?.expiresAt)
+        XCTAssertEqual(engine.store.volatileCount, 0)
+    }
+
     /// Redis' INCR refuses a value with a `+` sign, spaces, or more than 20 bytes, and takes Int.min.
     func testIncrReadsOnlyStrictIntegers() {
         for bad in ["+5", " 5", "5 ", "-", "-0", "", "12345678901234567890123", "9223372036854775808"] {

@@ -4,7 +4,9 @@ public final class KVEngine {
     /// The keyspace.
     public let store: KeyValueStore
     /// Where write commands are logged (`nil`: no persistence, or while replaying the AOF).
-    public var aof: AppendOnlyFile?
+    // SAFETY (unchecked exclusivity): the engine is confined to the executor's thread, and the
+    // reference is only read or assigned whole, never held in an access across a call.
+    @exclusivity(unchecked) public var aof: AppendOnlyFile?
     /// Name/value pairs that `CONFIG GET` reports (redis-benchmark asks for `save` and `appendonly`).
     public var settings: [(name: String, value: String)]
     /// Clients connected now (INFO).

@@ -88,35 +88,45 @@ enum KeyCommands {
 
     static func incr(_ engine: KVEngine, _ args: RESPArguments, _ session: inout ClientSession, _ reply: inout [UInt8]) -> CommandEffect {
         let key = args[1]
-        let position = engine.store.position(of: key)
-        var current = 0
-        if let position {
-            guard let parsed = engine.store.withValue(at: position, strictInteger) else {
-                RESPEncoder.error("ERR value is not an integer or out of range", into: &reply)
-                return .none
+        // The reply `:<digits>\r\n` holds the new value's digits: the stored value and the AOF
+        // record take them from there. A live entry is read and rewritten where it lies.
+        let replyStart = reply.count
+        let updated = engine.store.updateLive(key) { entry -> IncrOutcome in
+            guard let current = strictInteger(entry.value.span) else {
+                return .notInteger
             }
-            current = parsed
+            let (next, overflow) = current.addingReportingOverflow(1)
+            guard !overflow else { return .overflow }
+            RESPEncoder.integer(next, into: &reply)
+            entry.replace(with: reply[(replyStart + 1)..<(reply.count - 2)], expiresAt: entry.expiresAt)  // INCR keeps the TTL
+            return .stored(expiresAt: entry.expiresAt)
         }
-        let (next, overflow) = current.addingReportingOverflow(1)
-        guard !overflow else {
+        switch updated {
+        case .notInteger:
+            RESPEncoder.error("ERR value is not an integer or out of range", into: &reply)
+            return .none
+        case .overflow:
             RESPEncoder.error("ERR increment or decrement would overflow", into: &reply)
             return .none
-        }
-        // The reply `:<digits>\r\n` holds the new value's digits: the value and the AOF record
-        // take them from there.
-        let replyStart = reply.count
-        RESPEncoder.integer(next, into: &reply)
-        let digits = reply[(replyStart + 1)..<(reply.count - 2)]
-        guard let position else {
+        case .stored(let expiresAt):
+            guard engine.aof != nil else { return .none }
+            return engine.logSet(key, reply[(replyStart + 1)..<(reply.count - 2)], expiresAt: expiresAt)
+        case nil:
+            RESPEncoder.integer(1, into: &reply)
+            let digits = reply[(replyStart + 1)..<(reply.count - 2)]
             engine.store.set(key, digits)
             return engine.logSet(key, digits, expiresAt: nil)
         }
-        engine.store.overwrite(at: position, with: digits)  // INCR keeps the TTL
-        return engine.logSet(key, digits, expiresAt: engine.store.expiry(at: position))
+    }
+
+    // What INCR made of a live entry.
+    enum IncrOutcome {
+        case notInteger, overflow
+        case stored(expiresAt: Int64?)
     }
 
     /// A decimal integer as Redis accepts it for INCR: optional '-', no '+', no leading zeros, no spaces.
-    static func strictInteger(_ bytes: [UInt8]) -> Int? {
+    static func strictInteger(_ bytes: Span<UInt8>) -> Int? {
         guard !bytes.isEmpty, bytes.count <= 20 else { return nil }
         if bytes.count == 1 && bytes[0] == UInt8(ascii: "0") { return 0 }
         var i = 0

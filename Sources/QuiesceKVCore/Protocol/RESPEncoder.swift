@@ -24,16 +24,12 @@ public enum RESPEncoder {
 
     /// `:n\r\n`.
     public static func integer(_ value: Int, into out: inout [UInt8]) {
-        out.append(UInt8(ascii: ":"))
-        decimal(value, into: &out)
-        crlf(&out)
+        line(UInt8(ascii: ":"), value, into: &out)
     }
 
     /// `$len\r\nbytes\r\n`.
     public static func bulk<Bytes: Collection>(_ bytes: Bytes, into out: inout [UInt8]) where Bytes.Element == UInt8 {
-        out.append(UInt8(ascii: "$"))
-        decimal(bytes.count, into: &out)
-        crlf(&out)
+        line(UInt8(ascii: "$"), bytes.count, into: &out)
         out.append(contentsOf: bytes)
         crlf(&out)
     }
@@ -62,9 +58,7 @@ public enum RESPEncoder {
 
     /// `*count\r\n`; the elements follow.
     public static func arrayHeader(_ count: Int, into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "*"))
-        decimal(count, into: &out)
-        crlf(&out)
+        line(UInt8(ascii: "*"), count, into: &out)
     }
 
     /// A whole request as a RESP array of bulk strings (the AOF's record format).
@@ -75,22 +69,15 @@ public enum RESPEncoder {
 
     /// The decimal digits of `value`.
     public static func decimal(_ value: Int, into out: inout [UInt8]) {
-        if value < 0 { out.append(UInt8(ascii: "-")) }
-        // Work in the negative range so Int.min needs no special case.
-        var n = value < 0 ? value : -value
-        if n == 0 { out.append(UInt8(ascii: "0")); return }
-        let first = out.count
-        while n != 0 {
-            out.append(UInt8(48 - n % 10))
-            n /= 10
-        }
-        // Reversed in place through the array itself (reversing a slice of it would copy it).
-        var low = first, high = out.count - 1
-        while low < high {
-            out.swapAt(low, high)
-            low += 1
-            high -= 1
-        }
+        var text = DecimalLine(value, prefix: nil)
+        text.append(to: &out, crlf: false)
+    }
+
+    // `prefix`, the decimal digits of `value`, CR LF: one append.
+    @inline(__always)
+    static func line(_ prefix: UInt8, _ value: Int, into out: inout [UInt8]) {
+        var text = DecimalLine(value, prefix: prefix)
+        text.append(to: &out, crlf: true)
     }
 
     @inline(__always)

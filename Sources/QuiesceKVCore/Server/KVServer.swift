@@ -40,13 +40,15 @@ public final class KVServer {
     /// What the start adjusted, for the log (e.g. a lowered client limit).
     public let notices: [String]
     /// `true` once a shutdown has been requested.
-    public private(set) var isShuttingDown = false
+    // SAFETY (unchecked exclusivity, this flag and `peakBufferedInput`): the server is confined to
+    // the executor's thread, and each is only read or assigned whole, never across a call.
+    @exclusivity(unchecked) public private(set) var isShuttingDown = false
     /// Connections served now.
     public private(set) var clientCount = 0
     /// Connections refused for the client limit, since start.
     public private(set) var refusedCount = 0
     /// The most request bytes any one connection has held unparsed (a bound the limits enforce).
-    public private(set) var peakBufferedInput = 0
+    @exclusivity(unchecked) public private(set) var peakBufferedInput = 0
     /// Where the server's own events go (an AOF write that failed, and its recovery): one line
     /// each, without a trailing newline. Standard error by default.
     public var logHandler: (String) -> Void = KVServer.printToStandardError

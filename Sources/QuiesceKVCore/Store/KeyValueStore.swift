@@ -28,13 +28,9 @@ public final class KeyValueStore {
         }
     }
 
-    /// A live entry's place in the keyspace, valid until the keyspace next changes shape (a key
-    /// added or removed).
-    typealias Position = Dictionary<StoreKey, Entry>.Index
-
     // SAFETY (unchecked exclusivity, both tables): the store is confined to the executor's thread,
-    // and no access to a table lasts across a call out of the store except `withValue(at:_:)`'s
-    // body, which reads a value and must not touch the store: no two accesses overlap.
+    // and no access to a table lasts across a call out of the store except `updateLive(_:_:)`'s
+    // body, which changes one entry and must not touch the store: no two accesses overlap.
     @exclusivity(unchecked) private var entries: [StoreKey: Entry] = [:]
     // Keys that carry an expiry, so the active sweep does not walk the whole keyspace.
     @exclusivity(unchecked) private var volatile: Set<StoreKey> = []
@@ -54,30 +50,27 @@ public final class KeyValueStore {
         return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
     }
 
-    /// Where the live entry for `key` is, removing it first if it has expired.
-    func position(of key: ArraySlice<UInt8>) -> Position? {
+    /// What `body` makes of the live entry for `key`, changed in place (neither copied nor moved
+    /// out of the keyspace), or `nil` when there is none (an expired entry is removed first).
+    /// `body` must not touch the store.
+    func updateLive<R>(_ key: ArraySlice<UInt8>, _ body: (inout Entry) -> R) -> R? {
         let lookup = StoreKey(borrowing: key)
         guard let index = entries.index(forKey: lookup) else { return nil }
-        if let expiresAt = entries.values[index].expiresAt, expiresAt <= clock() {
-            remove(lookup)
-            return nil
+        var expired = false
+        let result: R? = Self.update(&entries.values[index]) { entry in
+            if let expiresAt = entry.expiresAt, expiresAt <= clock() {
+                expired = true
+                return nil
+            }
+            return body(&entry)
         }
-        return index
+        if expired { remove(lookup) }
+        return result
     }
 
-    /// What `body` makes of the value at `position` (lent, not copied; `body` must not touch the
-    /// store).
-    func withValue<R>(at position: Position, _ body: ([UInt8]) -> R) -> R {
-        body(entries.values[position].value)
-    }
-
-    /// The expiry of the entry at `position`.
-    func expiry(at position: Position) -> Int64? { entries.values[position].expiresAt }
-
-    /// Replaces the value at `position`, keeping its expiry.
-    func overwrite(at position: Position, with value: ArraySlice<UInt8>) {
-        entries.values[position].replace(with: value, expiresAt: entries.values[position].expiresAt)
-    }
+    // Runs `body` on `entry` where it lies (one access to the table).
+    @inline(__always)
+    private static func update<R>(_ entry: inout Entry, _ body: (inout Entry) -> R) -> R { body(&entry) }
 
     /// The live entry for `key`, removing it first if it has expired.
     public func entry(_ key: ArraySlice<UInt8>) -> Entry? {
