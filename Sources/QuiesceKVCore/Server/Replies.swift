@@ -95,7 +95,7 @@ struct Replies: AsyncDroppable, ~Copyable {
         var size = Swift.max(buffer.capacity * 2, 4096)
         while size < needed { size *= 2 }
         var bigger = IOBuffer(capacity: Swift.min(size, Swift.max(needed, growthLimit)))
-        buffer.withUnsafeBytes { bigger.append(contentsOf: $0) }
+        _ = buffer.withUnsafeBytes { bigger.append(contentsOf: $0) }
         return bigger
     }
 
