@@ -5,14 +5,10 @@ import Glibc
 /// Drives a stream by hand until it yields (an element or its end), like `drive`.
 func driveNext<S: Quiesce.Stream & ~Copyable>(_ stream: inout S, on executor: Executor, maxTurns: Int = 1_000,
                                               file: StaticString = #filePath, line: UInt = #line) throws -> S.Element? {
-    let target = CountingWakeTarget()
-    for _ in 0..<maxTurns {
-        var cx = Context(waker: Waker(target), executor: executor)
-        if case .ready(let next) = stream.pollNext(&cx) { return next }
-        try executor.driver.turn(waitNanos: 2_000_000_000)
+    try turnUntil("stream", on: executor, maxTurns: maxTurns, file: file, line: line) { cx -> S.Element?? in
+        if case .ready(let next) = stream.pollNext(&cx) { return .some(next) }
+        return nil
     }
-    XCTFail("stream still pending after \(maxTurns) turns", file: file, line: line)
-    throw IOError(errno: ETIMEDOUT, operation: "driveNext")
 }
 
 /// Polls a stream once; `true` when it yielded.

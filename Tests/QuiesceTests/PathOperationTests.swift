@@ -4,21 +4,18 @@ import Foundation
 @testable import Quiesce
 
 /// statx, unlinkat, renameat, mkdirat and socket shutdown on the real ring, in a fresh directory.
-final class PathOperationTests: XCTestCase {
-    var executor: Executor!
+final class PathOperationTests: RingTestCase {
     var directory = ""
 
     override func setUpWithError() throws {
-        executor = try Executor(entries: 32)
+        try super.setUpWithError()
         var template = Array("/tmp/quiesce-paths-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw IOError(errno: errno, operation: "mkdtemp") }
         directory = String(cString: made)
     }
 
     override func tearDownWithError() throws {
-        XCTAssertTrue(executor.driver.isQuiescent, "operations left in flight")
-        XCTAssertEqual(executor.driver.liveSlots, 0, "slots not released")
-        executor = nil
+        try super.tearDownWithError()
         try? FileManager.default.removeItem(atPath: directory)
     }
 

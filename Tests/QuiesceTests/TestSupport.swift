@@ -14,26 +14,37 @@ final class CountingWakeTarget: WakeTarget {
 func drive<F: Future & ~Copyable>(_ future: inout F, on executor: Executor, maxTurns: Int = 10_000,
                                   waitNanos: Int64 = 2_000_000_000,
                                   file: StaticString = #filePath, line: UInt = #line) throws -> F.Output {
-    let target = CountingWakeTarget()
-    for _ in 0..<maxTurns {
-        var cx = Context(waker: Waker(target), executor: executor)
+    try turnUntil("future", on: executor, maxTurns: maxTurns, waitNanos: waitNanos, file: file, line: line) { cx in
         if case .ready(let output) = future.poll(&cx) { return output }
-        try executor.driver.turn(waitNanos: waitNanos)
+        return nil
     }
-    XCTFail("future still pending after \(maxTurns) turns", file: file, line: line)
-    throw IOError(errno: ETIMEDOUT, operation: "drive")
 }
 
 /// Drives a value's async drop by hand, like ``drive(_:on:maxTurns:waitNanos:file:line:)``.
 func driveDrop<F: AsyncDroppable & ~Copyable>(_ value: inout F, on executor: Executor, maxTurns: Int = 10_000,
                                               file: StaticString = #filePath, line: UInt = #line) throws {
+    do {
+        try turnUntil("drop", on: executor, maxTurns: maxTurns, file: file, line: line) { cx in
+            value.pollDropReady(&cx).isReady ? () : nil
+        }
+    } catch let timedOut as IOError where timedOut.operation == "drive drop" {
+        // Reported by the failure already; a drop left pending ends the helper, not the test.
+    }
+}
+
+/// The loop under the `drive…` helpers: calls `attempt` with a fresh context (a counting waker and
+/// `executor`) and turns the driver (waiting up to `waitNanos`) until it answers; after `maxTurns`
+/// turns fails the test, saying `what` was still pending, and throws ETIMEDOUT.
+func turnUntil<T: ~Copyable>(_ what: String, on executor: Executor, maxTurns: Int, waitNanos: Int64 = 2_000_000_000,
+                             file: StaticString, line: UInt, _ attempt: (inout Context) -> T?) throws -> T {
     let target = CountingWakeTarget()
     for _ in 0..<maxTurns {
         var cx = Context(waker: Waker(target), executor: executor)
-        if value.pollDropReady(&cx).isReady { return }
-        try executor.driver.turn(waitNanos: 2_000_000_000)
+        if let answer = attempt(&cx) { return answer }
+        try executor.driver.turn(waitNanos: waitNanos)
     }
-    XCTFail("drop still pending after \(maxTurns) turns", file: file, line: line)
+    XCTFail("\(what) still pending after \(maxTurns) turns", file: file, line: line)
+    throw IOError(errno: ETIMEDOUT, operation: "drive \(what)")
 }
 
 /// Turns `executor`'s loop (without blocking) until `fd` has something to read; fails the test
@@ -214,14 +225,10 @@ final class ScriptedBackend: IOBackend {
 /// Drives `op.cancel(&cx)` by hand until the operation's own completion is in; returns its output.
 func driveCancel<K: OperationKind>(_ op: inout IOOperation<K>, on executor: Executor, maxTurns: Int = 10_000,
                                    file: StaticString = #filePath, line: UInt = #line) throws -> K.Output {
-    let target = CountingWakeTarget()
-    for _ in 0..<maxTurns {
-        var cx = Context(waker: Waker(target), executor: executor)
+    try turnUntil("cancel", on: executor, maxTurns: maxTurns, file: file, line: line) { cx in
         if case .ready(let output) = op.cancel(&cx) { return output }
-        try executor.driver.turn(waitNanos: 2_000_000_000)
+        return nil
     }
-    XCTFail("cancel still pending after \(maxTurns) turns", file: file, line: line)
-    throw IOError(errno: ETIMEDOUT, operation: "driveCancel")
 }
 
 /// A box for one noncopyable operation, so tests can keep many of them in an array.
@@ -288,6 +295,26 @@ func runUntilNoTasks(_ executor: Executor, maxTurns: Int = 100_000) throws -> In
 
 /// A real ring (32 entries) and a fresh pipe for each test; both ends are closed afterwards unless the
 /// test closed them first (and set them to -1).
+class RingTestCase: XCTestCase {
+    var executor: Executor!
+    /// The ring's size.
+    class var entries: UInt32 { 32 }
+
+    override func setUpWithError() throws { executor = try Executor(entries: Self.entries) }
+
+    override func tearDownWithError() throws {
+        assertQuiescent(executor)
+        executor = nil
+    }
+}
+
+/// Nothing of `executor`'s is in flight and every driver slot is released.
+func assertQuiescent(_ executor: Executor, file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertTrue(executor.driver.isQuiescent, "operations left in flight", file: file, line: line)
+    XCTAssertEqual(executor.driver.liveSlots, 0, "slots not released", file: file, line: line)
+}
+
+/// An executor and a pipe (`r`, `w`) for each test.
 class RingPipeTestCase: XCTestCase {
     var executor: Executor!
     var r: Int32 = -1

@@ -6,17 +6,7 @@ import Glibc
 private func isOpen(_ fd: Int32) -> Bool { fcntl(fd, F_GETFD) != -1 }
 
 /// recvmsg and sendmsg on the real ring, through UDP sockets: datagrams with their addresses.
-final class UDPTests: XCTestCase {
-    var executor: Executor!
-
-    override func setUpWithError() throws { executor = try Executor(entries: 32) }
-
-    override func tearDownWithError() throws {
-        XCTAssertTrue(executor.driver.isQuiescent, "operations left in flight")
-        XCTAssertEqual(executor.driver.liveSlots, 0, "slots not released")
-        executor = nil
-    }
-
+final class UDPTests: RingTestCase {
     func testADatagramArrivesWithItsSender() throws {
         let a = try UDPSocket.bind(to: .loopback(port: 0))
         let b = try UDPSocket.bind(to: .loopback(port: 0))
@@ -79,7 +69,7 @@ final class UDPTests: XCTestCase {
         var receive = socket.receive(into: buffer)
         XCTAssertFalse(pollOnce(&receive, on: executor))
         try executor.driver.turn(waitNanos: 0)
-        let outcome = try cancelAndAwait(&receive, on: executor)
+        let outcome = try driveCancel(&receive, on: executor)
         XCTAssertEqual(outcome.result.failureValue?.errno, ECANCELED)
         XCTAssertNil(outcome.peer)
         XCTAssertEqual(outcome.buffer.string, "kept")

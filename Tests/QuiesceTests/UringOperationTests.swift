@@ -3,16 +3,8 @@ import Glibc
 @testable import Quiesce
 
 /// Every operation through the real ring, with the kernel's results checked.
-final class UringOperationTests: XCTestCase {
-    var executor: Executor!
-
-    override func setUpWithError() throws { executor = try Executor(entries: 64) }
-
-    override func tearDownWithError() throws {
-        XCTAssertTrue(executor.driver.isQuiescent, "operations left in flight")
-        XCTAssertEqual(executor.driver.liveSlots, 0, "slots not released")
-        executor = nil
-    }
+final class UringOperationTests: RingTestCase {
+    override class var entries: UInt32 { 64 }
 
     func testNop() throws {
         var op = IO.nop()

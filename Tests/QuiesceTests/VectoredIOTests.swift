@@ -17,22 +17,11 @@ private func list(_ buffers: [(capacity: Int, holding: String)]) -> IOBufferList
 /// The valid bytes of each buffer of `list`, as strings.
 private func strings(_ list: borrowing IOBufferList) -> [String] { (0..<list.count).map { list[$0].string } }
 
-/// Cancels `operation` and turns the driver until its own completion is in; its output.
-func cancelAndAwait<Kind: OperationKind>(_ operation: inout IOOperation<Kind>, on executor: Executor) throws -> Kind.Output {
-    let target = CountingWakeTarget()
-    while true {
-        var cx = Context(waker: Waker(target), executor: executor)
-        if case .ready(let output) = operation.cancel(&cx) { return output }
-        try executor.driver.turn(waitNanos: 1_000_000_000)
-    }
-}
-
 /// readv and writev on the real ring: a vectored operation owns several buffers, which stay alive
 /// and unmoved until its completion, also when it is dropped synchronously.
 final class VectoredIOTests: RingPipeTestCase {
     override func tearDownWithError() throws {
-        XCTAssertTrue(executor.driver.isQuiescent, "operations left in flight")
-        XCTAssertEqual(executor.driver.liveSlots, 0, "slots not released")
+        assertQuiescent(executor)
         try super.tearDownWithError()
     }
 
@@ -118,7 +107,7 @@ final class VectoredIOTests: RingPipeTestCase {
         var readv = IO.readv(r, into: list([(4, "a"), (4, "")]))
         XCTAssertFalse(pollOnce(&readv, on: executor))
         try executor.driver.turn(waitNanos: 0)
-        let outcome = try cancelAndAwait(&readv, on: executor)
+        let outcome = try driveCancel(&readv, on: executor)
         XCTAssertEqual(outcome.result.failureValue?.errno, ECANCELED)
         XCTAssertEqual(strings(outcome.buffers), ["a", ""])
     }
