@@ -47,6 +47,14 @@ enum PathBytes {
         return unsafe UnsafePointer(base.assumingMemoryBound(to: CChar.self))
     }
 
+    /// The outcome of a path operation that answers nothing but success (unlinkat, mkdirat): a
+    /// refusal (EINVAL) or an error names the path the operation's buffer holds at offset 0.
+    static func outcome(_ operation: String, _ completion: consuming Completion, refused: Bool) -> Result<Void, IOError> {
+        let result = refused ? -EINVAL : completion.result
+        if result >= 0 { return .success(()) }
+        return .failure(failure(operation, -result, path: path(in: completion.buffer, at: 0), refused: refused))
+    }
+
     /// The failure of a path operation refused before submission (a path with a NUL byte), or of
     /// its completion (`-errno`), naming the path.
     static func failure(_ operation: String, _ errno: Int32, path: String, refused: Bool = false) -> IOError {

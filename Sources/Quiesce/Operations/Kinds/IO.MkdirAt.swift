@@ -34,9 +34,7 @@ extension IO {
 
         /// Success, or the errno (naming the path) as an ``IOError``.
         public func output(_ completion: consuming Completion) -> Result<Void, IOError> {
-            let result = refused ? -EINVAL : completion.result
-            if result >= 0 { return .success(()) }
-            return .failure(PathBytes.failure(Self.name, -result, path: PathBytes.path(in: completion.buffer, at: 0), refused: refused))
+            PathBytes.outcome(Self.name, completion, refused: refused)
         }
     }
 
