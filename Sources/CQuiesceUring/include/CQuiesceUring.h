@@ -11,6 +11,13 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <sys/eventfd.h>
+// liburing's submission-entry getter is a plain `static inline` function: declared
+// `always_inline` before its definition so that it is inlined into the Swift caller like the
+// wrappers below (left to the optimizer, it stays a call: the Swift and C attributes differ).
+struct io_uring;
+struct io_uring_sqe;
+static inline __attribute__((always_inline)) struct io_uring_sqe *_io_uring_get_sqe(struct io_uring *ring);
+static inline __attribute__((always_inline)) struct io_uring_sqe *io_uring_get_sqe(struct io_uring *ring);
 #include <liburing.h>
 
 // Every wrapper is inlined into its Swift caller, whatever attributes the Swift and C sides were

@@ -156,7 +156,7 @@ public final class Executor {
             task = unsafe RawTask(executor: self, id: nextTaskID, name: name, ops: ops, poller: poller, layout: layout)
         }
         unsafe live.insert(task)
-        unsafe statistics.spawned += 1
+        unsafe statistics.spawned &+= 1
         unsafe schedule(Unmanaged.passUnretained(task))
         return task
     }
@@ -185,7 +185,7 @@ public final class Executor {
     func taskFinished(_ task: RawTask) {
         _ = unsafe live.remove(task)
         if unsafe task.queued { unsafe task.heldByQueue = true }
-        unsafe statistics.finished += 1
+        unsafe statistics.finished &+= 1
     }
 
     /// Gives up the reference the live list held on an unlisted task, or hands it to the run queue
@@ -299,7 +299,7 @@ public final class Executor {
         let wasTurning = unsafe isTurning
         unsafe isTurning = true
         defer { unsafe isTurning = wasTurning }
-        unsafe statistics.turns += 1
+        unsafe statistics.turns &+= 1
         var budget = unsafe runQueue.count
         while budget > 0, let task = unsafe runQueue.pop() {
             budget -= 1
@@ -331,7 +331,7 @@ public final class Executor {
             wait = nil
         }
         if let maxWait { wait = min(wait ?? maxWait, maxWait) }
-        if wait != 0 { unsafe statistics.parks += 1 }
+        if wait != 0 { unsafe statistics.parks &+= 1 }
         do { try driver.turn(waitNanos: wait) } catch { throw .driver(error) }
         if unsafe !timers.isEmpty {
             now = driver.now()
@@ -353,7 +353,7 @@ public final class Executor {
                 defer { unsafe t.heldByQueue = false }
                 return unsafe t.heldByQueue
             }
-            unsafe statistics.polls += 1
+            unsafe statistics.polls &+= 1
             unsafe isPolling = true
             var cx = Context(borrowing: t, executor: self)
             t.run(&cx)

@@ -21,7 +21,7 @@ struct RunQueue {
         }
         if let tail = unsafe tail { unsafe tail._withUnsafeGuaranteedRef { unsafe $0.nextRunnable = unsafe task } } else { unsafe head = unsafe task }
         unsafe tail = unsafe task
-        count += 1
+        count &+= 1
     }
 
     /// The next task; the caller releases the queue's reference when `heldByQueue` was set.
@@ -33,7 +33,7 @@ struct RunQueue {
             unsafe t.queued = false
         }
         if unsafe head == nil { unsafe tail = nil }
-        count -= 1
+        count &-= 1
         return unsafe task
     }
 }
