@@ -533,23 +533,37 @@ struct DriverHandle {
         // Nothing submitted, queued or outstanding: no completion can arrive, so a turn that must not
         // wait has nothing to do. Skipping the ring check keeps task-to-task hand-offs cheap.
         if waitNanos == 0 && isQuiescent { return 0 }
-        if !backlog.isEmpty { retryBacklog() }
-        if !backlog.isEmpty {
-            // Handing the queued entries to the kernel makes room: move the backlog on before waiting.
-            try submitToBackend(waitNanos: 0)
-            retryBacklog()
-        }
+        if _slowPath(!backlog.isEmpty) { try moveBacklogOn() }
         let mustNotBlock = operationsInFlight == 0 && cancelsInFlight == 0
         try submitToBackend(waitNanos: mustNotBlock && waitNanos == nil ? 0 : waitNanos)
+        let arrived = reapFromBackend()
+        // Completions free submission room: with submissions waiting, move them on and reap again.
+        if _slowPath(arrived != 0 && !backlog.isEmpty) { return try arrived + reapWhileBacklogged() }
+        return arrived
+    }
+
+    /// Hands what waits in the backlog to the ring, as far as there is room: handing the queued
+    /// entries to the kernel makes room, so the backlog moves on before the turn waits.
+    @inline(never)
+    private func moveBacklogOn() throws(IOError) {
+        retryBacklog()
+        guard !backlog.isEmpty else { return }
+        try submitToBackend(waitNanos: 0)
+        retryBacklog()
+    }
+
+    /// Completions arrived while submissions wait in the backlog: moves the backlog on and reaps
+    /// again, until no completion arrives or the backlog is empty. Returns how many arrived.
+    @inline(never)
+    private func reapWhileBacklogged() throws(IOError) -> Int {
         var arrived = 0
-        while true {
-            let n = reapFromBackend()
-            arrived += n
-            // Completions free submission room: move the backlog on before waiting again.
-            if n == 0 || backlog.isEmpty { break }
+        repeat {
             retryBacklog()
             try submitToBackend(waitNanos: 0)
-        }
+            let n = reapFromBackend()
+            arrived += n
+            if n == 0 { break }
+        } while !backlog.isEmpty
         return arrived
     }
 

@@ -162,6 +162,8 @@ public final class UringBackend: IOBackend {
 
     /// io_uring_enter: submits, and waits for a completion or the timeout when asked; EINTR is retried.
     /// Throws EBADF once the ring is closed.
+    // Inlined into the driver's turn: it runs once per turn, and its rare paths are out of line.
+    @inline(__always)
     public func submit(waitNanos: Int64?) throws(IOError) {
         // SAFETY: the ring is open (checked first), and nothing in the loop closes it.
         guard isOpen else { throw UringBackend.closedError() }
