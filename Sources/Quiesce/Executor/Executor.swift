@@ -28,6 +28,7 @@ public final class Executor {
     @exclusivity(unchecked) var live = TaskList()
     @exclusivity(unchecked) private var timers = TimerQueue()
     @exclusivity(unchecked) var pool = TaskPool()
+    @exclusivity(unchecked) private var pollers = TaskPollers()
     @exclusivity(unchecked) private var nextTaskID: UInt64 = 0
     /// Set by `deinit`: finished tasks are released, not pooled.
     private var isTornDown = false
@@ -145,14 +146,17 @@ public final class Executor {
     /// references any more, or a new one. Its future and output slot are left for the caller to
     /// initialize at once. (One call from the spawn site for all of it.)
     @usableFromInline
-    func obtainTask(_ layout: TaskLayout, ops: any TaskOps.Type, poller: @escaping TaskPoller,
+    func obtainTask(_ layout: TaskLayout, ops: any TaskOps.Type, poller poll: @escaping (RawTask, inout Context) -> Void,
                     name: String?) -> RawTask {
         unsafe nextTaskID += 1
         let task: RawTask
         if let pooled = unsafe pool.take() {
+            // A recycled task of the same future type keeps its poller.
+            let poller = unsafe ObjectIdentifier(pooled.ops) == ObjectIdentifier(ops) ? pooled.poller : pollers.poller(for: ops, poll)
             unsafe pooled.reuse(id: nextTaskID, name: name, ops: ops, poller: poller, layout: layout)
             task = pooled
         } else {
+            let poller = unsafe pollers.poller(for: ops, poll)
             task = unsafe RawTask(executor: self, id: nextTaskID, name: name, ops: ops, poller: poller, layout: layout)
         }
         unsafe live.insert(task)

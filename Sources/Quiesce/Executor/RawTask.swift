@@ -87,11 +87,14 @@ final class RawTask: CountedWakeTarget {
     @exclusivity(unchecked) var id: UInt64
     @exclusivity(unchecked) var name: String?
 
-    /// The operations of the future's type: polling, dropping, destroying.
-    /// Polls the task once: ``TaskOpsFor/run(_:_:)`` for the future's type, formed where the task was
-    /// spawned, so that where that type is known (the usual case) the whole poll is specialized for
-    /// it, generic combinator types included; through ``ops`` it would be the generic code.
-    @usableFromInline @exclusivity(unchecked) var poller: TaskPoller
+    /// Polls the task once: ``TaskOpsFor/run(_:_:)`` for the future's type, formed where the first
+    /// task of that type was spawned, so that where the type is known (the usual case) the whole
+    /// poll is specialized for it, generic combinator types included; through ``ops`` it would be
+    /// the generic code. Shared by the executor's tasks of that type (see ``TaskPollers``).
+    // SAFETY: unretained: the executor's ``TaskPollers`` table keeps every poller for the
+    // executor's life, and a task is polled only by its executor.
+    @exclusivity(unchecked) var poller: Unmanaged<TaskPoller>
+    /// The operations of the future's type: dropping, destroying, naming.
     @exclusivity(unchecked) var ops: any TaskOps.Type
     /// The future (at offset 0) and its output slot, an `Output?` at `layout.outputOffset`.
     @usableFromInline @exclusivity(unchecked) var block: UnsafeMutableRawPointer
@@ -109,7 +112,7 @@ final class RawTask: CountedWakeTarget {
 
     /// A task with room for a future of `layout`; the caller initializes the future and the output
     /// slot at once (see ``Executor/makeTask(_:name:)``).
-    init(executor: Executor, id: UInt64, name: String?, ops: any TaskOps.Type, poller: @escaping TaskPoller, layout: TaskLayout) {
+    init(executor: Executor, id: UInt64, name: String?, ops: any TaskOps.Type, poller: Unmanaged<TaskPoller>, layout: TaskLayout) {
         // SAFETY: the block is sized and aligned for `layout`; the caller initializes the future
         // and the output slot before the task runs.
         unsafe self.executorRef = unsafe Unmanaged.passUnretained(executor)
@@ -137,7 +140,7 @@ final class RawTask: CountedWakeTarget {
     }
 
     /// Makes a finished, unreferenced task (see ``TaskPool``) a new one, with room for `layout`.
-    func reuse(id: UInt64, name: String?, ops: any TaskOps.Type, poller: @escaping TaskPoller, layout: TaskLayout) {
+    func reuse(id: UInt64, name: String?, ops: any TaskOps.Type, poller: Unmanaged<TaskPoller>, layout: TaskLayout) {
         // SAFETY: a pooled task has released its future and output, so the block holds nothing live
         // when it is reallocated or reused; it is sized and aligned for the new `layout`.
         releaseOutput()
@@ -210,7 +213,10 @@ final class RawTask: CountedWakeTarget {
     }
 
     /// Polls the task once, in the phase it is in.
-    func run(_ cx: inout Context) { unsafe poller(self, &cx) }
+    func run(_ cx: inout Context) {
+        // SAFETY: the poller is alive: the executor polling this task keeps it (see ``poller``).
+        unsafe poller._withUnsafeGuaranteedRef { $0.poll(self, &cx) }
+    }
 
     /// The end of the task's last poll, after its future was released: unlists it, reports to its
     /// set, if any, and wakes whoever waits for it.

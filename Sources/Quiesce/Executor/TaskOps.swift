@@ -1,8 +1,3 @@
-/// How a task is polled: ``TaskOpsFor/run(_:_:)`` for its future's type, formed where the task is
-/// spawned (see ``RawTask/poller``).
-@usableFromInline
-typealias TaskPoller = (RawTask, inout Context) -> Void
-
 /// What else a task needs to know about its future's type: reached through an existential metatype
 /// in ``RawTask``, so the task class itself has no generic parameter and can be recycled across
 /// types. (Polling is not here: it goes through the task's ``TaskPoller``.)
