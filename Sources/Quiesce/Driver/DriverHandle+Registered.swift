@@ -29,8 +29,10 @@ extension DriverHandle {
     func noteRegisteredUse(_ s: UnsafeMutablePointer<Slot>, _ entry: UnsafePointer<SubmissionEntry>) {
         // SAFETY: `s` is the slot being submitted and `entry` its freshly prepared entry.
         let fixedFile = unsafe entry.pointee.flags & UInt8(1 << IOSQE_FIXED_FILE_BIT) != 0
-        let opcode = unsafe entry.pointee.opcode
-        let fixedBuffer = opcode == UInt8(IORING_OP_READ_FIXED.rawValue) || opcode == UInt8(IORING_OP_WRITE_FIXED.rawValue)
+        // READ_FIXED and WRITE_FIXED are adjacent opcodes (kernel ABI): one range test for both.
+        let read = UInt8(IORING_OP_READ_FIXED.rawValue), write = UInt8(IORING_OP_WRITE_FIXED.rawValue)
+        assert(write == read &+ 1, "READ_FIXED and WRITE_FIXED are adjacent opcodes")
+        let fixedBuffer = (read...write).contains(unsafe entry.pointee.opcode)
         if _slowPath(fixedFile || fixedBuffer) { unsafe beginRegisteredUse(s, fixedFile: fixedFile, fixedBuffer: fixedBuffer) }
     }
 
