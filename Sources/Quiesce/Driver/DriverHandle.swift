@@ -390,10 +390,26 @@ struct DriverHandle {
     /// poll after every wake-up.
     @inline(__always)
     func takeIfSettled(_ token: OpToken) -> Completion? {
+        guard let found = settled(token) else { return nil }
+        return take(found)
+    }
+
+    /// The slot of a settled operation, looked up once for ``result(of:)`` and ``take(_:)``;
+    /// `nil` (and nothing changed) while the operation is not settled.
+    @inline(__always)
+    func settled(_ token: OpToken) -> SettledSlot? {
         guard let s = unsafe lookup(token) else { takenTooEarly(token) }
         guard unsafe s.pointee.state == .completed && s.pointee.cancel != .submitted else { return nil }
-        return unsafe takeSettled(token, s)
+        return unsafe SettledSlot(token: token, slot: s)
     }
+
+    /// The result of a settled operation, read before its completion is taken.
+    @inline(__always)
+    func result(of found: SettledSlot) -> Int32 { unsafe found.slot.pointee.result }
+
+    /// Takes a settled operation's completion and frees its slot (once per ``SettledSlot``).
+    @inline(__always)
+    func take(_ found: SettledSlot) -> Completion { unsafe takeSettled(found.token, found.slot) }
 
     @inline(never)
     private func takenTooEarly(_ token: OpToken) -> Never {
@@ -811,4 +827,14 @@ extension DriverHandle {
         guard let s = unsafe lookup(token) else { return }
         unsafe s.pointee.lent = owner
     }
+}
+
+/// A settled operation's slot, as ``DriverHandle/settled(_:)`` found it: valid until its
+/// completion is taken, which frees the slot.
+@safe
+struct SettledSlot {
+    // SAFETY: made only by `settled(_:)` for a live, settled slot, and used before the same poll
+    // takes the completion (the slot is freed then, and the value is not kept).
+    let token: OpToken
+    let slot: UnsafeMutablePointer<Slot>
 }

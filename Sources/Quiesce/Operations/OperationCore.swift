@@ -114,14 +114,15 @@ public struct OperationCore: ~Copyable {
         // saves registers on every call.
         switch state {
         case .inFlight(let token):
-            guard let completion = driver.takeIfSettled(token) else {
+            guard let settled = driver.settled(token) else {
                 unsafe driver.register(token, waker: cx.heldWaker)
                 return .pending
             }
-            let result = completion.result
-            if _slowPath(result == -EINTR || result == -EAGAIN) { return retry(completion, &cx, prepare) }
+            // The result is checked in the slot, so the completion is built once, as the poll's value.
+            let result = driver.result(of: settled)
+            if _slowPath(result == -EINTR || result == -EAGAIN) { return retry(driver.take(settled), &cx, prepare) }
             state = .done
-            return .ready(completion)
+            return .ready(driver.take(settled))
         case .idle:
             guard let driver = cx.driverHandle, !(readsIntoBuffer && (buffer?.spareCapacity ?? 0) == 0) else {
                 return pollInGeneral(&cx, prepare)
