@@ -250,21 +250,40 @@ struct DriverHandle {
         // SAFETY: `s` is slot `index`, live until here; the new generation makes every token for it
         // stale, and its waker's hold is let go exactly once, after the slot is back on the free
         // list.
+        if unsafe s.pointee.more == nil && s.pointee.registered == 0 && s.pointee.lent == nil, case .none = unsafe s.pointee.waker {
+            // The usual end (taken after `settle` moved the waker out): nothing to let go, so
+            // nothing here calls out.
+            unsafe markFree(s)
+            unsafe pushFree(index, s)
+            return
+        }
         if unsafe s.pointee.more?.isEmpty == false { unsafe releaseUntaken(s) }
         if _slowPath(unsafe s.pointee.registered != 0) { unsafe endRegisteredUse(s) }  // it never reached the kernel
-        unsafe s.pointee.generation = unsafe (s.pointee.generation &+ 1) & 0x7FFF_FFFF
-        unsafe s.pointee.state = .free
-        // Usually `.none` already (`settle` woke it and moved it out).
+        unsafe markFree(s)
         let waker = unsafe s.pointee.waker
         unsafe s.pointee.waker = .none
+        if unsafe s.pointee.lent != nil { unsafe s.pointee.lent = nil }  // lent beyond the buffer: the kernel is done with it
+        unsafe pushFree(index, s)
+        unsafe waker.letGo()  // last: it may free a task, whose drop may call the driver again
+    }
+
+    /// Gives slot `s` a new generation (every token for it is stale from here) and resets its
+    /// cancellation state.
+    @inline(__always)
+    private func markFree(_ s: UnsafeMutablePointer<Slot>) {
+        unsafe s.pointee.generation = unsafe (s.pointee.generation &+ 1) & 0x7FFF_FFFF
+        unsafe s.pointee.state = .free
         unsafe s.pointee.orphaned = false
         unsafe s.pointee.cancel = .none
         unsafe s.pointee.linkPartner = Slot.none
-        if unsafe s.pointee.lent != nil { unsafe s.pointee.lent = nil }  // lent beyond the buffer: the kernel is done with it
+    }
+
+    /// Puts slot `index` (at `s`) back on the free list.
+    @inline(__always)
+    private func pushFree(_ index: UInt32, _ s: UnsafeMutablePointer<Slot>) {
         unsafe s.pointee.nextFree = freeHead
         freeHead = index
         liveSlots &-= 1
-        unsafe waker.letGo()  // last: it may free a task, whose drop may call the driver again
     }
 
     @inline(__always)
