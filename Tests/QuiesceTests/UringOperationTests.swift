@@ -108,6 +108,27 @@ final class UringOperationTests: RingTestCase {
         XCTAssertEqual(errno, EBADF)
     }
 
+    /// A data-sync write (RWF_DSYNC) appends its bytes and completes with their count; a flag the
+    /// kernel does not know is refused with EOPNOTSUPP, so the flags are what the entry carries.
+    func testADataSyncWriteAppendsAndItsFlagsReachTheKernel() throws {
+        let path = "/tmp/quiesce-dsync-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        defer { unlink(path) }
+        let fd = open(path, O_CREAT | O_RDWR | O_TRUNC | O_APPEND | O_CLOEXEC, 0o600)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        defer { close(fd) }
+        put(fd, "head:")
+        var write = IO.write(fd, IOBuffer(string: "skip-durable"), from: 5, flags: .dataSync)
+        XCTAssertEqual(value(try drive(&write, on: executor).result), 7)
+        var read = IO.read(fd, into: IOBuffer(capacity: 32), offset: 0)
+        XCTAssertEqual(try drive(&read, on: executor).buffer.string, "head:durable")
+
+        var unknown = IO.write(fd, IOBuffer(string: "x"), flags: IO.WriteFlags(rawValue: 0x4000_0000))
+        XCTAssertEqual(errnoOf(try drive(&unknown, on: executor).result), EOPNOTSUPP)
+        var status = stat()
+        XCTAssertEqual(fstat(fd, &status), 0)
+        XCTAssertEqual(status.st_size, 12, "the refused write wrote nothing")
+    }
+
     func testOpenOfAMissingFileIsENOENT() throws {
         var open = IO.open("/nonexistent/quiesce/file", flags: O_RDONLY)
         let result = try drive(&open, on: executor)

@@ -4,8 +4,10 @@ import Glibc
 #endif
 
 /// The task that moves appended AOF records to disk through the ring: one write of everything
-/// pending, then (with `always`) one fsync that acknowledges every record in that write — group
-/// commit: records appended while a write or fsync is in flight wait for the next batch.
+/// pending — group commit: records appended while a write or fsync is in flight wait for the next
+/// batch. With `always` that write is a data-sync write (``IO/WriteFlags/dataSync``, fdatasync
+/// semantics for the bytes written): it completes once the batch is on stable storage, so its
+/// completion acknowledges every record in it, in one operation.
 ///
 /// With `everysec` an fsync follows at most a second after a write; with `no` only shutdown fsyncs.
 /// After ``AppendOnlyFile/finish()`` it writes and fsyncs what is left and completes. Its async drop
@@ -19,6 +21,11 @@ import Glibc
 /// failed fsync is final: the kernel may have dropped the pages it could not write, so a later fsync
 /// that succeeds proves nothing, and the failure stays until the server restarts. Each failure and
 /// the recovery are told to `report`, thinned as ``FailureStreak`` does.
+///
+/// A data-sync write that fails is a failed write (retried) only when it is known to have written
+/// nothing: the error is not EIO and the file (a regular file) has not grown past the bytes already
+/// written. Otherwise its bytes may be in the file without being durable — a retry would append them
+/// a second time — so it is final, as a failed fsync is.
 public struct AOFWriter: Future, ~Copyable {
     let aof: AppendOnlyFile
     let retryInterval: UInt64
@@ -28,6 +35,10 @@ public struct AOFWriter: Future, ~Copyable {
     private var timer: TimeoutOp?
     private var spare: IOBuffer?
     private var writeFrom = 0
+    // The file's size once everything written so far is in it (data-sync writes only): read from
+    // the file before the first such write (`nil` when it is not a regular file), then counted.
+    private var fileSize: Int64?
+    private var fileSizeRead = false
     private var batchSeq: UInt64 = 0
     private var syncingSeq: UInt64 = 0
     private var lastFsyncAt: UInt64 = 0
@@ -58,14 +69,17 @@ public struct AOFWriter: Future, ~Copyable {
                 progressed = true
                 let result = done.result
                 let buffer = done.buffer
+                if case .success(let n) = result, let size = fileSize { fileSize = size + Int64(n) }
                 switch result {
+                case .failure(let error) where syncsWrites && !wroteNothing(error):
+                    return syncedWriteFailed(error)
                 case .failure(let error):
                     writeFailed(error, keeping: buffer)
                 case .success(let n) where writeFrom + n < buffer.count:
                     writeFrom += n
                     if n > 0 {
                         // A short write: the rest goes in a new write of the same buffer.
-                        writeOp = IO.write(aof.fd, buffer, from: writeFrom)
+                        writeOp = write(buffer, from: writeFrom)
                         continue
                     }
                     writeFailed(IOError(errno: ENOSPC, operation: "write AOF"), keeping: buffer)
@@ -73,7 +87,11 @@ public struct AOFWriter: Future, ~Copyable {
                     spare = consume buffer
                     aof.writtenSeq = batchSeq
                     if aof.failure != nil { recovered() }
-                    if aof.policy != .always { aof.wakeWaiters() }
+                    if syncsWrites {
+                        aof.durableSeq = batchSeq
+                        aof.fsyncCount += 1
+                    }
+                    aof.wakeWaiters()
                 }
             }
             if fsyncOp != nil, case .ready(let result) = fsyncOp!.poll(&cx) {
@@ -103,7 +121,7 @@ public struct AOFWriter: Future, ~Copyable {
                 let abandoned = unwritten != nil && finalAttemptMade
                 if unwritten != nil && retryTimer == nil && !abandoned {
                     if aof.isFinishing { finalAttemptMade = true }
-                    writeOp = IO.write(aof.fd, unwritten.take()!, from: writeFrom)
+                    writeOp = write(unwritten.take()!, from: writeFrom)
                     continue
                 }
                 if unwritten == nil && !aof.pending.isEmpty {
@@ -150,7 +168,47 @@ public struct AOFWriter: Future, ~Copyable {
         aof.pending.removeAll(keepingCapacity: count <= 1024 * 1024)
         batchSeq = aof.appendedSeq
         writeFrom = 0
-        writeOp = IO.write(aof.fd, buffer)
+        writeOp = write(buffer, from: 0)
+    }
+
+    // With `always` every write is a data-sync write: its completion is the batch's group commit.
+    private var syncsWrites: Bool { aof.policy == .always }
+
+    // A write of `buffer` from byte `from` (a data-sync write with `always`).
+    private mutating func write(_ buffer: consuming IOBuffer, from: Int) -> WriteOp {
+        guard syncsWrites else { return IO.write(aof.fd, buffer, from: from) }
+        if !fileSizeRead {
+            fileSizeRead = true
+            fileSize = Self.regularFileSize(aof.fd)
+        }
+        return IO.write(aof.fd, buffer, from: from, flags: .dataSync)
+    }
+
+    // `true` when a failed data-sync write is known to have put nothing in the file: not EIO (the
+    // error of a failed sync), and the file is exactly as long as the bytes written before it (or
+    // is no regular file — a device has no length to grow).
+    private func wroteNothing(_ error: IOError) -> Bool {
+        guard error.errno != EIO else { return false }
+        var status = stat()
+        guard fstat(aof.fd, &status) == 0 else { return false }
+        guard status.st_mode & S_IFMT == S_IFREG else { return true }
+        return fileSize == Int64(status.st_size)
+    }
+
+    // The size of `fd` when it is a regular file whose size fstat reads; `nil` otherwise.
+    private static func regularFileSize(_ fd: Int32) -> Int64? {
+        var status = stat()
+        guard fstat(fd, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { return nil }
+        return Int64(status.st_size)
+    }
+
+    // A data-sync write failed after it may have put bytes in the file: final, as a failed fsync.
+    private mutating func syncedWriteFailed(_ error: IOError) -> Poll<Void> {
+        aof.failure = error
+        aof.wakeWaiters()
+        report("AOF write with data sync failed: \(error); what it wrote may be in the file without being on disk, "
+               + "so it is not retried, and write commands are refused until the server restarts")
+        return .ready(())
     }
 
     // Keeps the batch for a retry, refuses writes until then, and arms the retry.
