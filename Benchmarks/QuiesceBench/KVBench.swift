@@ -72,9 +72,10 @@ enum KVBench {
         ]
     }
 
-    /// The KV figures, one per test of every workload, with their references named.
-    static func figures(_ config: Config, redisVersion: String) -> [Figure] {
-        workloads(config).flatMap { w in
+    /// The KV figures, one per test of every workload (of `only` that persistence, when given),
+    /// with their references named.
+    static func figures(_ config: Config, redisVersion: String, only: Persistence? = nil) -> [Figure] {
+        workloads(config).filter { only == nil || $0.persistence == only }.flatMap { w in
             w.tests.map { test in
                 let persistence = w.persistence == .off
                     ? "no persistence"
@@ -159,10 +160,11 @@ enum KVBench {
         return rates
     }
 
-    /// One repetition of every workload: both servers, the one going first alternating with `rep`;
-    /// each rate is added to its figure in `figures` (Quiesce side and reference).
-    static func measure(rep: Int, _ config: Config, _ tools: Tools, into figures: inout [Figure]) {
-        for persistence in [Persistence.off, .always] {
+    /// One repetition of every workload (of `only` that persistence, when given): both servers, the
+    /// one going first alternating with `rep`; each rate is added to its figure in `figures`
+    /// (Quiesce side and reference).
+    static func measure(rep: Int, _ config: Config, _ tools: Tools, only: Persistence? = nil, into figures: inout [Figure]) {
+        for persistence in [Persistence.off, .always] where only == nil || persistence == only {
             let quiesce = startQuiesceKV(tools, persistence), redis = startRedis(tools, persistence)
             for w in workloads(config) where w.persistence == persistence {
                 var ours: [String: Double] = [:], theirs: [String: Double] = [:]

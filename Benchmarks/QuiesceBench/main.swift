@@ -10,7 +10,7 @@ import Glibc
 var config = Config()
 var outDir: String? = nil
 var swiftVersion: String? = nil
-var pairName: String? = nil  // development: one figure, both sides, --reps times, ratio printed (nop1, nop32, nop256, nop1cpu, nop32cpu, cancel, linktimeout, pipe, spawn, handoff, echo1, echo50, echo50x16, echo50plain; kv, kvcpu, kvalloc, rawsetups: see below)
+var pairName: String? = nil  // development: one figure, both sides, --reps times, ratio printed (nop1, nop32, nop256, nop1cpu, nop32cpu, cancel, linktimeout, pipe, spawn, handoff, echo1, echo50, echo50x16, echo50plain; kv, kvalways, kvcpu, kvalloc, rawsetups: see below)
 var only: String? = nil  // profiling: run one Quiesce side alone (spawn, handoff, nop1, nop32, cancel, pipe, echo1, echo50)
 var onlyCount: Int? = nil  // --count N: the NOP total of --only nop1/nop32/rawnop1/rawnop32 (instruction counts by difference)
 var nopInstructionsOnly = false  // --nop-instructions: print the NOP instruction counts (valgrind) and stop
@@ -167,12 +167,14 @@ if let pairName {
         let path = EchoBench.examplePath() ?? "QuiesceEcho"
         measure = ({ EchoBench.example(path, connections: connections, messages: messages, depth: depth).messagesPerSecond },
                    { EchoBench.raw(config, setup: setup, connections: connections, messages: messages, depth: depth).messagesPerSecond }, true)
-    case "kv":
-        // Every KV figure, --reps times: both servers, medians and ratios.
+    case "kv", "kvalways":
+        // Every KV figure (kvalways: those with appendfsync always), --reps times: both servers,
+        // medians and ratios.
         let found = KVBench.Tools.find()
         guard let tools = found.tools else { fail("KV figures need \(found.missing)") }
-        var figures = KVBench.figures(config, redisVersion: tools.redisVersion)
-        for rep in 0..<config.repetitions { KVBench.measure(rep: rep, config, tools, into: &figures) }
+        let only: KVBench.Persistence? = pairName == "kvalways" ? .always : nil
+        var figures = KVBench.figures(config, redisVersion: tools.redisVersion, only: only)
+        for rep in 0..<config.repetitions { KVBench.measure(rep: rep, config, tools, only: only, into: &figures) }
         for f in figures {
             print("\(f.id): quiesce \(Format.human(f.quiesce.median)) ±\(Format.fixed(f.quiesce.spreadPercent, 0))%, redis \(Format.human(f.reference.median)) ±\(Format.fixed(f.reference.spreadPercent, 0))%, ratio \(Format.ratio(f.ratio ?? 0)) (median of \(config.repetitions))")
         }
