@@ -77,8 +77,10 @@ struct KVAllocPhases<Wait: Future & ~Copyable>: Future, ~Copyable {
             // SAFETY: the generator has written the eventfd as its last act: the join returns at
             // once, and it is freed exactly once, here.
             let rc = unsafe crr_loadgen_join(generator, &elapsed, &messages, &latencies)
-            counts.values.append(crr_alloc_count() - before)
+            // Read and stop before the count is stored: storing it must not fall in the window.
+            let counted = crr_alloc_count() - before
             crr_alloc_counting(0)
+            counts.values.append(counted)
             unsafe crr_loadgen_free(generator)
             unsafe generator = nil
             if rc < 0 { fail("KV load generator: errno \(-rc)") }
@@ -91,7 +93,8 @@ struct KVAllocPhases<Wait: Future & ~Copyable>: Future, ~Copyable {
     }
 }
 
-/// Allocation counts, one per load, filled on the executor's thread.
+/// Allocation counts, one per load, filled on the executor's thread (its capacity reserved up
+/// front, so that storing a count allocates nothing).
 final class CountBox { var values: [UInt64] = [] }
 
 /// 9. Heap allocations per KV request in steady state (GET and SET of an existing key): the
@@ -109,6 +112,7 @@ enum KVAllocBench {
         let done = makePipe()
         defer { close(done.read); close(done.write) }
         let counts = CountBox()
+        counts.values.reserveCapacity(loads.count)
         let executor = makeExecutor(entries: config.entries)
         let phases = KVAllocPhases(server: server, loads: loads, counts: counts, doneWrite: done.write,
                                    makeWait: { IO.read(done.read, into: IOBuffer(capacity: 8)) })
