@@ -66,6 +66,28 @@ final class AOFFailureTests: XCTestCase {
         XCTAssertTrue(lines.last?.hasPrefix("AOF write failed again at shutdown") == true, "\(lines)")
     }
 
+    /// A failed data-sync write is retried only when it is known to have written nothing: the AOF is
+    /// as long as before it (ENOSPC, EFBIG) or is a device. An AOF that grew (the bytes reached the
+    /// file, their sync failed), EIO (a failed sync), or an unknown size make it final.
+    func testAFailedDataSyncWriteIsRetriedOnlyWhenItWroteNothing() throws {
+        let path = temporaryAOFPath()
+        addTeardownBlock { unlink(path) }
+        let fd = open(path, O_CREAT | O_RDWR | O_APPEND | O_CLOEXEC, 0o600)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        defer { close(fd) }
+        XCTAssertEqual(write(fd, "*1\r\n$4\r\nPING\r\n", 14), 14)
+        XCTAssertTrue(AOFWriter.wroteNothing(ENOSPC, fd: fd, size: 14), "as long as before: nothing written")
+        XCTAssertTrue(AOFWriter.wroteNothing(EFBIG, fd: fd, size: 14))
+        XCTAssertFalse(AOFWriter.wroteNothing(ENOSPC, fd: fd, size: 10), "grown: written, not durable")
+        XCTAssertFalse(AOFWriter.wroteNothing(EIO, fd: fd, size: 14), "EIO is a failed sync")
+        XCTAssertFalse(AOFWriter.wroteNothing(ENOSPC, fd: fd, size: nil), "size unknown")
+        let device = open("/dev/full", O_WRONLY | O_CLOEXEC)
+        XCTAssertGreaterThanOrEqual(device, 0)
+        defer { close(device) }
+        XCTAssertTrue(AOFWriter.wroteNothing(ENOSPC, fd: device, size: nil), "a device has no length to grow")
+        XCTAssertFalse(AOFWriter.wroteNothing(ENOSPC, fd: -1, size: 14), "fstat failed: nothing known")
+    }
+
     /// A server with an `always` AOF retried every `retryInterval` (removed after the test), its log
     /// kept, `before` set to 1 (acknowledged); then its AOF descriptor is pointed at /dev/full
     /// (`saved`: what it was).

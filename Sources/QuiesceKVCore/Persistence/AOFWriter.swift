@@ -71,7 +71,7 @@ public struct AOFWriter: Future, ~Copyable {
                 let buffer = done.buffer
                 if case .success(let n) = result, let size = fileSize { fileSize = size + Int64(n) }
                 switch result {
-                case .failure(let error) where syncsWrites && !wroteNothing(error):
+                case .failure(let error) where syncsWrites && !Self.wroteNothing(error.errno, fd: aof.fd, size: fileSize):
                     return syncedWriteFailed(error)
                 case .failure(let error):
                     writeFailed(error, keeping: buffer)
@@ -184,15 +184,16 @@ public struct AOFWriter: Future, ~Copyable {
         return IO.write(aof.fd, buffer, from: from, flags: .dataSync)
     }
 
-    // `true` when a failed data-sync write is known to have put nothing in the file: not EIO (the
-    // error of a failed sync), and the file is exactly as long as the bytes written before it (or
-    // is no regular file — a device has no length to grow).
-    private func wroteNothing(_ error: IOError) -> Bool {
-        guard error.errno != EIO else { return false }
+    // `true` when a data-sync write to `fd` that failed with `errno` is known to have put nothing in
+    // the file: not EIO (the error of a failed sync), and the file is exactly `size` bytes long, as
+    // it was before the write (or is no regular file: a device has no length to grow). When fstat
+    // fails, or `size` is unknown, nothing is known.
+    static func wroteNothing(_ errno: Int32, fd: Int32, size: Int64?) -> Bool {
+        guard errno != EIO else { return false }
         var status = stat()
-        guard fstat(aof.fd, &status) == 0 else { return false }
+        guard fstat(fd, &status) == 0 else { return false }
         guard status.st_mode & S_IFMT == S_IFREG else { return true }
-        return fileSize == Int64(status.st_size)
+        return size == Int64(status.st_size)
     }
 
     // The size of `fd` when it is a regular file whose size fstat reads; `nil` otherwise.
