@@ -12,28 +12,35 @@ struct UDPEchoLane: AsyncDroppable, ~Copyable {
     var buffer: IOBuffer? = IOBuffer(capacity: UDPEchoBench.bufferSize)
     var receive: RecvMsgOp? = nil
     var send: SendMsgOp? = nil
+    /// Which of the two is live (a byte, where asking a large optional for `nil` copies it); a
+    /// completed operation stays until the next one of its kind replaces it (it holds nothing once
+    /// its buffer came back, and dropping it does nothing).
+    var phase = UDPEchoLanePhase.idle
     var stopping = false
 
     init() {}
 
     mutating func poll(_ cx: inout Context, socket: borrowing UDPSocket) -> Poll<Void> {
         while true {
-            if receive == nil && send == nil { receive = socket.receive(into: buffer.take()!) }
-            if receive != nil {
+            if phase == .idle {
+                receive.setInPlace(socket.receive(into: buffer.take()!))
+                phase = .receiving
+            }
+            if phase == .receiving {
                 switch receive!.poll(&cx) {
                 case .pending: return .pending
                 case .ready(let message):
-                    receive = nil
                     guard case .success(let n) = message.result, let peer = message.peer else { fail("UDP echo receive: \(message.result)") }
                     if n == 0 { stopping = true }
-                    send = socket.send(message.buffer, to: peer)
+                    send.setInPlace(socket.send(message.buffer, to: peer))
+                    phase = .sending
                 }
             }
             switch send!.poll(&cx) {
             case .pending: return .pending
             case .ready(let sent):
                 guard case .success = sent.result else { fail("UDP echo send: \(sent.result)") }
-                send = nil
+                phase = .idle
                 var buffer = sent.buffer
                 buffer.clear()
                 self.buffer = .some(buffer)
@@ -43,6 +50,16 @@ struct UDPEchoLane: AsyncDroppable, ~Copyable {
     }
 
     mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> { DropGlue.join(&cx, &receive, &send) }
+}
+
+/// Which operation of a ``UDPEchoLane`` is live.
+enum UDPEchoLanePhase: UInt8 {
+    /// Neither: the next receive is made on the next turn.
+    case idle
+    /// The receive.
+    case receiving
+    /// The send of what it received.
+    case sending
 }
 
 /// The socket the lanes of a ``UDPEchoServer`` share: each receives and sends on it.

@@ -13,7 +13,12 @@ import Quiesce
 public struct MultishotEcho: Future, ~Copyable {
     // Declared before the socket: a synchronous drop lets go of the operations first.
     var receives: RecvMultishotOp?
+    /// The send in flight, or the last one: a completed send stays until the next one replaces it
+    /// (it holds nothing once its buffer came back, and dropping it does nothing).
     var sending: WriteAll?
+    /// `true` while `sending` holds a send that has not completed (a byte, where asking the large
+    /// optional for `nil` would copy it).
+    var isSending = false
     let sendBuffers: IOBufferPool
     var socket: Socket
 
@@ -30,9 +35,9 @@ public struct MultishotEcho: Future, ~Copyable {
     /// sends a copy of its bytes. `.ready` when the peer closed or an operation failed.
     public mutating func poll(_ cx: inout Context) -> Poll<Void> {
         while true {
-            if sending != nil {
+            if isSending {
                 guard case .ready(let sent) = sending!.poll(&cx) else { return .pending }
-                sending = nil
+                isSending = false
                 let failed: Bool
                 if case .success = sent.result { failed = false } else { failed = true }
                 sendBuffers.give(sent.buffer)
@@ -44,7 +49,8 @@ public struct MultishotEcho: Future, ~Copyable {
             case .success(let lease):
                 var out = sendBuffers.take()
                 _ = unsafe lease.withUnsafeBytes { unsafe out.append(contentsOf: $0) }
-                sending = WriteAll.send(socket.raw, out)
+                sending.setInPlace(WriteAll.send(socket.raw, out))
+                isSending = true
             case .failure:
                 return .ready(())
             }

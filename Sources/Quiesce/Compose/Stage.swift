@@ -33,12 +33,11 @@ struct Stage<F: Future & ~Copyable>: AsyncDroppable, ~Copyable {
     }
 
     /// Runs `future` in this stage, whose previous future is released (its drop done): the new
-    /// future is built straight into the stage's storage, where assigning a new stage would build
-    /// and move a whole stage.
+    /// future moves once, straight into the stage's storage.
     @inlinable
     mutating func start(_ future: consuming F) {
         assert(phase == .finished, "a stage started while its future is live")
-        self.future = consume future
+        self.future.setInPlace(future)
         phase = .running
     }
 
@@ -52,7 +51,7 @@ struct Stage<F: Future & ~Copyable>: AsyncDroppable, ~Copyable {
             phase = .dropping
         }
         guard partDropReady(&future!, &cx) else { return .pending }
-        future = nil
+        future.clearInPlace()
         phase = .finished
         return .ready(output.take()!)
     }
@@ -63,7 +62,7 @@ struct Stage<F: Future & ~Copyable>: AsyncDroppable, ~Copyable {
     mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> {
         guard phase != .finished else { return .ready(()) }
         guard partDropReady(&future!, &cx) else { return .pending }
-        future = nil
+        future.clearInPlace()
         output = nil
         phase = .finished
         return .ready(())

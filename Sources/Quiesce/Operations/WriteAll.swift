@@ -23,13 +23,14 @@ public struct WriteAll: Future, ~Copyable {
     /// The descriptor written to.
     public let fd: Int32
     let target: Target
-    var buffer: Optional<IOBuffer>
-    /// The piece in flight.
-    var piece: Optional<IOOperation<WriteAllPiece>>
-    /// `true` while `piece` holds an operation that has not completed (a byte, where asking `piece`
-    /// for `nil` would copy it). A completed piece stays until the next one replaces it: it holds
-    /// nothing (its buffer came back with its completion) and dropping it does nothing.
-    var hasPiece = false
+    /// The piece in flight, or the last one: built with the whole buffer when the loop is made
+    /// (not submitted until the first poll), and again from the buffer each completion hands back
+    /// while bytes remain. A completed piece stays until the next one replaces it: it holds nothing
+    /// (its buffer came back with its completion) and dropping it does nothing. Never optional:
+    /// asking a large optional for `nil`, or setting it to `nil`, copies the whole value.
+    var piece: IOOperation<WriteAllPiece>
+    /// Where the loop is.
+    var phase = WriteAllPhase.fresh
     /// Bytes written so far.
     public private(set) var written = 0
     /// Pieces (write or send completions) it took so far; more than 1 means short writes happened.
@@ -38,17 +39,13 @@ public struct WriteAll: Future, ~Copyable {
     /// Writes all valid bytes of `buffer` to `fd`, at `offset` (`UInt64.max`: the current position;
     /// otherwise each piece goes at `offset` plus the bytes already written).
     public init(_ fd: Int32, _ buffer: consuming IOBuffer, offset: UInt64 = .max) {
-        self.fd = fd
-        self.target = .write(offset: offset)
-        self.buffer = consume buffer
-        self.piece = nil
+        self.init(fd: fd, buffer: buffer, target: .write(offset: offset))
     }
 
     init(fd: Int32, buffer: consuming IOBuffer, target: Target) {
         self.fd = fd
         self.target = target
-        self.buffer = consume buffer
-        self.piece = nil
+        self.piece = IOOperation(WriteAllPiece(fd: fd, target: target, written: 0), buffer: buffer)
     }
 
     /// Sends all valid bytes of `buffer` on socket `fd` (MSG_NOSIGNAL is added, as by ``IO/send(_:_:from:flags:)``).
@@ -59,36 +56,56 @@ public struct WriteAll: Future, ~Copyable {
     /// `.ready` once every byte is written (`result`: the total) or a piece failed (`result`: its
     /// error; ``written`` tells how far it got). The buffer comes back either way.
     public mutating func poll(_ cx: inout Context) -> Poll<BufferResult> {
-        while true {
-            if !hasPiece {
-                guard let whole = buffer.take() else {
-                    preconditionFailure("WriteAll polled after it completed or after its drop began")
-                }
-                if written >= whole.count { return .ready(BufferResult(result: .success(written), buffer: whole)) }
-                piece = IOOperation(WriteAllPiece(fd: fd, target: target, written: written), buffer: whole)
-                hasPiece = true
+        switch phase {
+        case .writing: break
+        case .fresh:
+            phase = .writing
+            // An empty buffer is written at once, with no piece submitted.
+            if (piece.core.buffer?.count ?? 0) == 0 {
+                phase = .finished
+                return .ready(BufferResult(result: .success(0), buffer: piece.core.buffer.take() ?? IOBuffer(capacity: 0)))
             }
-            guard case .ready(let done) = piece!.poll(&cx) else { return .pending }
-            hasPiece = false
+        case .finished:
+            preconditionFailure("WriteAll polled after it completed or after its drop began")
+        }
+        while true {
+            guard case .ready(let done) = piece.poll(&cx) else { return .pending }
             pieces += 1
             switch done.result {
             case .failure(let error):
+                phase = .finished
                 return .ready(BufferResult(result: .failure(error), buffer: done.buffer))
             case .success(0):
                 // The kernel took nothing from a non-empty buffer: retrying would spin.
+                phase = .finished
                 return .ready(BufferResult(result: .failure(IOError(errno: EIO, operation: "write (0 bytes taken)")),
                                            buffer: done.buffer))
             case .success(let n):
                 written += n
-                buffer = consume done.buffer
+                if written >= done.buffer.count {
+                    phase = .finished
+                    return .ready(BufferResult(result: .success(written), buffer: done.buffer))
+                }
+                piece = IOOperation(WriteAllPiece(fd: fd, target: target, written: written), buffer: done.buffer)
             }
         }
     }
 
     /// Cancels the piece in flight, if any, and is ready once the kernel is done with it.
     public mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> {
-        piece.pollDropReady(&cx)
+        phase = .finished
+        return piece.pollDropReady(&cx)
     }
+}
+
+/// Where a ``WriteAll`` is.
+enum WriteAllPhase: UInt8 {
+    /// Not polled yet: the first piece holds the whole buffer.
+    case fresh
+    /// A piece is in flight or about to be submitted.
+    case writing
+    /// Done, failed or dropped: polling again is a mistake.
+    case finished
 }
 
 /// One piece of a ``WriteAll``: a write at the target's offset plus what is written already, or a
