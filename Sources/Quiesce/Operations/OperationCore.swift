@@ -28,14 +28,12 @@ public struct OperationCore: ~Copyable {
         case done
     }
 
+    // The stored fields are declared largest first and the results are kept as plain integers, so
+    // that the fields pack without padding: every stage of a composed future holds a whole
+    // operation, and moving one moves every byte of it.
+
     /// The operation's kind: its name, and how the driver settles and releases its completions.
     public let kind: any OperationKind.Type
-    /// The kind reads its scratch memory back on completion.
-    @usableFromInline let settles: Bool
-    /// A buffer without spare capacity is refused (the kernel reads into it).
-    @usableFromInline let readsIntoBuffer: Bool
-    /// What to wait for before retrying after -EAGAIN.
-    @usableFromInline let retryReadiness: Readiness?
     /// The buffer, until it moves into the driver's slot (a connect's buffer holds its target address).
     @usableFromInline var buffer: IOBuffer?
     /// Memory the kind lends the kernel beyond the buffer (``OperationKind/lentMemory``), handed to
@@ -59,14 +57,36 @@ public struct OperationCore: ~Copyable {
     private var driver: DriverHandle { unsafe driverHandle.unsafelyUnwrapped }
 
     @usableFromInline var state: State = .idle
+    /// The kind reads its scratch memory back on completion.
+    @usableFromInline let settles: Bool
+    /// A buffer without spare capacity is refused (the kernel reads into it).
+    @usableFromInline let readsIntoBuffer: Bool
+    /// What to wait for before retrying after -EAGAIN.
+    @usableFromInline let retryReadiness: Readiness?
+    /// ``cancelResult``, or `Int32.min` while unknown (no kernel result is that low).
+    private var knownCancelResult = Int32.min
+    /// ``finalResult``, or `Int32.min` while unknown.
+    private var knownFinalResult = Int32.min
+    /// ``retries``.
+    private var retryCount: UInt32 = 0
+
     /// The result of the cancel request sent by a drop or ``cancel(_:)``, once known:
     /// 0, -ENOENT or -EALREADY.
-    public private(set) var cancelResult: Int32?
+    public private(set) var cancelResult: Int32? {
+        get { knownCancelResult == .min ? nil : knownCancelResult }
+        set { knownCancelResult = newValue ?? .min }
+    }
     /// The result of the final completion a cancel or async drop took: -ECANCELED, or the real
     /// result when the operation completed in the race.
-    public private(set) var finalResult: Int32?
+    public private(set) var finalResult: Int32? {
+        get { knownFinalResult == .min ? nil : knownFinalResult }
+        set { knownFinalResult = newValue ?? .min }
+    }
     /// Times -EINTR or -EAGAIN made the operation go round again.
-    public private(set) var retries = 0
+    public private(set) var retries: Int {
+        get { Int(retryCount) }
+        set { retryCount = UInt32(truncatingIfNeeded: newValue) }
+    }
 
     /// An operation of `kind` that will own `buffer` while in flight.
     @inlinable

@@ -1,0 +1,27 @@
+import XCTest
+@testable import Quiesce
+
+/// Every stage of a composed future holds a whole operation, and moving a stage moves every byte
+/// of it: the shared lifecycle packs its fields without padding, and its results read back as
+/// before (nil until known).
+final class OperationLayoutTests: XCTestCase {
+    func testTheSharedLifecyclePacksItsFields() {
+        XCTAssertLessThanOrEqual(MemoryLayout<OperationCore>.size, 92)
+    }
+
+    func testResultsAreUnknownUntilACancelAndRetriesStartAtZero() {
+        let operation = IO.nop()
+        XCTAssertNil(operation.core.cancelResult)
+        XCTAssertNil(operation.core.finalResult)
+        XCTAssertEqual(operation.core.retries, 0)
+    }
+
+    func testACancelBeforeSubmissionLeavesTheCancelResultUnknown() {
+        var operation = IO.nop()
+        var cx = Context(waker: .noop)
+        guard case .ready(let completion) = operation.core.cancel(&cx) else { return XCTFail("a cancel before submission is ready at once") }
+        XCTAssertEqual(completion.result, -ECANCELED)
+        XCTAssertNil(operation.core.cancelResult)
+        XCTAssertNil(operation.core.finalResult)
+    }
+}
