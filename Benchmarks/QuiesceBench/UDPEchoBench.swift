@@ -12,9 +12,10 @@ struct UDPEchoLane: AsyncDroppable, ~Copyable {
     var buffer: IOBuffer? = IOBuffer(capacity: UDPEchoBench.bufferSize)
     var receive: RecvMsgOp? = nil
     var send: SendMsgOp? = nil
-    /// Which of the two is live (a byte, where asking a large optional for `nil` copies it); a
-    /// completed operation stays until the next one of its kind replaces it (it holds nothing once
-    /// its buffer came back, and dropping it does nothing).
+    /// Which of the two is live (a byte, where asking a large optional for `nil` copies it). A
+    /// completed receive is released at once: it holds the socket's message memory, which the next
+    /// receive of a lane reuses only once nothing else holds it. A completed send stays until the
+    /// next one replaces it (it holds nothing once its buffer came back, and dropping it does nothing).
     var phase = UDPEchoLanePhase.idle
     var stopping = false
 
@@ -30,6 +31,7 @@ struct UDPEchoLane: AsyncDroppable, ~Copyable {
                 switch receive!.poll(&cx) {
                 case .pending: return .pending
                 case .ready(let message):
+                    receive.clearInPlace()
                     guard case .success(let n) = message.result, let peer = message.peer else { fail("UDP echo receive: \(message.result)") }
                     if n == 0 { stopping = true }
                     send.setInPlace(socket.send(message.buffer, to: peer))
