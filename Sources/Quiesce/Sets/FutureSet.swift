@@ -64,11 +64,14 @@ public struct FutureSet<Member: Future & ~Copyable>: Stream, ~Copyable {
     public mutating func pollNext(_ cx: inout Context) -> Poll<Member.Output?> {
         if members.isEmpty { return .ready(nil) }
         var budget = members.count
-        while budget > 0, let waker = unsafe woken.pointee.pop() {
+        while budget > 0, let waker = unsafe woken.pointee.popUnretained() {
             budget -= 1
-            let index = unsafe waker.index
-            var memberContext = cx.lending(waker)
-            if case .ready(let output) = members[index].poll(&memberContext) {
+            // SAFETY: the set keeps every waker until its deinit (see `wakers`).
+            let index = unsafe waker._withUnsafeGuaranteedRef { unsafe $0.index }
+            let lent = unsafe cx.lend(waker)
+            let polled = members[index].poll(&cx)
+            cx.restore(lent)
+            if case .ready(let output) = consume polled {
                 _ = members.swapRemove(at: index)
                 memberLeft(at: index)
                 return .ready(output)

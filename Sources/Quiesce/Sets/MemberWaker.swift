@@ -38,13 +38,42 @@ final class MemberWaker: WakeTarget {
 }
 
 extension Context {
-    /// This context with `waker` as its waker (lent, like a task's), for one poll of a set's
-    /// member; the set keeps `waker` alive through the poll.
+    /// Makes `waker` this context's waker (lent, like a task's) for one poll of a set's member,
+    /// which the set keeps alive through the poll; ``restore(_:)`` puts the context back as it was.
+    /// The context is lent where it lies: a copy of it would retain and release its references.
+    /// The member's poll sees no waker the context was given by hand, and whatever it sets as the
+    /// context's waker is let go by ``restore(_:)``.
     @usableFromInline
-    func lending(_ waker: MemberWaker) -> Context {
-        var cx = self
-        unsafe cx.wakeTarget = waker
-        unsafe cx.lentTarget = nil  // a driver slot that keeps the waker takes a reference to it
-        return cx
+    mutating func lend(_ waker: Unmanaged<MemberWaker>) -> LentMemberWaker {
+        var saved = unsafe LentMemberWaker(target: wakeTarget, lent: lentTarget)
+        swap(&saved.owned, &ownedWaker)
+        // SAFETY: the set keeps every waker until its deinit, so the member's waker outlives the poll.
+        unsafe waker._withUnsafeGuaranteedRef { unsafe wakeTarget = $0 }
+        unsafe lentTarget = nil  // a driver slot that keeps the waker takes a reference to it
+        return saved
+    }
+
+    /// Puts back what ``lend(_:)`` saved, after the member's poll.
+    @usableFromInline
+    mutating func restore(_ saved: consuming LentMemberWaker) {
+        unsafe wakeTarget = saved.target
+        unsafe lentTarget = saved.lent
+        swap(&saved.owned, &ownedWaker)
+    }
+}
+
+/// What a context held before ``Context/lend(_:)`` lent it a member's waker.
+@usableFromInline
+@safe
+struct LentMemberWaker: ~Copyable {
+    // SAFETY: `target` is the context's own waker target, alive while the context is (see
+    // `Context.wakeTarget`); it is only put back.
+    unowned(unsafe) let target: WakeTarget
+    let lent: Unmanaged<CountedWakeTarget>?
+    var owned: Waker? = nil
+
+    init(target: WakeTarget, lent: Unmanaged<CountedWakeTarget>?) {
+        unsafe self.target = target
+        unsafe self.lent = lent
     }
 }

@@ -54,15 +54,18 @@ struct WokenMembers: ~Copyable {
     }
 
     /// The waker of the member woken first among those not polled since, unqueued; spares (whose
-    /// member left while queued) are skipped. `nil` when no member is woken.
+    /// member left while queued) are skipped. `nil` when no member is woken. Unretained: the set
+    /// keeps every waker (a member's or a spare) until its `deinit`.
     @usableFromInline
-    mutating func pop() -> MemberWaker? {
+    mutating func popUnretained() -> Unmanaged<MemberWaker>? {
         while let first = unsafe head {
-            let waker = unsafe first.takeUnretainedValue()
-            unsafe head = unsafe waker.next
+            let isMember = unsafe first._withUnsafeGuaranteedRef { waker in
+                unsafe head = unsafe waker.next
+                unsafe waker.isQueued = false
+                return unsafe waker.isMember
+            }
             if unsafe head == nil { unsafe tail = nil }
-            unsafe waker.isQueued = false
-            if unsafe waker.isMember { return waker }
+            if isMember { return unsafe first }
         }
         return nil
     }
