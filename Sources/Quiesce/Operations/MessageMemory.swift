@@ -116,33 +116,47 @@ extension MessageMemory {
     /// a memory that no slot and no operation references (the pool's reference is the only one) is
     /// lent again. All of it runs on the executor's thread, which owns the socket.
     @usableFromInline
+    @safe
     final class Pool {
+        // SAFETY: `kept` is allocated by `init` for `capacity` memories and freed by `deinit`; its
+        // first `keptCount` are initialized, the rest not. The fields are touched on the
+        // executor's thread only (the socket's), never by overlapping accesses, so their dynamic
+        // exclusivity checks are left out.
         /// The memories kept for reuse, at most ``capacity``.
-        private var kept: [MessageMemory] = []
+        @exclusivity(unchecked) private var kept: UnsafeMutablePointer<MessageMemory>
+        @exclusivity(unchecked) private var keptCount = 0
         /// Where the next search for a free memory starts: the one after the last lent.
-        private var next = 0
+        @exclusivity(unchecked) private var next = 0
 
         /// How many memories a pool keeps: as many receives on one socket at once allocate nothing.
         static let capacity = 16
 
         /// An empty pool; memories are made as receives first need them.
-        init() {}
+        init() { unsafe kept = .allocate(capacity: Pool.capacity) }
+
+        deinit {
+            unsafe kept.deinitialize(count: unsafe keptCount)
+            unsafe kept.deallocate()
+        }
 
         /// A memory no operation and no slot holds: a kept one when one is free, else a new one
         /// (kept too while the pool has room).
         func lend() -> MessageMemory {
-            let count = kept.count
-            var i = next
+            let count = unsafe keptCount
+            var i = unsafe next
             for _ in 0..<count {
                 if i == count { i = 0 }
-                if isKnownUniquelyReferenced(&kept[i]) {
-                    next = i + 1
-                    return kept[i]
+                if unsafe isKnownUniquelyReferenced(&kept[i]) {
+                    unsafe next = i + 1
+                    return unsafe kept[i]
                 }
                 i += 1
             }
             let fresh = MessageMemory()
-            if count < Pool.capacity { kept.append(fresh) }
+            if count < Pool.capacity {
+                unsafe (kept + count).initialize(to: fresh)
+                unsafe keptCount += 1
+            }
             return fresh
         }
     }
