@@ -673,15 +673,30 @@ struct DriverHandle {
             staleCompletions += 1
             return
         }
-        if _slowPath(flags & UInt32(IORING_CQE_F_BUFFER) != 0) { unsafe bufferPicked(s, flags) }
-        if _slowPath(flags & UInt32(IORING_CQE_F_MORE) != 0) { return unsafe deliverMore(s, result, flags) }
+        // One test for both rare flags: the usual completion carries neither.
+        if _slowPath(flags & UInt32(IORING_CQE_F_BUFFER | IORING_CQE_F_MORE) != 0), unsafe pickedOrMore(s, result, flags) { return }
         operationsInFlight &-= 1
         if _slowPath(unsafe s.pointee.registered != 0) { unsafe endRegisteredUse(s) }
         unsafe s.pointee.result = result
         unsafe s.pointee.flags = flags
         unsafe s.pointee.state = .completed
-        if unsafe s.pointee.cancel == .queued { unsafe s.pointee.cancel = .none }  // never sent; the backlog skips it
-        if unsafe s.pointee.cancel != .submitted { unsafe settle(token, s) }
+        // One test for the usual case, no cancel requested.
+        if _slowPath(unsafe s.pointee.cancel != .none) {
+            if unsafe s.pointee.cancel == .queued { unsafe s.pointee.cancel = .none }  // never sent; the backlog skips it
+            if unsafe s.pointee.cancel == .submitted { return }  // settled when the cancel's completion arrives
+        }
+        unsafe settle(token, s)
+    }
+
+    /// A completion with IORING_CQE_F_BUFFER or IORING_CQE_F_MORE: notes the provided buffer it
+    /// picked, then hands a multishot completion to its owner (`true`: the operation stays in
+    /// flight and the dispatch is done).
+    @inline(never)
+    private func pickedOrMore(_ s: UnsafeMutablePointer<Slot>, _ result: Int32, _ flags: UInt32) -> Bool {
+        if flags & UInt32(IORING_CQE_F_BUFFER) != 0 { unsafe bufferPicked(s, flags) }
+        guard flags & UInt32(IORING_CQE_F_MORE) != 0 else { return false }
+        unsafe deliverMore(s, result, flags)
+        return true
     }
 
     /// The kernel picked a provided buffer for this completion (IORING_CQE_F_BUFFER): the ring

@@ -140,7 +140,7 @@ public struct OperationCore: ~Copyable {
             }
             // The result is checked in the slot, so the completion is built once, as the poll's value.
             let result = driver.result(of: settled)
-            if _slowPath(result == -EINTR || result == -EAGAIN) { return retry(driver.take(settled), &cx, prepare) }
+            if _slowPath(result < 0 && (result == -EINTR || result == -EAGAIN)) { return retry(driver.take(settled), &cx, prepare) }
             state = .done
             return .ready(driver.take(settled))
         case .idle:
