@@ -563,6 +563,8 @@ struct DriverHandle {
 
     /// Submits what is queued, waits up to `waitNanos` for a completion (`0`: don't wait; `nil`:
     /// no limit), and dispatches every completion that arrived. Returns how many arrived.
+    // Inlined into `Driver.turn(waitNanos:)`, its one caller.
+    @inline(__always)
     @discardableResult
     func turn(waitNanos: Int64?) throws(IOError) -> Int {
         // Nothing submitted, queued or outstanding: no completion can arrive, so a turn that must not

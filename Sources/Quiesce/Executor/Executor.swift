@@ -299,6 +299,9 @@ public final class Executor {
     /// One turn: poll the tasks runnable at its start, fire timers, then visit the driver (sleeping
     /// there if nothing is runnable, at most `maxWait` nanoseconds when given). Returns `false` when
     /// nothing at all can happen any more.
+    // Inlined into each loop that turns (`run(until:)`, `runUntilIdle()`, `shutdown(deadline:)`):
+    // the loop's arguments and its condition fold into the turn, which costs no call of its own.
+    @inline(__always)
     func turn(mayBlock: Bool, unless done: () -> Bool = { false }, maxWait: Int64? = nil) throws(ExecutorError) -> Bool {
         let wasTurning = unsafe isTurning
         unsafe isTurning = true
