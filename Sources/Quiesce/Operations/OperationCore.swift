@@ -128,29 +128,37 @@ public struct OperationCore: ~Copyable {
 
     /// Submits on first call (`prepare` fills the entry); `.ready` with the completion once it has
     /// arrived.
+    @inlinable
     public mutating func poll(_ cx: inout Context, prepare: Prepare) -> Poll<Completion> {
-        // The two polls of every operation's life, kept apart from the rare paths (a retry, a
-        // refusal, misuse) so that they run in a small frame: the general loop below spills and
-        // saves registers on every call.
-        switch state {
-        case .inFlight(let token):
-            guard let settled = driver.settled(token) else {
-                unsafe driver.register(token, waker: cx.heldWaker)
-                return .pending
-            }
-            // The result is checked in the slot, so the completion is built once, as the poll's value.
-            let result = driver.result(of: settled)
-            if _slowPath(result < 0 && (result == -EINTR || result == -EAGAIN)) { return retry(driver.take(settled), &cx, prepare) }
-            state = .done
-            return .ready(driver.take(settled))
-        case .idle:
-            guard let driver = cx.driverHandle, !(readsIntoBuffer && (buffer?.spareCapacity ?? 0) == 0) else {
-                return pollInGeneral(&cx, prepare)
-            }
-            return submit(to: driver, &cx, prepare)
-        case .awaitingReadiness, .done:
+        // The two polls of every operation's life, each out of line in a frame of its own (the
+        // poll after the wake-up needs few registers, the submission more), chosen where the
+        // caller inlines this; the rare paths (a retry, a refusal, misuse) stay apart from both.
+        if case .inFlight = state { return pollInFlight(&cx, prepare) }
+        return pollFirst(&cx, prepare)
+    }
+
+    /// The poll of an operation in flight: `.ready` with its completion once it has settled.
+    @usableFromInline
+    mutating func pollInFlight(_ cx: inout Context, _ prepare: Prepare) -> Poll<Completion> {
+        guard case .inFlight(let token) = state else { return pollInGeneral(&cx, prepare) }
+        guard let settled = driver.settled(token) else {
+            unsafe driver.register(token, waker: cx.heldWaker)
+            return .pending
+        }
+        // The result is checked in the slot, so the completion is built once, as the poll's value.
+        let result = driver.result(of: settled)
+        if _slowPath(result < 0 && (result == -EINTR || result == -EAGAIN)) { return retry(driver.take(settled), &cx, prepare) }
+        state = .done
+        return .ready(driver.take(settled))
+    }
+
+    /// The poll of an operation not in flight: submits it when idle (the first poll).
+    @usableFromInline
+    mutating func pollFirst(_ cx: inout Context, _ prepare: Prepare) -> Poll<Completion> {
+        guard case .idle = state, let driver = cx.driverHandle, !(readsIntoBuffer && (buffer?.spareCapacity ?? 0) == 0) else {
             return pollInGeneral(&cx, prepare)
         }
+        return submit(to: driver, &cx, prepare)
     }
 
     /// Hands the request and its buffer to `driver`; the operation is in flight.
