@@ -109,9 +109,14 @@ enum KVBench {
     }
 
     /// QuiesceKV on a free port (it picks one and says which), its AOF (if any) in a new directory.
+    /// Flags in the environment variable `QUIESCEKV_FLAGS` (separated by spaces, such as
+    /// `--multishot-recv`) are passed too, to measure a server option side by side.
     static func startQuiesceKV(_ tools: Tools, _ persistence: Persistence) -> Server {
         let directory = makeTemporaryDirectory("quiescekv")
         var arguments = [tools.quiesceKV, "--port", "0"]
+        if let flags = unsafe getenv("QUIESCEKV_FLAGS").map({ unsafe String(cString: $0) }) {
+            arguments += flags.split(separator: " ").map(String.init)
+        }
         if persistence == .always { arguments += ["--aof", directory + "/appendonly.aof", "--appendfsync", "always"] }
         let child = ChildProcess(arguments)
         while let line = child.readLine() {

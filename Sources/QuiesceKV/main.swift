@@ -7,13 +7,15 @@ import Glibc
 
 let usage = """
     usage: QuiesceKV [--port N] [--bind ADDR] [--max-clients N] [--idle-timeout SECONDS]
-                     [--aof PATH] [--appendfsync always|everysec|no]
+                     [--aof PATH] [--appendfsync always|everysec|no] [--multishot-recv]
       --port N            TCP port (default 6379; 0 picks a free one)
       --bind ADDR         numeric address to listen on (default 127.0.0.1)
       --max-clients N     connections served at once (default 10000; lowered to fit ulimit -n)
       --idle-timeout S    close clients idle for S seconds (default 0: never)
       --aof PATH          append-only file: replayed at start, every write appended
       --appendfsync P     always (ack after fsync, group commit) | everysec (default) | no
+      --multishot-recv    receive through one multishot receive per connection from a shared
+                          buffer ring (default: one receive per request)
 
     """
 
@@ -55,6 +57,8 @@ func parseArguments(_ arguments: [String]) -> ServerConfig {
         case "--appendfsync":
             guard let policy = FsyncPolicy(rawValue: value(flag)) else { fail("--appendfsync takes always, everysec or no") }
             config.appendFsync = policy
+        case "--multishot-recv":
+            config.multishotReceive = true
         case "--help", "-h":
             emit(usage)
             exit(0)

@@ -18,6 +18,8 @@ struct ConnectionTask: Future, ~Copyable {
     static let shutdownReadLimit = 1 << 20
     let server: KVServer
     private var recvOp: RecvOp?
+    /// The multishot receive, when the server receives from a buffer ring (``KVServer/recvRing``).
+    private var receives: RecvMultishotOp?
     private var idleTimer: Sleep?
     private var connection: ClientConnection
     private var recvBuffer: IOBuffer?
@@ -90,6 +92,19 @@ struct ConnectionTask: Future, ~Copyable {
             // Sending made room while requests are still waiting in the parser: run them now.
             if !drained && connection.replies.pendingBytes < maxPending { continue }
             let stopping = server.isShuttingDown
+            if receives != nil {
+                let reading = !stopping && !connection.peerClosed && connection.replies.pendingBytes < maxPending
+                switch pollReceives(&cx, reading: reading) {
+                case .received: continue
+                case .reset: return .ready(())
+                case .idle: break
+                }
+            } else if let ring = server.recvRing, !stopping, !connection.peerClosed,
+                      connection.replies.pendingBytes < maxPending {
+                // Every complete request received so far has run (`drained`): arm it.
+                receives = IO.recvMultishot(connection.fd, from: ring)
+                continue
+            }
             if stopping && recvOp != nil && !recvIsShutdownRead {
                 // Armed before the shutdown, it may never complete: cancel it, keeping what it
                 // received in the race.
@@ -98,7 +113,8 @@ struct ConnectionTask: Future, ~Copyable {
                 guard take(done, &cx) else { return .ready(()) }
                 continue
             }
-            if recvOp == nil && !connection.peerClosed && connection.replies.pendingBytes < maxPending {
+            if recvOp == nil && receives == nil && (server.recvRing == nil || stopping) && !connection.peerClosed
+                && connection.replies.pendingBytes < maxPending {
                 // Every complete request received so far has run (`drained`).
                 if stopping {
                     // Only what is already in the socket, within the budget; then the task is done
@@ -153,6 +169,51 @@ struct ConnectionTask: Future, ~Copyable {
         return true
     }
 
+    /// What ``pollReceives(_:reading:)`` did.
+    private enum ReceiveStep { case received, reset, idle }
+
+    // Takes the next buffer of the multishot receive into the parser: `.received` after one,
+    // `.reset` when the connection failed, `.idle` when nothing is waiting (the wake is registered).
+    // Not `reading`, it cancels the receive and keeps taking what it delivered until its final
+    // completion; then it lets go of it (`receives` is nil), to be armed again when reading.
+    private mutating func pollReceives(_ cx: inout Context, reading: Bool) -> ReceiveStep {
+        if !reading {
+            // Not in flight: every completion it had was taken (it ended, or waits for buffers).
+            guard let token = Self.tokenInFlight(receives) else {
+                receives = nil
+                return .idle
+            }
+            // Asked again after each step: a receive the kernel ended meanwhile may have re-armed.
+            if let driver = cx.executor?.driver { _ = driver.cancel(token, waker: cx.waker) }
+        }
+        guard case .ready(let next) = receives!.pollNext(&cx) else { return .idle }
+        guard let next else {
+            receives = nil
+            connection.peerClosed = true
+            return .received
+        }
+        switch consume next {
+        case .success(let lease):
+            unsafe lease.withUnsafeBytes { unsafe parser.feed($0) }
+            server.noteBufferedInput(parser.bufferedCount)
+            if server.isShuttingDown { shutdownReadBudget -= lease.count }
+            if server.config.idleTimeout > 0 { lastActivity = cx.executor?.driver.now() ?? lastActivity }
+            return .received
+        case .failure(let error):
+            guard error.isCancellation else { return .reset }
+            receives = nil
+            return .received
+        }
+    }
+
+    // The token of the multishot receive while the kernel holds it.
+    private static func tokenInFlight(_ receives: borrowing RecvMultishotOp?) -> OpToken? {
+        switch receives {
+        case .some(let op): return op.core.token
+        case .none: return nil
+        }
+    }
+
     // Bytes waiting in the socket's receive queue (0 when that cannot be told).
     private func readableBytes() -> Int {
         var count: Int32 = 0
@@ -160,10 +221,11 @@ struct ConnectionTask: Future, ~Copyable {
         return Int(count)
     }
 
-    /// Own cleanup first (cancel the receive and the idle timer), then the connection's flush and
+    /// Own cleanup first (cancel the receives — buffers the multishot one delivered meanwhile go
+    /// back to the ring — and the idle timer), then the connection's flush and
     /// close; then the server stops counting this client.
     mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> {
-        guard DropGlue.sequence(&cx, &recvOp, &idleTimer, &connection).isReady else { return .pending }
+        guard DropGlue.sequence(&cx, &recvOp, &receives, &idleTimer, &connection).isReady else { return .pending }
         if !unregistered {
             unregistered = true
             server.connectionClosed(id: session.id)

@@ -54,6 +54,9 @@ public final class KVServer {
     public var logHandler: (String) -> Void = KVServer.printToStandardError
     /// Pauses the accept loop has taken after a failed accept, since start.
     public private(set) var acceptPauses = 0
+    /// The ring every connection receives from, with ``ServerConfig/multishotReceive`` once the
+    /// server runs and the ring could be registered; `nil` otherwise (plain receives).
+    public private(set) var recvRing: ProvidedBufferRing?
     /// Test seam: asked before each accept is submitted; an errno it returns fails that accept with
     /// that error, as the kernel would, and nothing is submitted.
     var acceptErrorInjection: (() -> Int32?)?
@@ -176,6 +179,17 @@ public final class KVServer {
 
     func noteAcceptPause() { acceptPauses += 1 }
 
+    /// Registers the shared receive ring with `executor`'s driver when the configuration asks for
+    /// multishot receives; when that fails, says so in the log and keeps the plain receives.
+    func registerRecvRing(on executor: Executor) {
+        guard config.multishotReceive, recvRing == nil else { return }
+        do {
+            recvRing = try executor.driver.registerBufferRing(count: config.recvRingBuffers, size: config.recvRingBufferSize)
+        } catch {
+            logHandler("multishot receive unavailable, using plain receives: \(error)")
+        }
+    }
+
     /// `QuiesceKV: <line>` on standard error, unbuffered.
     public static func printToStandardError(_ line: String) {
         writeUnbuffered("QuiesceKV: \(line)\n", to: 2)
@@ -238,6 +252,7 @@ public struct ServeFuture: Future, ~Copyable {
             switch phase {
             case .start:
                 guard let executor = cx.executor else { return .ready(()) }
+                server.registerRecvRing(on: executor)
                 if let aof = server.aof {
                     let server = server
                     writer = executor.spawn(AOFWriter(aof, retryInterval: server.config.aofRetryInterval,

@@ -38,6 +38,17 @@ public struct ServerConfig: Sendable {
     /// write is tried again (nanoseconds).
     public var aofRetryInterval: UInt64 = 1_000_000_000
 
+    /// Receive requests through one multishot receive per connection from a buffer ring shared by
+    /// every connection (armed once, where a plain receive is armed for each request), instead of a
+    /// receive per request into the connection's own buffer. Falls back to the plain receive when
+    /// the ring cannot be registered (Linux before 5.19).
+    public var multishotReceive = false
+    /// The buffers of the shared receive ring (a power of two), with ``multishotReceive``. Each
+    /// buffer goes back to the ring as soon as its bytes are in the connection's parser.
+    public var recvRingBuffers = 256
+    /// The size of each buffer of the shared receive ring, in bytes.
+    public var recvRingBufferSize = 16 * 1024
+
     /// The defaults.
     public init() {}
 }
