@@ -435,11 +435,20 @@ public final class Executor {
 
     var remote: RemoteInbox?
     private var remoteIsIdle: Bool { remote == nil }
-    func drainRemote() { remote?.drain(into: self) }
+    /// The inbox's shared state, unretained: set and cleared with `remote`, which holds it alive.
+    var remoteState: Unmanaged<RemoteInboxState>?
+    /// Runs the remote jobs waiting, if any: an idle inbox costs the turn one load of its flag, read
+    /// with no reference count.
+    func drainRemote() {
+        // SAFETY: `remoteState` is set only while `remote` holds the inbox and with it the state.
+        guard let state = unsafe remoteState, unsafe state._withUnsafeGuaranteedRef({ $0.mayHaveJobs }) else { return }
+        remote?.drain(into: self)
+    }
     /// Closes the inbox (no job is accepted any more) and runs the jobs it had accepted: each was
     /// promised to run (``RemoteHandle/execute(_:)`` returned `true`).
     func stopRemote() {
         guard let inbox = remote else { return }
+        unsafe remoteState = nil
         remote = nil
         inbox.stop()
         let wasTurning = unsafe isTurning
