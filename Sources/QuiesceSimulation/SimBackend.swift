@@ -272,7 +272,7 @@ public final class SimBackend: IOBackend {
         }
         if outcome == .completionWins && !canComplete(pending[index]) { outcome = .cancelled }
         if case .sendZC = pending[index].request {
-            // Its result was posted: only the notification is left, which the cancel cannot stop.
+            // One completion was posted: only the other is left, which the cancel cannot stop.
             if pending[index].notifying {
                 statistics.cancelsTooLate += 1
                 post(userData, -ENOENT)

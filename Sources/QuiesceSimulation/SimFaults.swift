@@ -26,6 +26,9 @@ public struct SimFaults: Sendable, Equatable {
     /// A multishot operation's completion is its last: the kernel ends it (as on a completion
     /// queue overflow) and the program must arm it again.
     public var multishotEnds = 0
+    /// A zero-copy send's notification completion is posted before its result (the kernel orders
+    /// the two only on some paths): the result, with IORING_CQE_F_MORE, then comes last.
+    public var notificationFirst = 0
 
     /// An operation whose cancel answered -EALREADY keeps running until it can complete for real
     /// (by default it is interrupted soon after, completing with -EINTR).
@@ -66,6 +69,7 @@ public struct SimFaults: Sendable, Equatable {
             faults.cancelAlready = rng.pick(0...500)
         }
         faults.multishotEnds = rng.pick(0...150)
+        faults.notificationFirst = rng.pick(0...500)
         return faults
     }
 }

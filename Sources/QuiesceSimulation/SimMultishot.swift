@@ -31,6 +31,7 @@ extension SimBackend {
     func performStep(_ op: inout SimOp) -> (result: Int32, flags: UInt32, more: Bool) {
         guard case .sendZC = op.request else { return performMultishot(op) }
         if op.notifying {
+            if let sent = op.resultAfterNotification { return (sent, UInt32(IORING_CQE_F_MORE), false) }
             statistics.zeroCopyNotifications += 1
             return (0, UInt32(IORING_CQE_F_NOTIF), false)
         }
@@ -39,6 +40,13 @@ extension SimBackend {
         let result = transferOut(op)
         guard result >= 0 else { return (result, 0, false) }
         op.notifying = true
+        if rng.chance(faults.notificationFirst) {
+            // The kernel is done with the buffer before the result is posted.
+            op.resultAfterNotification = result
+            statistics.zeroCopyNotifications += 1
+            statistics.zeroCopyNotificationsFirst += 1
+            return (0, UInt32(IORING_CQE_F_NOTIF), true)
+        }
         return (result, UInt32(IORING_CQE_F_MORE), true)
     }
 

@@ -16,8 +16,11 @@ struct SimOp {
     var deadline: UInt64 = 0
     /// A cancel answered -EALREADY: the operation completes on its own, soon.
     var running = false
-    /// A zero-copy send whose result was posted: its notification completion is still to come.
+    /// A zero-copy send with one completion still to come, which no cancel can stop: its
+    /// notification, or (when the notification was posted first) its result.
     var notifying = false
+    /// The result of a zero-copy send whose notification was posted first, posted next.
+    var resultAfterNotification: Int32?
     /// The entry named its file by an index of the registered table (IOSQE_FIXED_FILE).
     var fixedFile = false
     /// The registered buffer a fixed read or write works on (its `buf_index`).
@@ -100,6 +103,8 @@ public struct SimStatistics: Sendable, Equatable {
     public var enobufs = 0
     /// Zero-copy sends' notification completions posted.
     public var zeroCopyNotifications = 0
+    /// Zero-copy sends whose notification was posted before their result.
+    public var zeroCopyNotificationsFirst = 0
     /// Link timeouts that fired (their operation cancelled by the kernel).
     public var linkTimeoutsFired = 0
     /// Link timeouts cancelled because their operation completed (or was cancelled) first.

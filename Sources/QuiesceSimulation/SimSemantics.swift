@@ -24,7 +24,7 @@ extension SimBackend {
             if case .file? = op.target?.object { return true }  // a regular file never blocks
             return readable(op.target) != nil
         case .write, .send, .sendZC:
-            if op.notifying { return true }  // the notification comes on its own
+            if op.notifying { return true }  // the last completion comes on its own
             guard let region = unsafe op.region, region.count > 0 else { return true }
             if case .file? = op.target?.object { return true }
             return writable(op.target) != nil

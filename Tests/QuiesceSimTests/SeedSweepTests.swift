@@ -48,7 +48,7 @@ final class SeedSweepTests: XCTestCase {
         let elapsed = Double(clock.tv_sec) + Double(clock.tv_nsec) / 1e9 - start
         print("quiesce-sim: \(seeds.count) seed(s) in \(String(format: "%.1f", elapsed)) s, \(failures) failing" +
               (caught.isEmpty ? "" : "; caught: \(caught.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))"))
-        print("quiesce-sim: exercised \(total.prepared) operations, \(orphans) orphaned; cancels \(total.cancelsPrepared) (0: \(total.cancelsSucceeded), ENOENT: \(total.cancelsTooLate), EALREADY: \(total.cancelsAlready)); SQ full \(total.queueFullRejections), short \(total.shortTransfers), EAGAIN \(total.eagains), EINTR \(total.eintrs), ENOMEM \(total.enomems), ECONNRESET \(total.connectionResets), fds closed by driver \(total.descriptorsClosedByDriver); multishot elements \(total.multishotElements), kernel ends \(total.multishotEnds), cancel races \(total.multishotCancelRaces), ENOBUFS \(total.enobufs), zero-copy notifications \(total.zeroCopyNotifications), link timeouts fired \(total.linkTimeoutsFired) / cancelled \(total.linkTimeoutsCancelled)")
+        print("quiesce-sim: exercised \(total.prepared) operations, \(orphans) orphaned; cancels \(total.cancelsPrepared) (0: \(total.cancelsSucceeded), ENOENT: \(total.cancelsTooLate), EALREADY: \(total.cancelsAlready)); SQ full \(total.queueFullRejections), short \(total.shortTransfers), EAGAIN \(total.eagains), EINTR \(total.eintrs), ENOMEM \(total.enomems), ECONNRESET \(total.connectionResets), fds closed by driver \(total.descriptorsClosedByDriver); multishot elements \(total.multishotElements), kernel ends \(total.multishotEnds), cancel races \(total.multishotCancelRaces), ENOBUFS \(total.enobufs), zero-copy notifications \(total.zeroCopyNotifications) (before the result \(total.zeroCopyNotificationsFirst)), link timeouts fired \(total.linkTimeoutsFired) / cancelled \(total.linkTimeoutsCancelled)")
         print("quiesce-sim: composed futures \(composed.filter { !$0.key.hasPrefix("op.") && !$0.key.hasPrefix("release.") }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))")
         let plain = PlainOpNode.Kind.names.map { name in
             (name, ready: composed["op.\(name).ready", default: 0], dropped: composed["op.\(name).dropped", default: 0],
@@ -78,6 +78,7 @@ final class SeedSweepTests: XCTestCase {
             XCTAssertGreaterThan(total.multishotCancelRaces, 0, "no multishot element raced its cancel")
             XCTAssertGreaterThan(total.enobufs, 0, "no provided-buffer ring ran dry")
             XCTAssertGreaterThan(total.zeroCopyNotifications, 0, "no zero-copy send was notified")
+            XCTAssertGreaterThan(total.zeroCopyNotificationsFirst, 0, "no zero-copy notification came before its result")
             XCTAssertGreaterThan(total.linkTimeoutsFired, 0, "no link timeout fired")
             XCTAssertGreaterThan(total.linkTimeoutsCancelled, 0, "no link timeout was cancelled by its operation")
             // Each plain operation kind ran, was dropped asynchronously and synchronously while in
@@ -108,6 +109,7 @@ extension SimStatistics {
         multishotElements += other.multishotElements; multishotEnds += other.multishotEnds
         multishotCancelRaces += other.multishotCancelRaces; enobufs += other.enobufs
         zeroCopyNotifications += other.zeroCopyNotifications
+        zeroCopyNotificationsFirst += other.zeroCopyNotificationsFirst
         linkTimeoutsFired += other.linkTimeoutsFired; linkTimeoutsCancelled += other.linkTimeoutsCancelled
         cancelledByName.merge(other.cancelledByName, uniquingKeysWith: +)
     }

@@ -51,4 +51,57 @@ final class ZeroCopySimTests: XCTestCase {
         XCTAssertTrue(sim.violations.isEmpty, "\(sim.violations)")
         executor.shutdown()
     }
+
+    /// The kernel may post the notification before the result (on the paths that do not order the
+    /// two): the send still reports its byte count, and its slot lives until the result is in.
+    func testANotificationBeforeTheResultStillReportsTheByteCount() throws {
+        var faults = SimFaults.none
+        faults.notificationFirst = 1000
+        let sim = SimBackend(seed: 3, faults: faults)
+        let executor = Executor(backend: sim)
+        let (a, _) = sim.makeSocketPair()
+        var send = IO.sendZeroCopy(a, IOBuffer(string: "zero copy"))
+        var cx = Context(waker: .noop, executor: executor)
+        var polls = 0
+        while true {
+            polls += 1
+            if case .ready(let done) = send.poll(&cx) {
+                XCTAssertEqual(try done.result.get(), 9, "the byte count of the result that came last")
+                XCTAssertEqual(done.buffer.string, "zero copy", "the buffer comes back whole")
+                break
+            }
+            try executor.driver.turn(waitNanos: 1_000)
+            XCTAssertLessThan(polls, 100)
+        }
+        XCTAssertEqual(sim.statistics.zeroCopyNotificationsFirst, 1, "the notification came first")
+        XCTAssertEqual(sim.drain(a), Array("zero copy".utf8), "the peer got every byte")
+        XCTAssertTrue(executor.driver.isQuiescent)
+        XCTAssertEqual(executor.driver.staleCompletions, 0, "no completion arrived for a freed slot")
+        executor.shutdown()
+    }
+
+    func testASynchronousDropWithTheNotificationFirstHoldsTheSlotUntilTheResult() throws {
+        var faults = SimFaults.none
+        faults.notificationFirst = 1000
+        let sim = SimBackend(seed: 4, faults: faults)
+        sim.watchBuffers()
+        defer { sim.stopWatchingBuffers() }
+        let executor = Executor(backend: sim)
+        executor.diagnosticHandler = { _ in }
+        let (a, _) = sim.makeSocketPair()
+        do {
+            var send = IO.sendZeroCopy(a, IOBuffer(string: "held until the last completion"))
+            var cx = Context(waker: .noop, executor: executor)
+            XCTAssertFalse(send.poll(&cx).isReady)
+            try executor.driver.turn(waitNanos: 0)
+            _ = consume send
+        }
+        while executor.driver.orphanCount > 0 { try executor.driver.turn(waitNanos: 1_000) }
+        XCTAssertEqual(sim.statistics.zeroCopyNotificationsFirst, 1, "the notification came first")
+        XCTAssertEqual(sim.liveBufferCount, 0, "freed after the last completion")
+        XCTAssertEqual(executor.driver.staleCompletions, 0, "the result found its slot still held")
+        XCTAssertTrue(executor.driver.isQuiescent)
+        XCTAssertTrue(sim.violations.isEmpty, "\(sim.violations)")
+        executor.shutdown()
+    }
 }

@@ -276,6 +276,8 @@ struct DriverHandle {
         unsafe s.pointee.orphaned = false
         unsafe s.pointee.cancel = .none
         unsafe s.pointee.linkPartner = Slot.none
+        unsafe s.pointee.deliveredMore = false
+        unsafe s.pointee.notifiedEarly = false
     }
 
     /// Puts slot `index` (at `s`) back on the free list.
@@ -675,8 +677,12 @@ struct DriverHandle {
             staleCompletions += 1
             return
         }
-        // One test for both rare flags: the usual completion carries neither.
-        if _slowPath(flags & UInt32(IORING_CQE_F_BUFFER | IORING_CQE_F_MORE) != 0), unsafe pickedOrMore(s, result, flags) { return }
+        var result = result, flags = flags
+        // One test for the rare flags: the usual completion carries none.
+        if _slowPath(flags & UInt32(IORING_CQE_F_BUFFER | IORING_CQE_F_MORE | IORING_CQE_F_NOTIF) != 0) {
+            guard let last = unsafe pickedOrMore(s, result, flags) else { return }
+            (result, flags) = (last.result, last.flags)
+        }
         operationsInFlight &-= 1
         if _slowPath(unsafe s.pointee.registered != 0) { unsafe endRegisteredUse(s) }
         unsafe s.pointee.result = result
@@ -690,15 +696,26 @@ struct DriverHandle {
         unsafe settle(token, s)
     }
 
-    /// A completion with IORING_CQE_F_BUFFER or IORING_CQE_F_MORE: notes the provided buffer it
-    /// picked, then hands a multishot completion to its owner (`true`: the operation stays in
-    /// flight and the dispatch is done).
+    /// A completion with IORING_CQE_F_BUFFER, IORING_CQE_F_MORE or IORING_CQE_F_NOTIF: notes the
+    /// provided buffer it picked, hands a multishot completion to its owner, and orders a zero-copy
+    /// send's two completions. Returns the operation's last completion, or `nil` when the operation
+    /// stays in flight and the dispatch is done.
+    ///
+    /// A zero-copy send completes with its result (IORING_CQE_F_MORE) and then its notification
+    /// (IORING_CQE_F_NOTIF), except on the kernel paths that do not order the two: a notification
+    /// that comes before any result is kept, and the result that follows is handed over first, so
+    /// the owner always sees the result, then the notification as the last completion.
     @inline(never)
-    private func pickedOrMore(_ s: UnsafeMutablePointer<Slot>, _ result: Int32, _ flags: UInt32) -> Bool {
+    private func pickedOrMore(_ s: UnsafeMutablePointer<Slot>, _ result: Int32, _ flags: UInt32) -> CompletionRecord? {
         if flags & UInt32(IORING_CQE_F_BUFFER) != 0 { unsafe bufferPicked(s, flags) }
-        guard flags & UInt32(IORING_CQE_F_MORE) != 0 else { return false }
+        if unsafe flags & UInt32(IORING_CQE_F_NOTIF) != 0 && !s.pointee.deliveredMore {
+            unsafe s.pointee.notifiedEarly = true  // the result is still to come
+            return nil
+        }
+        guard flags & UInt32(IORING_CQE_F_MORE) != 0 else { return CompletionRecord(result: result, flags: flags) }
         unsafe deliverMore(s, result, flags)
-        return true
+        guard unsafe s.pointee.notifiedEarly else { return nil }
+        return CompletionRecord(result: 0, flags: UInt32(IORING_CQE_F_NOTIF))
     }
 
     /// The kernel picked a provided buffer for this completion (IORING_CQE_F_BUFFER): the ring
@@ -713,6 +730,7 @@ struct DriverHandle {
     @inline(never)
     private func deliverMore(_ s: UnsafeMutablePointer<Slot>, _ result: Int32, _ flags: UInt32) {
         // SAFETY: `s` is a live slot in flight; its waker keeps its hold (it is only woken).
+        unsafe s.pointee.deliveredMore = true
         if unsafe s.pointee.orphaned {
             unsafe release(s.pointee.kind, result: result, flags: flags, bufferGroup: s.pointee.bufferGroup)
             return

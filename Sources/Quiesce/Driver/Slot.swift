@@ -14,6 +14,11 @@ struct Slot: ~Copyable {
     var state: State = .free
     var orphaned = false
     var cancel: CancelState = .none
+    /// A completion with IORING_CQE_F_MORE was handed over (a multishot element, a zero-copy
+    /// send's result).
+    var deliveredMore = false
+    /// A zero-copy send's notification arrived before its result, which is still to come.
+    var notifiedEarly = false
     /// The kind reads its scratch memory back on completion (``OperationKind/settlesFromScratch``).
     var settles = false
     /// The provided-buffer ring the entry named, for giving back a buffer nobody took (for a
