@@ -13,29 +13,21 @@ public struct SocketAddress: Sendable, Equatable, CustomStringConvertible {
 
     /// The first `length` bytes of `storage` (as the kernel filled it), as many as fit.
     init(storage: sockaddr_storage, length: socklen_t) {
-        // SAFETY: at most `MemoryLayout<sockaddr_in6>.size` bytes are copied, from the start of
-        // `storage`, which is larger.
-        var room = sockaddr_in6()
-        let n = Swift.min(Int(length), MemoryLayout<sockaddr_in6>.size)
-        unsafe withUnsafeMutableBytes(of: &room) { dst in
-            unsafe withUnsafeBytes(of: storage) { unsafe dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+        // SAFETY: the bytes read are the first `length` of `storage`, at most all of it.
+        self = unsafe withUnsafeBytes(of: storage) {
+            unsafe SocketAddress(bytes: UnsafeRawBufferPointer(rebasing: $0[0..<Swift.min(Int(length), $0.count)]))
         }
-        self.storage = room
-        self.length = socklen_t(n)
     }
 
     /// `host` (a numeric IPv4 or IPv6 address) and `port`. `nil` when `host` is not numeric.
     public init?(host: String, port: UInt16) {
         // SAFETY: `inet_pton` writes at most the size of the address field it is given, and the
-        // IPv4 copy moves a whole `sockaddr_in` into a `sockaddr_in6`, which is larger.
+        // IPv4 address is read as the whole `sockaddr_in`, valid for the call.
         var v4 = sockaddr_in()
         if unsafe inet_pton(AF_INET, host, &v4.sin_addr) == 1 {
             v4.sin_family = sa_family_t(AF_INET)
             v4.sin_port = port.bigEndian
-            var room = sockaddr_in6()
-            unsafe withUnsafeMutableBytes(of: &room) { dst in unsafe withUnsafeBytes(of: &v4) { unsafe dst.copyMemory(from: $0) } }
-            self.storage = room
-            self.length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            self = unsafe withUnsafeBytes(of: &v4) { unsafe SocketAddress(bytes: $0) }
             return
         }
         var v6 = sockaddr_in6()
