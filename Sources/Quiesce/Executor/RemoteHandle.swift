@@ -66,8 +66,9 @@ final class RemoteInbox {
 
     init(state: RemoteInboxState) { self.state = state }
 
+    /// Runs every job waiting. The turn calls this only when ``RemoteInboxState/mayHaveJobs`` is
+    /// set (``Executor/drainRemote()`` reads the flag); the stop drains whatever is left.
     func drain(into executor: Executor) {
-        guard state.mayHaveJobs else { return }
         for job in state.take() { job(executor) }
     }
 
