@@ -293,8 +293,8 @@ func runUntilNoTasks(_ executor: Executor, maxTurns: Int = 100_000) throws -> In
     return turns
 }
 
-/// A real ring (32 entries) and a fresh pipe for each test; both ends are closed afterwards unless the
-/// test closed them first (and set them to -1).
+/// A real ring (``entries`` of them, 32 unless a subclass says otherwise) for each test; afterwards
+/// nothing may be left in flight and every slot is released.
 class RingTestCase: XCTestCase {
     var executor: Executor!
     /// The ring's size.
@@ -314,7 +314,8 @@ func assertQuiescent(_ executor: Executor, file: StaticString = #filePath, line:
     XCTAssertEqual(executor.driver.liveSlots, 0, "slots not released", file: file, line: line)
 }
 
-/// An executor and a pipe (`r`, `w`) for each test.
+/// A real ring (32 entries) and a fresh pipe (`r`, `w`) for each test; both ends are closed
+/// afterwards unless the test closed them first (and set them to -1).
 class RingPipeTestCase: XCTestCase {
     var executor: Executor!
     var r: Int32 = -1
