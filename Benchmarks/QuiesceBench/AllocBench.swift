@@ -69,7 +69,6 @@ struct CountedLoop: Future, ~Copyable {
 
 /// 7. heap allocations per operation in steady state, counted by interposing malloc & co.
 enum AllocBench {
-    /// `true` when the interposed allocator sees an allocation made by the Swift runtime.
     /// Heap allocations per unit of work in steady state: `run(n)` does `n` rounds of `unitsPerRound`
     /// units each; two counted runs that differ only in their round count (after a warm-up run:
     /// runtime metadata, pools), so what a run costs once cancels out.
@@ -87,6 +86,7 @@ enum AllocBench {
         return (Double(b) - Double(a)) / Double((many - few) * unitsPerRound)
     }
 
+    /// `true` when the interposed allocator sees an allocation made by the Swift runtime.
     static func countingWorks() -> Bool {
         crr_alloc_counting(1)
         let before = crr_alloc_count()
