@@ -205,11 +205,8 @@ public struct AOFWriter: Future, ~Copyable {
 
     // A data-sync write failed after it may have put bytes in the file: final, as a failed fsync.
     private mutating func syncedWriteFailed(_ error: IOError) -> Poll<Void> {
-        aof.failure = error
-        aof.wakeWaiters()
-        report("AOF write with data sync failed: \(error); what it wrote may be in the file without being on disk, "
-               + "so it is not retried, and write commands are refused until the server restarts")
-        return .ready(())
+        failedForGood(error, "AOF write with data sync failed: \(error); what it wrote may be in the file without being "
+                      + "on disk, so it is not retried, and write commands are refused until the server restarts")
     }
 
     // Keeps the batch for a retry, refuses writes until then, and arms the retry.
@@ -240,10 +237,16 @@ public struct AOFWriter: Future, ~Copyable {
     }
 
     private mutating func fsyncFailed(_ error: IOError) -> Poll<Void> {
+        failedForGood(error, "AOF fsync failed: \(error); records already acknowledged may not be on disk, and write "
+                      + "commands are refused until the server restarts")
+    }
+
+    // A failure after which what is on disk is unknown: `error` stays until the server restarts,
+    // waiters learn of it, `message` is reported, and the writer completes.
+    private mutating func failedForGood(_ error: IOError, _ message: String) -> Poll<Void> {
         aof.failure = error
         aof.wakeWaiters()
-        report("AOF fsync failed: \(error); records already acknowledged may not be on disk, and write commands are "
-               + "refused until the server restarts")
+        report(message)
         return .ready(())
     }
 
