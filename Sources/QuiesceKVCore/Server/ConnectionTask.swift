@@ -160,13 +160,18 @@ struct ConnectionTask: Future, ~Copyable {
             connection.peerClosed = true
         case .success(let count):
             buffer.withUnsafeBytes { parser.feed($0) }
-            server.noteBufferedInput(parser.bufferedCount)
-            if server.isShuttingDown { shutdownReadBudget -= count }
-            // Only the idle timeout reads the time of the last activity.
-            if server.config.idleTimeout > 0 { lastActivity = cx.executor?.driver.now() ?? lastActivity }
+            noteFed(count, &cx)
         }
         recvBuffer = consume buffer
         return true
+    }
+
+    // Accounts for `count` received bytes just fed to the parser (by either kind of receive).
+    private mutating func noteFed(_ count: Int, _ cx: inout Context) {
+        server.noteBufferedInput(parser.bufferedCount)
+        if server.isShuttingDown { shutdownReadBudget -= count }
+        // Only the idle timeout reads the time of the last activity.
+        if server.config.idleTimeout > 0 { lastActivity = cx.executor?.driver.now() ?? lastActivity }
     }
 
     /// What ``pollReceives(_:reading:)`` did.
@@ -179,7 +184,7 @@ struct ConnectionTask: Future, ~Copyable {
     private mutating func pollReceives(_ cx: inout Context, reading: Bool) -> ReceiveStep {
         if !reading {
             // Not in flight: every completion it had was taken (it ended, or waits for buffers).
-            guard let token = Self.tokenInFlight(receives) else {
+            guard let token = receives!.core.token else {
                 receives = nil
                 return .idle
             }
@@ -195,22 +200,12 @@ struct ConnectionTask: Future, ~Copyable {
         switch consume next {
         case .success(let lease):
             unsafe lease.withUnsafeBytes { unsafe parser.feed($0) }
-            server.noteBufferedInput(parser.bufferedCount)
-            if server.isShuttingDown { shutdownReadBudget -= lease.count }
-            if server.config.idleTimeout > 0 { lastActivity = cx.executor?.driver.now() ?? lastActivity }
+            noteFed(lease.count, &cx)
             return .received
         case .failure(let error):
             guard error.isCancellation else { return .reset }
             receives = nil
             return .received
-        }
-    }
-
-    // The token of the multishot receive while the kernel holds it.
-    private static func tokenInFlight(_ receives: borrowing RecvMultishotOp?) -> OpToken? {
-        switch receives {
-        case .some(let op): return op.core.token
-        case .none: return nil
         }
     }
 
