@@ -1,0 +1,22 @@
+import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+@testable import QuiesceKVCore
+
+extension TestClient {
+    /// A client on `port` that sets a 100 KB value, then asks for about 200 MB of replies to it
+    /// (ten bursts of 200 GETs, sent from a thread of its own) and never reads them. Returns once
+    /// the bursts have been flowing for 200 ms.
+    static func neverReading(port: UInt16) throws -> TestClient {
+        let greedy = try TestClient(port: port)
+        try greedy.call("SET", "big", String(repeating: "x", count: 100_000)).assertOK()
+        var request: [UInt8] = []
+        for _ in 0..<200 { RESPEncoder.command([Array("GET".utf8), Array("big".utf8)], into: &request) }
+        let burst = request
+        let sender = Thread { for _ in 0..<10 { try? greedy.send(burst) } }
+        sender.start()
+        usleep(200_000)
+        return greedy
+    }
+}
