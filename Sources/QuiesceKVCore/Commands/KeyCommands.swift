@@ -98,7 +98,7 @@ enum KeyCommands {
             let (next, overflow) = current.addingReportingOverflow(1)
             guard !overflow else { return .overflow }
             RESPEncoder.integer(next, into: &reply)
-            entry.replace(with: reply[(replyStart + 1)..<(reply.count - 2)], expiresAt: entry.expiresAt)  // INCR keeps the TTL
+            entry.replace(with: integerDigits(reply, from: replyStart), expiresAt: entry.expiresAt)  // INCR keeps the TTL
             return .stored(expiresAt: entry.expiresAt)
         }
         switch updated {
@@ -110,13 +110,19 @@ enum KeyCommands {
             return .none
         case .stored(let expiresAt):
             guard engine.aof != nil else { return .none }
-            return engine.logSet(key, reply[(replyStart + 1)..<(reply.count - 2)], expiresAt: expiresAt)
+            return engine.logSet(key, integerDigits(reply, from: replyStart), expiresAt: expiresAt)
         case nil:
             RESPEncoder.integer(1, into: &reply)
-            let digits = reply[(replyStart + 1)..<(reply.count - 2)]
+            let digits = integerDigits(reply, from: replyStart)
             engine.store.set(key, digits)
             return engine.logSet(key, digits, expiresAt: nil)
         }
+    }
+
+    // The digits of the integer reply `:<digits>\r\n` that starts at `start` in `reply`.
+    @inline(__always)
+    private static func integerDigits(_ reply: [UInt8], from start: Int) -> ArraySlice<UInt8> {
+        reply[(start + 1)..<(reply.count - 2)]
     }
 
     // What INCR made of a live entry.
