@@ -67,6 +67,14 @@ enum EchoBench {
         }
     }
 
+    /// The in-process server alone on `port` (loopback), until `connections` have come and gone.
+    static func serve(_ config: Config, port: UInt16, connections: Int, composed: Bool) {
+        let listenFD: Int32
+        do { listenFD = try Sockets.listen(on: SocketAddress.loopback(port: port)) } catch { fail("listening socket: \(error)") }
+        defer { close(listenFD) }
+        runToEnd(makeExecutor(entries: config.entries), EchoServer(listenFD: listenFD, connections: connections, composed: composed))
+    }
+
     /// The raw liburing echo loop set up as `setup` says.
     static func raw(_ config: Config, setup: RingSetup = .best, connections: Int, messages: Int, depth: Int = 1) -> EchoResult {
         run(connections: connections, messages: messages, depth: depth) { listenFD in

@@ -13,6 +13,7 @@ var swiftVersion: String? = nil
 var pairName: String? = nil  // development: one figure, both sides, --reps times, ratio printed (nop1, nop32, nop256, nop1cpu, nop32cpu, cancel, linktimeout, pipe, spawn, handoff, echo1, echo50, echo50x16, echo50plain; kv, kvalways, kvcpu, kvalloc, rawsetups: see below)
 var only: String? = nil  // profiling: run one Quiesce side alone (spawn, handoff, nop1, nop32, cancel, pipe, echo1, echo50)
 var onlyCount: Int? = nil  // --count N: the NOP total of --only nop1/nop32/rawnop1/rawnop32 (instruction counts by difference)
+var onlyPort: UInt16? = nil  // --port N: where --only echoserver/echoservercomposed listen and --only loadgen connects
 var nopInstructionsOnly = false  // --nop-instructions: print the NOP instruction counts (valgrind) and stop
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
@@ -28,6 +29,9 @@ while let argument = arguments.popFirst() {
     case "--count":
         guard let text = arguments.popFirst(), let n = Int(text), n > 0 else { fail("--count needs a positive number") }
         onlyCount = n
+    case "--port":
+        guard let text = arguments.popFirst(), let n = UInt16(text), n > 0 else { fail("--port needs a port number") }
+        onlyPort = n
     case "--nop-instructions": nopInstructionsOnly = true
     default: fail("unknown argument \(argument); usage: QuiesceBench [--smoke] [--out DIR] [--reps N] [--swift-version TEXT] [--only NAME] [--pair NAME]")
     }
@@ -237,6 +241,16 @@ if let only {
     case "echo50": _ = EchoBench.quiesce(config, connections: 50, messages: config.echoMessagesPerConnection50)
     case "echomultishot": _ = MultishotEchoBench.quiesce(config, connections: 50, messages: config.echoMessagesPerConnection50)
     case "rawechomultishot": _ = MultishotEchoBench.raw(config, connections: 50, messages: config.echoMessagesPerConnection50)
+    case "echoserver", "echoservercomposed":
+        // The server alone, on --port, until 50 connections have closed; the load comes from another
+        // process (`--only loadgen`), so a profiler sees one thread.
+        guard let port = onlyPort else { fail("--only \(only) needs --port") }
+        EchoBench.serve(config, port: port, connections: 50, composed: only == "echoservercomposed")
+    case "loadgen":
+        // 50 connections, --count messages each (default the echo_50 count), against --port.
+        guard let port = onlyPort else { fail("--only loadgen needs --port") }
+        let r = EchoBench.load(port: port, connections: 50, messages: onlyCount ?? config.echoMessagesPerConnection50, depth: 1) {}
+        print("loadgen: \(Format.human(r.messagesPerSecond)) msgs/s")
     case "example1": _ = EchoBench.example(EchoBench.examplePath() ?? "QuiesceEcho", connections: 1, messages: config.echoMessages1)
     default: fail("unknown --only \(only)")
     }

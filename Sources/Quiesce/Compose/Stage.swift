@@ -6,11 +6,12 @@
 /// combinators (``Map``, ``Then``, ``Loop``, ``Finally``) keep their stages in this and so drop
 /// exactly the live one.
 ///
-/// Where the stage is lives in `phase`, a byte: asking a large noncopyable optional whether it is
-/// `nil` copies the whole value to read its case, and a stage is asked on every poll.
+/// Where the stage is lives in `phase`, a byte, and the stage reads its future in place by that
+/// alone: asking a large noncopyable optional for its case copies or decodes the whole value, and a
+/// stage is asked on every poll.
 @usableFromInline
 struct Stage<F: Future & ~Copyable>: AsyncDroppable, ~Copyable {
-    /// The future, until its drop is done.
+    /// The future, until its drop is done: then it is released at once, before its output moves on.
     @usableFromInline var future: Optional<F>
     /// Its output, kept while its drop finishes.
     @usableFromInline var output: Optional<F.Output>
@@ -37,22 +38,48 @@ struct Stage<F: Future & ~Copyable>: AsyncDroppable, ~Copyable {
     @inlinable
     mutating func start(_ future: consuming F) {
         assert(phase == .finished, "a stage started while its future is live")
-        self.future.setInPlace(future)
+        // SAFETY: a finished stage holds `nil`, which has nothing to destroy.
+        unsafe initializeDestroyedOptional(&self.future, to: future)
         phase = .running
     }
 
-    /// `.ready` with the output once the future has completed *and* its drop is done (the future
-    /// is released by then). Call only while the stage still has its future.
+    /// The future in place, with no check of the optional's case: the phase says it is there
+    /// (``StagePhase/running`` or ``StagePhase/dropping``).
+    @inlinable
+    mutating func withFuture<R: ~Copyable>(_ body: (inout F) -> R) -> R {
+        assert(phase == .running || phase == .dropping, "a stage's future used while it is not live")
+        // SAFETY: an optional's payload lies at its start; the phase says it is initialized. The
+        // pointer is used only within the exclusive access to `future`.
+        return unsafe withUnsafeMutablePointer(to: &future) { storage in
+            unsafe body(&UnsafeMutableRawPointer(storage).assumingMemoryBound(to: F.self).pointee)
+        }
+    }
+
+    /// Releases the future, whose drop is done, and marks the stage finished.
+    @inlinable
+    mutating func releaseFuture() {
+        assert(phase == .running || phase == .dropping, "a stage's future released while it is not live")
+        // SAFETY: the phase says the payload is initialized: it is destroyed once, and the storage
+        // initialized again at once with `nil`. The pointers are used only within the exclusive
+        // access to `future`.
+        unsafe withUnsafeMutablePointer(to: &future) { storage in
+            unsafe UnsafeMutableRawPointer(storage).assumingMemoryBound(to: F.self).deinitialize(count: 1)
+            unsafe storage.initialize(to: nil)
+        }
+        phase = .finished
+    }
+
+    /// `.ready` with the output once the future has completed *and* its drop is done. Call only
+    /// while the stage has a live future.
     @inlinable
     mutating func poll(_ cx: inout Context) -> Poll<F.Output> {
         if phase == .running {
-            guard case .ready(let value) = future!.poll(&cx) else { return .pending }
+            guard case .ready(let value) = withFuture({ $0.poll(&cx) }) else { return .pending }
             output = consume value
             phase = .dropping
         }
-        guard partDropReady(&future!, &cx) else { return .pending }
-        future.clearInPlace()
-        phase = .finished
+        guard withFuture({ partDropReady(&$0, &cx) }) else { return .pending }
+        releaseFuture()
         return .ready(output.take()!)
     }
 
@@ -61,10 +88,9 @@ struct Stage<F: Future & ~Copyable>: AsyncDroppable, ~Copyable {
     @inlinable
     mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> {
         guard phase != .finished else { return .ready(()) }
-        guard partDropReady(&future!, &cx) else { return .pending }
-        future.clearInPlace()
+        guard withFuture({ partDropReady(&$0, &cx) }) else { return .pending }
+        releaseFuture()
         output = nil
-        phase = .finished
         return .ready(())
     }
 }

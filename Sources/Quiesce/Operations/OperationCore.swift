@@ -292,6 +292,9 @@ public struct OperationCore: ~Copyable {
     /// Cancels the operation if it is in flight and is ready once nothing of it is in flight; a
     /// result that must not leak (a descriptor from a successful accept or open) is closed.
     public mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> {
+        // Never submitted, or completed: nothing is in flight; a buffer it still holds is released.
+        if case .done = state { buffer = nil; return .ready(()) }
+        if case .idle = state { state = .done; buffer = nil; return .ready(()) }
         let wasMain: Bool
         if case .inFlight = state { wasMain = true } else { wasMain = false }
         guard case .ready(let completion) = cancel(&cx) else { return .pending }
