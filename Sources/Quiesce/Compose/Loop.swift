@@ -33,10 +33,13 @@ where Body.Output == LoopStep<State, Value> {
     @inlinable
     public mutating func poll(_ cx: inout Context) -> Poll<Value> {
         for _ in 0..<Self.iterationsPerPoll {
-            guard case .ready(let step) = body.poll(&cx) else { return .pending }
+            // The iteration is released before the next is built, its storage reused at once.
+            guard case .ready(let step) = body.pollVacating(&cx) else { return .pending }
             switch consume step {
             case .next(let state): body.start(makeBody(state))
-            case .done(let value): return .ready(value)
+            case .done(let value):
+                body.settle()
+                return .ready(value)
             }
         }
         cx.wake()

@@ -37,8 +37,9 @@ struct Stage<F: Future & ~Copyable>: AsyncDroppable, ~Copyable {
     /// future moves once, straight into the stage's storage.
     @inlinable
     mutating func start(_ future: consuming F) {
-        assert(phase == .finished, "a stage started while its future is live")
-        // SAFETY: a finished stage holds `nil`, which has nothing to destroy.
+        assert(phase == .finished || phase == .vacated, "a stage started while its future is live")
+        // SAFETY: a finished stage holds `nil` and a vacated one a destroyed future: either way
+        // nothing is left to destroy.
         unsafe initializeDestroyedOptional(&self.future, to: future)
         phase = .running
     }
@@ -83,10 +84,41 @@ struct Stage<F: Future & ~Copyable>: AsyncDroppable, ~Copyable {
         return .ready(output.take()!)
     }
 
+    /// ``poll(_:)`` for a caller that starts the next future at once: on `.ready` the future is
+    /// destroyed and the stage left ``StagePhase/vacated``, its storage not set back to `nil` (a store
+    /// that writes over the whole payload). The caller must call ``start(_:)`` or ``settle()`` before
+    /// anything else uses or releases the stage.
+    @inlinable
+    mutating func pollVacating(_ cx: inout Context) -> Poll<F.Output> {
+        if phase == .running {
+            guard case .ready(let value) = withFuture({ $0.poll(&cx) }) else { return .pending }
+            output = consume value
+            phase = .dropping
+        }
+        guard withFuture({ partDropReady(&$0, &cx) }) else { return .pending }
+        // SAFETY: the phase says the payload is initialized; it is destroyed once, and the phase
+        // says so until `start` or `settle` makes the storage whole again.
+        unsafe withUnsafeMutablePointer(to: &future) { storage in
+            unsafe UnsafeMutableRawPointer(storage).assumingMemoryBound(to: F.self).deinitialize(count: 1)
+        }
+        phase = .vacated
+        return .ready(output.take()!)
+    }
+
+    /// Makes a vacated stage (``pollVacating(_:)``) a finished one: its storage holds `nil` again.
+    @inlinable
+    mutating func settle() {
+        assert(phase == .vacated, "only a vacated stage settles")
+        // SAFETY: the storage holds a destroyed future: initializing it with `nil` destroys nothing.
+        unsafe withUnsafeMutablePointer(to: &future) { storage in unsafe storage.initialize(to: nil) }
+        phase = .finished
+    }
+
     /// Drives the future's drop (whether it completed or not); its output, if it had one, is
     /// released with it. Fused.
     @inlinable
     mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> {
+        assert(phase != .vacated, "a vacated stage dropped before it was started or settled")
         guard phase != .finished else { return .ready(()) }
         guard withFuture({ partDropReady(&$0, &cx) }) else { return .pending }
         releaseFuture()
@@ -104,4 +136,7 @@ enum StagePhase: UInt8 {
     case dropping
     /// The future is released, after its drop.
     case finished
+    /// The future is destroyed and its storage not yet whole: a next future is about to start
+    /// (``Stage/pollVacating(_:)``). Never seen outside the poll that left it so.
+    case vacated
 }
