@@ -58,6 +58,35 @@ final class ComposeTests: XCTestCase {
         XCTAssertEqual(executor.liveTaskCount, 0)
     }
 
+    func testThenBuildsTheNextStageInPlaceOfTheReleasedFirstOne() throws {
+        // The two stages share one storage: `Either`, a generic enum, keeps its case in a byte of its
+        // own (the layout the runtime gives generic enums), so the next stage is built in place over
+        // the released first one, whether the two stages have one type or two. The order holds: the
+        // first stage's drop, then its release, then the next stage built from its output.
+        typealias Differing = Then<Probe, (consuming Int) -> Forever, Forever>
+        typealias Same = Then<Probe, (consuming Int) -> Probe, Probe>
+        XCTAssertTrue(Differing.Stages.payloadsMutateInPlace)
+        XCTAssertTrue(Same.Stages.payloadsMutateInPlace)
+        let log = self.log!
+        let differing: Differing = Probe("a", log, dropSteps: 1, value: 1).then { n in
+            log("built-b\(n)")
+            return Forever(name: "b", log: log, dropSteps: 1)
+        }
+        let inPlace = executor.spawn(differing)
+        try executor.runUntilIdle()
+        try executor.blockOn(asyncDrop(inPlace))
+        let same: Same = Probe("c", log, dropSteps: 1, value: 2).then { n in
+            log("built-d\(n)")
+            return Probe("d", log, dropSteps: 1, value: n * 10)
+        }
+        let output = try executor.blockOn(same)
+        XCTAssertEqual(output, 20)
+        XCTAssertEqual(log.events.filter { !$0.hasSuffix(".poll") },
+                       ["a.dropping", "a.dropped", "a.deinit", "built-b1", "b.dropping", "b.dropped", "b.deinit",
+                        "c.dropping", "c.dropped", "c.deinit", "built-d2", "d.dropping", "d.dropped", "d.deinit"])
+        XCTAssertEqual(executor.liveTaskCount, 0)
+    }
+
     func testNoncopyableOutputsMoveThroughMapAndThen() throws {
         let chain = ready(IOBuffer(string: "hello"))
             .then { buffer in ready(buffer) }

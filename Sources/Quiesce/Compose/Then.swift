@@ -5,10 +5,11 @@
 /// before the second is built, and dropping the chain drops whichever stage is live. `Carried` is
 /// a value stored beside `makeNext` and handed to it, so that it needs no captures.
 public struct Then<First: Future & ~Copyable, Carried, Next: Future & ~Copyable>: Future, ~Copyable {
-    @usableFromInline var first: Stage<First>
-    /// Empty until the first stage's output builds its future.
-    @usableFromInline var next: Stage<Next>
-    /// `true` while `first` is the live stage.
+    @usableFromInline typealias Stages = Either<Stage<First>, Stage<Next>>
+    /// The live stage: the first future's, then the next one's. One storage holds either: the first
+    /// is released before the next is built, which takes its place.
+    @usableFromInline var stages: Stages
+    /// `true` while the first stage is the live one (the case of `stages`, read without decoding it).
     @usableFromInline var onFirst: Bool
     @usableFromInline let carried: Carried
     @usableFromInline let makeNext: (Carried, consuming First.Output) -> Next
@@ -17,8 +18,7 @@ public struct Then<First: Future & ~Copyable, Carried, Next: Future & ~Copyable>
     @inlinable
     public init(_ first: consuming First, carrying carried: Carried,
                 _ makeNext: @escaping (Carried, consuming First.Output) -> Next) {
-        self.first = Stage(first)
-        self.next = Stage()
+        self.stages = .first(Stage(first))
         self.onFirst = true
         self.carried = carried
         self.makeNext = makeNext
@@ -28,18 +28,37 @@ public struct Then<First: Future & ~Copyable, Carried, Next: Future & ~Copyable>
     @inlinable
     public mutating func poll(_ cx: inout Context) -> Poll<Next.Output> {
         if onFirst {
-            guard case .ready(let value) = first.poll(&cx) else { return .pending }
-            onFirst = false
-            next.start(makeNext(carried, value))
+            if Stages.payloadsMutateInPlace {
+                guard case .ready(let value) = stages.withActivePayload({ $0.pollVacating(&cx) }, { _ in Self.notFirst() })
+                else { return .pending }
+                onFirst = false
+                // SAFETY: the first stage is vacated: its future destroyed, its output taken, its
+                // phase a byte, so nothing of it is left to destroy. The payload area (at the start
+                // of `stages`) is initialized with the next stage and the tag byte after it set to
+                // `second`, the layout `payloadsMutateInPlace` checked.
+                unsafe initializeVacatedFirst(&stages, toSecond: Stage(makeNext(carried, value)))
+                assert(!stages.isFirst, "Either's case is not where its layout puts it")
+            } else {
+                guard case .ready(let value) = stages.withActivePayload({ $0.poll(&cx) }, { _ in Self.notFirst() })
+                else { return .pending }
+                onFirst = false
+                stages = .second(Stage(makeNext(carried, value)))
+            }
         }
-        return next.poll(&cx)
+        return stages.withActivePayload({ _ in Self.notSecond() }, { $0.poll(&cx) })
     }
 
     /// Drops the live stage.
     @inlinable
     public mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> {
-        DropGlue.sequence(&cx, &first, &next)
+        stages.withActivePayload({ $0.pollDropReady(&cx) }, { $0.pollDropReady(&cx) })
     }
+
+    @inlinable
+    static func notFirst<R: ~Copyable>() -> R { preconditionFailure("Then: the first stage is not the live one") }
+
+    @inlinable
+    static func notSecond<R: ~Copyable>() -> R { preconditionFailure("Then: the second stage is not the live one") }
 }
 
 extension Future where Self: ~Copyable {
@@ -67,4 +86,15 @@ extension Future where Self: ~Copyable {
     ) -> Then<Self, C, Next> {
         Then(self, carrying: carried, next)
     }
+}
+
+/// Makes `storage`, an `Either` whose first payload is spent with nothing left to destroy, hold
+/// `second`: the payload area is initialized in place and the tag byte after it set to `second`.
+/// Valid only when `Either<A, B>.payloadsMutateInPlace`.
+@inlinable
+@unsafe
+func initializeVacatedFirst<A: ~Copyable, B: ~Copyable>(_ storage: UnsafeMutablePointer<Either<A, B>>, toSecond second: consuming B) {
+    let raw = UnsafeMutableRawPointer(storage)
+    unsafe raw.assumingMemoryBound(to: B.self).initialize(to: second)
+    unsafe raw.storeBytes(of: 1, toByteOffset: Either<A, B>.payloadAreaSize, as: UInt8.self)
 }
