@@ -5,7 +5,7 @@ SWIFT_FLAGS ?=
 SEEDS ?= 100000
 SEED ?=
 
-.PHONY: all deps build test demo bench bench-smoke nop-instructions soak replay sanitize leaks service-check clean
+.PHONY: all deps build test demo bench bench-smoke nop-instructions echo-instructions soak replay sanitize leaks service-check clean
 
 all: build
 
@@ -34,7 +34,12 @@ bench-smoke: deps
 # User-space instructions per NOP, Quiesce and the raw C loop at 1 and 32 in flight (valgrind;
 # installs it as root when missing).
 nop-instructions: deps
-	SWIFT_FLAGS="$(SWIFT_FLAGS)" ./scripts/nop-instructions.sh
+	SWIFT_FLAGS="$(SWIFT_FLAGS)" ./scripts/instructions.sh nop
+
+# User-space instructions per echoed message, the composed connection and the hand-written one
+# (valgrind; installs it as root when missing).
+echo-instructions: deps
+	SWIFT_FLAGS="$(SWIFT_FLAGS)" ./scripts/instructions.sh echo
 
 # Long seed sweep of the simulated driver: make soak SEEDS=1000000
 soak: deps

@@ -67,11 +67,18 @@ enum EchoBench {
         }
     }
 
-    /// The in-process server alone on `port` (loopback), until `connections` have come and gone.
+    /// The in-process server alone on `port` (loopback; 0: a free port), until `connections` have
+    /// come and gone. Prints `listening on PORT` once it listens.
     static func serve(_ config: Config, port: UInt16, connections: Int, composed: Bool) {
         let listenFD: Int32
-        do { listenFD = try Sockets.listen(on: SocketAddress.loopback(port: port)) } catch { fail("listening socket: \(error)") }
+        let bound: UInt16
+        do {
+            listenFD = try Sockets.listen(on: SocketAddress.loopback(port: port))
+            bound = try Sockets.localAddress(listenFD).port
+        } catch { fail("listening socket: \(error)") }
         defer { close(listenFD) }
+        let line = "listening on \(bound)\n"
+        _ = unsafe write(1, line, line.utf8.count)  // unbuffered: the reader waits for it
         runToEnd(makeExecutor(entries: config.entries), EchoServer(listenFD: listenFD, connections: connections, composed: composed))
     }
 
@@ -131,5 +138,49 @@ enum EchoBench {
         let samples = unsafe UnsafeMutablePointer(mutating: latencies!)
         return unsafe EchoResult(messagesPerSecond: Double(echoed) / (Double(elapsed) / 1e9),
                           latency: Percentiles(samples, count: Int(echoed)))
+    }
+}
+
+/// User-space instructions per echoed message of the in-process echo server (50 connections, 64-byte
+/// messages): the composed connection (``echo(_:)``) against the hand-written ``EchoConnection``.
+/// valgrind runs the server alone (`--only echoserver|echoservercomposed`, one thread), this process
+/// the load; each count is the difference of two runs with different message counts divided by the
+/// difference, so accepting, spawning and closing cancel out.
+struct EchoInstructions {
+    var composed = 0.0, handWritten = 0.0
+
+    /// The two message counts per connection.
+    static let messages = (small: 200, large: 1_200)
+    /// How the counts are taken, for the report's note.
+    static let method = "user-space instructions per echoed message of the in-process server, 50 connections, counted by valgrind --tool=cachegrind on a copy of the release binary without debug info (`--only echoserver|echoservercomposed`, the load from the harness), the difference of runs with \(messages.small) and \(messages.large) messages per connection divided by the difference; the kernel's instructions are not counted"
+
+    /// Counts with valgrind, or the reason it cannot.
+    static func measure() -> Result<EchoInstructions, InstructionCountsUnavailable> {
+        let counter: InstructionCounter
+        switch InstructionCounter.make() {
+        case .success(let made): counter = made
+        case .failure(let unavailable): return .failure(unavailable)
+        }
+        defer { counter.remove() }
+        func instructions(_ workload: String, _ perConnection: Int) -> Double? {
+            counter.count(["--only", workload]) { server in
+                while let line = server.readLine() {
+                    guard line.hasPrefix("listening on "), let port = UInt16(line.dropFirst("listening on ".count)) else { continue }
+                    _ = EchoBench.load(port: port, connections: 50, messages: perConnection, depth: 1) {}
+                    return true
+                }
+                return false
+            }
+        }
+        func perMessage(_ workload: String) -> Double? {
+            guard let small = instructions(workload, messages.small), let large = instructions(workload, messages.large) else { return nil }
+            return (large - small) / Double(50 * (messages.large - messages.small))
+        }
+        var counts = EchoInstructions()
+        for (workload, keyPath) in [("echoservercomposed", \EchoInstructions.composed), ("echoserver", \.handWritten)] {
+            guard let value = perMessage(workload) else { return .failure(.init(reason: "valgrind --only \(workload) failed")) }
+            counts[keyPath: keyPath] = value
+        }
+        return .success(counts)
     }
 }

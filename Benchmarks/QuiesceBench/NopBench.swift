@@ -82,38 +82,16 @@ struct NopInstructions {
     static let method = "user-space instructions per NOP counted by valgrind --tool=cachegrind on a copy of the release binary without debug info (`--only nop1|nop32|rawnop1|rawnop32 --count N`), the difference of runs with \(totals.small) and \(totals.large) NOPs divided by the difference; the kernel's instructions are not counted"
 
     /// Counts with valgrind, or the reason it cannot (valgrind or strip missing, a run failed).
-    static func measure() -> Result<NopInstructions, NopInstructionsUnavailable> {
-        guard let valgrind = findInPath("valgrind") else { return .failure(.init(reason: "valgrind is not on PATH")) }
-        guard let strip = findInPath("strip") else { return .failure(.init(reason: "strip (binutils) is not on PATH")) }
-        // valgrind 3.19 refuses the debug info of a release build ("Possibly corrupted debuginfo
-        // file"), so it runs a copy without it.
-        var path = [CChar](repeating: 0, count: 4096)
-        let length = unsafe readlink("/proc/self/exe", &path, path.count - 1)
-        guard length > 0 else { return .failure(.init(reason: "cannot read /proc/self/exe")) }
-        let binary = String(decoding: path[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        let directory = makeTemporaryDirectory("quiesce-nop-instructions")
-        let copy = directory + "/QuiesceBench"
-        defer {
-            _ = unsafe unlink(copy)
-            _ = unsafe rmdir(directory)
+    static func measure() -> Result<NopInstructions, InstructionCountsUnavailable> {
+        let counter: InstructionCounter
+        switch InstructionCounter.make() {
+        case .success(let made): counter = made
+        case .failure(let unavailable): return .failure(unavailable)
         }
-        let stripping = ChildProcess([strip, "--strip-debug", "-o", copy, binary])
-        let stripOutput = stripping.readAll()
-        guard stripping.stop(signal: 0) == 0 else { return .failure(.init(reason: "strip failed: \(stripOutput)")) }
-
-        func instructions(_ workload: String, _ count: Int) -> Double? {
-            let run = ChildProcess([valgrind, "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
-                                    copy, "--only", workload, "--count", String(count)])
-            let output = run.readAll()
-            guard run.stop(signal: 0) == 0 else { return nil }
-            // "==PID== I   refs:      41,661,039"
-            for line in output.split(separator: "\n") where line.contains("I   refs:") {
-                return Double(String(line.split(separator: ":").last!.filter { $0.isNumber }))
-            }
-            return nil
-        }
+        defer { counter.remove() }
         func perNop(_ workload: String) -> Double? {
-            guard let small = instructions(workload, totals.small), let large = instructions(workload, totals.large) else { return nil }
+            guard let small = counter.count(["--only", workload, "--count", String(totals.small)]),
+                  let large = counter.count(["--only", workload, "--count", String(totals.large)]) else { return nil }
             return (large - small) / Double(totals.large - totals.small)
         }
         var counts = NopInstructions()
@@ -123,9 +101,4 @@ struct NopInstructions {
         }
         return .success(counts)
     }
-}
-
-/// Why the NOP instruction counts were not taken.
-struct NopInstructionsUnavailable: Error {
-    let reason: String
 }

@@ -13,8 +13,9 @@ var swiftVersion: String? = nil
 var pairName: String? = nil  // development: one figure, both sides, --reps times, ratio printed (nop1, nop32, nop256, nop1cpu, nop32cpu, cancel, linktimeout, pipe, spawn, handoff, echo1, echo50, echo50x16, echo50plain; kv, kvalways, kvcpu, kvalloc, rawsetups: see below)
 var only: String? = nil  // profiling: run one Quiesce side alone (spawn, handoff, nop1, nop32, cancel, pipe, echo1, echo50)
 var onlyCount: Int? = nil  // --count N: the NOP total of --only nop1/nop32/rawnop1/rawnop32 (instruction counts by difference)
-var onlyPort: UInt16? = nil  // --port N: where --only echoserver/echoservercomposed listen and --only loadgen connects
+var onlyPort: UInt16? = nil  // --port N: where --only echoserver/echoservercomposed listen (default: a free port) and --only loadgen connects
 var nopInstructionsOnly = false  // --nop-instructions: print the NOP instruction counts (valgrind) and stop
+var echoInstructionsOnly = false  // --echo-instructions: print the echo instruction counts (valgrind) and stop
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
     switch argument {
@@ -30,9 +31,10 @@ while let argument = arguments.popFirst() {
         guard let text = arguments.popFirst(), let n = Int(text), n > 0 else { fail("--count needs a positive number") }
         onlyCount = n
     case "--port":
-        guard let text = arguments.popFirst(), let n = UInt16(text), n > 0 else { fail("--port needs a port number") }
+        guard let text = arguments.popFirst(), let n = UInt16(text) else { fail("--port needs a port number") }
         onlyPort = n
     case "--nop-instructions": nopInstructionsOnly = true
+    case "--echo-instructions": echoInstructionsOnly = true
     default: fail("unknown argument \(argument); usage: QuiesceBench [--smoke] [--out DIR] [--reps N] [--swift-version TEXT] [--only NAME] [--pair NAME]")
     }
 }
@@ -242,10 +244,9 @@ if let only {
     case "echomultishot": _ = MultishotEchoBench.quiesce(config, connections: 50, messages: config.echoMessagesPerConnection50)
     case "rawechomultishot": _ = MultishotEchoBench.raw(config, connections: 50, messages: config.echoMessagesPerConnection50)
     case "echoserver", "echoservercomposed":
-        // The server alone, on --port, until 50 connections have closed; the load comes from another
-        // process (`--only loadgen`), so a profiler sees one thread.
-        guard let port = onlyPort else { fail("--only \(only) needs --port") }
-        EchoBench.serve(config, port: port, connections: 50, composed: only == "echoservercomposed")
+        // The server alone until 50 connections have closed; the load comes from another process
+        // (`--only loadgen`, or the harness counting instructions), so a profiler sees one thread.
+        EchoBench.serve(config, port: onlyPort ?? 0, connections: 50, composed: only == "echoservercomposed")
     case "loadgen":
         // 50 connections, --count messages each (default the echo_50 count), against --port.
         guard let port = onlyPort else { fail("--only loadgen needs --port") }
@@ -264,6 +265,16 @@ if nopInstructionsOnly {
         print("Instructions per NOP (\(NopInstructions.method)); raw C ring: \(RingSetup.best.flagNames)")
         print("  1 in flight:  Quiesce \(Format.fixed(counts.quiesce1, 1)), raw C \(Format.fixed(counts.raw1, 1)), ratio (raw/Quiesce) \(Format.ratio(counts.raw1 / counts.quiesce1))")
         print("  32 in flight: Quiesce \(Format.fixed(counts.quiesce32, 1)), raw C \(Format.fixed(counts.raw32, 1)), ratio (raw/Quiesce) \(Format.ratio(counts.raw32 / counts.quiesce32))")
+    }
+    exit(0)
+}
+
+if echoInstructionsOnly {
+    switch EchoInstructions.measure() {
+    case .failure(let unavailable): fail("echo instruction counts: \(unavailable.reason)")
+    case .success(let counts):
+        print("Instructions per echoed message (\(EchoInstructions.method))")
+        print("  composed \(Format.fixed(counts.composed, 1)), hand-written \(Format.fixed(counts.handWritten, 1)), ratio (hand-written/composed) \(Format.ratio(counts.handWritten / counts.composed))")
     }
     exit(0)
 }
@@ -382,9 +393,20 @@ if !config.smoke {
         figures[1].quiesce.add(counts.quiesce32)
         figures[1].reference.add(counts.raw32)
         report.figures += figures
-        report.notes.append("NOP instructions: " + NopInstructions.method + " (scripts/nop-instructions.sh, `make nop-instructions`).")
+        report.notes.append("NOP instructions: " + NopInstructions.method + " (scripts/instructions.sh nop, `make nop-instructions`).")
     case .failure(let unavailable):
         report.notes.append("NOP instruction counts skipped: \(unavailable.reason).")
+    }
+    switch EchoInstructions.measure() {
+    case .success(let counts):
+        var figure = Figure(id: "echo_composed_instructions", title: "TCP echo 64 B, 50 conn, composed connection, user-space instructions",
+                            unit: "instr/msg", higherIsBetter: false, referenceName: "hand-written connection", minRatio: nil, targetText: "—")
+        figure.quiesce.add(counts.composed)
+        figure.reference.add(counts.handWritten)
+        report.figures.append(figure)
+        report.notes.append("Echo instructions: " + EchoInstructions.method + " (`make echo-instructions`).")
+    case .failure(let unavailable):
+        report.notes.append("Echo instruction counts skipped: \(unavailable.reason).")
     }
 }
 report.figures += multishotEcho.all
