@@ -10,7 +10,7 @@ extension Either: AsyncDroppable where First: AsyncDroppable & ~Copyable, Second
 
 extension Either: Future where First: Future & ~Copyable, Second: Future & ~Copyable, First.Output == Second.Output {
     /// Polls the active case.
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func poll(_ cx: inout Context) -> Poll<First.Output> {
         withActivePayload({ $0.poll(&cx) }, { $0.poll(&cx) })
     }

@@ -27,7 +27,7 @@ extension Either where First: ~Copyable, Second: ~Copyable {
 
     /// Runs `onFirst` or `onSecond` on the active case's payload, mutated in place: a poll moves no
     /// bytes, however large the payload.
-    @inlinable
+    @inlinable @inline(__always)
     mutating func withActivePayload<R: ~Copyable>(
         _ onFirst: (inout First) -> R, _ onSecond: (inout Second) -> R
     ) -> R {

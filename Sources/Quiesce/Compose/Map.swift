@@ -20,7 +20,7 @@ public struct Map<Inner: Future & ~Copyable, Carried, Output: ~Copyable>: Future
     }
 
     /// The transformed output, once the inner future has completed and been dropped.
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func poll(_ cx: inout Context) -> Poll<Output> {
         guard case .ready(let value) = inner.poll(&cx) else { return .pending }
         return .ready(transform(carried, value))

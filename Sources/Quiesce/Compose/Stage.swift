@@ -35,7 +35,7 @@ struct Stage<F: Future & ~Copyable>: AsyncDroppable, ~Copyable {
 
     /// Runs `future` in this stage, whose previous future is released (its drop done): the new
     /// future moves once, straight into the stage's storage.
-    @inlinable
+    @inlinable @inline(__always)
     mutating func start(_ future: consuming F) {
         assert(phase == .finished || phase == .vacated, "a stage started while its future is live")
         // SAFETY: a finished stage holds `nil` and a vacated one a destroyed future: either way
@@ -46,7 +46,7 @@ struct Stage<F: Future & ~Copyable>: AsyncDroppable, ~Copyable {
 
     /// The future in place, with no check of the optional's case: the phase says it is there
     /// (``StagePhase/running`` or ``StagePhase/dropping``).
-    @inlinable
+    @inlinable @inline(__always)
     mutating func withFuture<R: ~Copyable>(_ body: (inout F) -> R) -> R {
         assert(phase == .running || phase == .dropping, "a stage's future used while it is not live")
         // SAFETY: an optional's payload lies at its start; the phase says it is initialized. The
@@ -57,7 +57,7 @@ struct Stage<F: Future & ~Copyable>: AsyncDroppable, ~Copyable {
     }
 
     /// Releases the future, whose drop is done, and marks the stage finished.
-    @inlinable
+    @inlinable @inline(__always)
     mutating func releaseFuture() {
         assert(phase == .running || phase == .dropping, "a stage's future released while it is not live")
         // SAFETY: the phase says the payload is initialized: it is destroyed once, and the storage
@@ -72,7 +72,7 @@ struct Stage<F: Future & ~Copyable>: AsyncDroppable, ~Copyable {
 
     /// `.ready` with the output once the future has completed *and* its drop is done. Call only
     /// while the stage has a live future.
-    @inlinable
+    @inlinable @inline(__always)
     mutating func poll(_ cx: inout Context) -> Poll<F.Output> {
         if phase == .running {
             guard case .ready(let value) = withFuture({ $0.poll(&cx) }) else { return .pending }
@@ -88,7 +88,7 @@ struct Stage<F: Future & ~Copyable>: AsyncDroppable, ~Copyable {
     /// destroyed and the stage left ``StagePhase/vacated``, its storage not set back to `nil` (a store
     /// that writes over the whole payload). The caller must call ``start(_:)`` or ``settle()`` before
     /// anything else uses or releases the stage.
-    @inlinable
+    @inlinable @inline(__always)
     mutating func pollVacating(_ cx: inout Context) -> Poll<F.Output> {
         if phase == .running {
             guard case .ready(let value) = withFuture({ $0.poll(&cx) }) else { return .pending }

@@ -25,7 +25,7 @@ public struct Then<First: Future & ~Copyable, Carried, Next: Future & ~Copyable>
     }
 
     /// The second future's output.
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func poll(_ cx: inout Context) -> Poll<Next.Output> {
         if onFirst {
             if Stages.payloadsMutateInPlace {
