@@ -47,3 +47,14 @@ func initializeDestroyedOptional<T: ~Copyable>(_ storage: UnsafeMutablePointer<O
     }
     unsafe assert(storage.pointee != nil, "Optional's payload is not where its layout puts it")
 }
+
+extension Optional where Wrapped: ~Copyable {
+    /// Whether this is `nil`, read without copying or consuming the wrapped value.
+    @inlinable
+    var isNone: Bool {
+        switch self {
+        case .none: return true
+        case .some: return false
+        }
+    }
+}

@@ -291,7 +291,17 @@ public struct OperationCore: ~Copyable {
 
     /// Cancels the operation if it is in flight and is ready once nothing of it is in flight; a
     /// result that must not leak (a descriptor from a successful accept or open) is closed.
+    @inlinable
     public mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> {
+        // Completed, its buffer handed over with the output: nothing to do, the common case once a
+        // composed future's stage is done.
+        if case .done = state, buffer.isNone { return .ready(()) }
+        return pollDropReadyOutOfLine(&cx)
+    }
+
+    /// ``pollDropReady(_:)`` for every other case.
+    @usableFromInline
+    mutating func pollDropReadyOutOfLine(_ cx: inout Context) -> Poll<Void> {
         // Never submitted, or completed: nothing is in flight; a buffer it still holds is released.
         if case .done = state { buffer = nil; return .ready(()) }
         if case .idle = state { state = .done; buffer = nil; return .ready(()) }
