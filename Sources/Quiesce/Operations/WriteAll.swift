@@ -15,83 +15,106 @@ import CQuiesceUring
 /// // poll it: `.ready(BufferResult)` with `result == .success(5)` once every byte is out
 /// ```
 public struct WriteAll: Future, ~Copyable {
+    @usableFromInline
     enum Target: Equatable {
         case write(offset: UInt64)
         case send(flags: Int32)
     }
 
-    /// The descriptor written to.
-    public let fd: Int32
-    let target: Target
+    // The fields are few and packed (the descriptor and the target live in the piece's kind, the
+    // counters after it): a composed future moves this value whole, every byte of it.
+
     /// The piece in flight, or the last one: built with the whole buffer when the loop is made
     /// (not submitted until the first poll), and again from the buffer each completion hands back
     /// while bytes remain. A completed piece stays until the next one replaces it: it holds nothing
     /// (its buffer came back with its completion) and dropping it does nothing. Never optional:
     /// asking a large optional for `nil`, or setting it to `nil`, copies the whole value.
-    var piece: IOOperation<WriteAllPiece>
-    /// Where the loop is.
-    var phase = WriteAllPhase.fresh
+    @usableFromInline var piece: IOOperation<WriteAllPiece>
+    /// Where the loop is: an empty buffer starts as `.empty` (it completes at the first poll, with no
+    /// piece submitted), any other as `.writing`.
+    @usableFromInline var phase: WriteAllPhase
+    /// ``pieces``.
+    @usableFromInline var pieceCount: UInt32 = 0
+    /// ``written``.
+    @usableFromInline var writtenCount = 0
+
+    /// The descriptor written to.
+    public var fd: Int32 { piece.kind.fd }
     /// Bytes written so far.
-    public private(set) var written = 0
+    public var written: Int { writtenCount }
     /// Pieces (write or send completions) it took so far; more than 1 means short writes happened.
-    public private(set) var pieces = 0
+    public var pieces: Int { Int(pieceCount) }
 
     /// Writes all valid bytes of `buffer` to `fd`, at `offset` (`UInt64.max`: the current position;
     /// otherwise each piece goes at `offset` plus the bytes already written).
+    @inlinable
     public init(_ fd: Int32, _ buffer: consuming IOBuffer, offset: UInt64 = .max) {
         self.init(fd: fd, buffer: buffer, target: .write(offset: offset))
     }
 
+    @inlinable
     init(fd: Int32, buffer: consuming IOBuffer, target: Target) {
-        self.fd = fd
-        self.target = target
+        self.phase = buffer.count == 0 ? .empty : .writing
         self.piece = IOOperation(WriteAllPiece(fd: fd, target: target, written: 0), buffer: buffer)
     }
 
     /// Sends all valid bytes of `buffer` on socket `fd` (MSG_NOSIGNAL is added, as by ``IO/send(_:_:from:flags:)``).
+    @inlinable
     public static func send(_ fd: Int32, _ buffer: consuming IOBuffer, flags: Int32 = 0) -> WriteAll {
         WriteAll(fd: fd, buffer: buffer, target: .send(flags: flags))
     }
 
     /// `.ready` once every byte is written (`result`: the total) or a piece failed (`result`: its
     /// error; ``written`` tells how far it got). The buffer comes back either way.
+    @inlinable
+    @inline(__always)
     public mutating func poll(_ cx: inout Context) -> Poll<BufferResult> {
-        switch phase {
-        case .writing: break
-        case .fresh:
-            phase = .writing
-            // An empty buffer is written at once, with no piece submitted.
-            if (piece.core.buffer?.count ?? 0) == 0 {
-                phase = .finished
-                return .ready(BufferResult(result: .success(0), buffer: piece.core.buffer.take() ?? IOBuffer(capacity: 0)))
-            }
-        case .finished:
-            preconditionFailure("WriteAll polled after it completed or after its drop began")
-        }
+        guard phase == .writing else { return pollNotWriting() }
         while true {
-            guard case .ready(let done) = piece.poll(&cx) else { return .pending }
-            pieces += 1
-            switch done.result {
-            case .failure(let error):
+            // The completion is read as it comes: the piece's own output is never built.
+            let kind = piece.kind
+            guard case .ready(var done) = piece.core.poll(&cx, prepare: { entry, buffer, scratch in
+                kind.prepare(&entry, buffer: buffer, scratch: scratch)
+            }) else { return .pending }
+            pieceCount &+= 1
+            // A failure, or 0 bytes taken from a non-empty buffer (retrying would spin).
+            guard _fastPath(done.result > 0) else { return .ready(finish(failing: done)) }
+            writtenCount += Int(done.result)
+            // The piece held the buffer: the completion hands it back.
+            let buffer = done.buffer.take()!
+            if writtenCount >= buffer.count {
                 phase = .finished
-                return .ready(BufferResult(result: .failure(error), buffer: done.buffer))
-            case .success(0):
-                // The kernel took nothing from a non-empty buffer: retrying would spin.
-                phase = .finished
-                return .ready(BufferResult(result: .failure(IOError(errno: EIO, operation: "write (0 bytes taken)")),
-                                           buffer: done.buffer))
-            case .success(let n):
-                written += n
-                if written >= done.buffer.count {
-                    phase = .finished
-                    return .ready(BufferResult(result: .success(written), buffer: done.buffer))
-                }
-                piece = IOOperation(WriteAllPiece(fd: fd, target: target, written: written), buffer: done.buffer)
+                return .ready(BufferResult(result: .success(writtenCount), buffer: buffer))
             }
+            piece = IOOperation(WriteAllPiece(fd: kind.fd, target: kind.target, written: writtenCount), buffer: buffer)
         }
     }
 
+    /// The first poll of an empty buffer (`.ready` at once, nothing submitted), or a poll after the
+    /// end (a mistake).
+    @usableFromInline
+    mutating func pollNotWriting() -> Poll<BufferResult> {
+        guard phase == .empty else {
+            preconditionFailure("WriteAll polled after it completed or after its drop began")
+        }
+        phase = .finished
+        return .ready(BufferResult(result: .success(0), buffer: piece.core.buffer.take() ?? IOBuffer(capacity: 0)))
+    }
+
+    /// The loop's end on a piece that wrote nothing: its error, or EIO for 0 bytes taken.
+    @usableFromInline
+    mutating func finish(failing done: consuming Completion) -> BufferResult {
+        phase = .finished
+        let operation: String
+        if case .write = piece.kind.target { operation = "write" } else { operation = "send" }
+        let error = done.result < 0
+            ? IOError(result: done.result, operation: operation)
+            : IOError(errno: EIO, operation: "\(operation) (0 bytes taken)")
+        return BufferResult(result: .failure(error), buffer: done.buffer.take() ?? IOBuffer(capacity: 0))
+    }
+
     /// Cancels the piece in flight, if any, and is ready once the kernel is done with it.
+    @inlinable
     public mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> {
         phase = .finished
         return piece.pollDropReady(&cx)
@@ -99,9 +122,10 @@ public struct WriteAll: Future, ~Copyable {
 }
 
 /// Where a ``WriteAll`` is.
+@usableFromInline
 enum WriteAllPhase: UInt8 {
-    /// Not polled yet: the first piece holds the whole buffer.
-    case fresh
+    /// Not polled yet, and the buffer is empty: the first poll completes with no piece submitted.
+    case empty
     /// A piece is in flight or about to be submitted.
     case writing
     /// Done, failed or dropped: polling again is a mistake.
@@ -111,13 +135,23 @@ enum WriteAllPhase: UInt8 {
 /// One piece of a ``WriteAll``: a write at the target's offset plus what is written already, or a
 /// send (MSG_NOSIGNAL added), of the valid bytes from `written`. One kind for both, so that the
 /// loop holds one operation whichever it does.
+@usableFromInline
 struct WriteAllPiece: OperationKind {
-    let fd: Int32
-    let target: WriteAll.Target
-    let written: Int
+    // Declared so that the descriptor packs behind the target's tag.
+    @usableFromInline let target: WriteAll.Target
+    @usableFromInline let fd: Int32
+    @usableFromInline let written: Int
 
-    static var name: String { "write (WriteAll)" }
+    @inlinable
+    init(fd: Int32, target: WriteAll.Target, written: Int) {
+        self.target = target
+        self.fd = fd
+        self.written = written
+    }
 
+    @usableFromInline static var name: String { "write (WriteAll)" }
+
+    @inlinable
     func prepare(_ entry: inout SubmissionEntry, buffer: borrowing IOBuffer?, scratch: OpScratch) {
         // SAFETY: the region lies in the buffer the slot holds, unmoved, until the completion.
         let region = unsafe buffer.validRegion(from: written)
@@ -130,8 +164,9 @@ struct WriteAllPiece: OperationKind {
         }
     }
 
-    var retryReadiness: Readiness? { .writable(fd) }
+    @inlinable var retryReadiness: Readiness? { .writable(fd) }
 
+    @inlinable
     func output(_ completion: consuming Completion) -> BufferResult {
         let isWrite: Bool
         if case .write = target { isWrite = true } else { isWrite = false }
