@@ -23,7 +23,10 @@ public struct IOOperation<Kind: OperationKind>: Future, ~Copyable {
     }
 
     /// Submits on first poll; ready with the output when the completion arrives.
-    @inlinable
+    // Always inlined: the lifecycle's work is out of line already (``OperationCore/poll(_:prepare:)``
+    // calls one of two polls), so what remains is a dispatch and the output's mapping, cheaper in
+    // the caller than behind a call of their own.
+    @inlinable @inline(__always)
     public mutating func poll(_ cx: inout Context) -> Poll<Kind.Output> {
         let kind = self.kind
         switch core.poll(&cx, prepare: { entry, buffer, scratch in kind.prepare(&entry, buffer: buffer, scratch: scratch) }) {
