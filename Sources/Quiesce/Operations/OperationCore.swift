@@ -61,14 +61,15 @@ public struct OperationCore: ~Copyable {
     @usableFromInline let settles: Bool
     /// A buffer without spare capacity is refused (the kernel reads into it).
     @usableFromInline let readsIntoBuffer: Bool
-    /// What to wait for before retrying after -EAGAIN.
-    @usableFromInline let retryReadiness: Readiness?
     /// ``cancelResult``, or `Int32.min` while unknown (no kernel result is that low).
     private var knownCancelResult = Int32.min
     /// ``finalResult``, or `Int32.min` while unknown.
     private var knownFinalResult = Int32.min
     /// ``retries``.
     private var retryCount: UInt32 = 0
+    /// What to wait for before retrying after -EAGAIN. Last: its tag byte ends the value, so the
+    /// fields of whatever holds an operation pack behind it.
+    @usableFromInline let retryReadiness: Readiness?
 
     /// The result of the cancel request sent by a drop or ``cancel(_:)``, once known:
     /// 0, -ENOENT or -EALREADY.
