@@ -6,7 +6,15 @@ import XCTest
 /// before (nil until known).
 final class OperationLayoutTests: XCTestCase {
     func testTheSharedLifecyclePacksItsFields() {
-        XCTAssertLessThanOrEqual(MemoryLayout<OperationCore>.size, 92)
+        // The optional readiness's tag byte ends the value: no padding inside it.
+        XCTAssertLessThanOrEqual(MemoryLayout<OperationCore>.size, 89)
+    }
+
+    func testWriteAllPacksBehindItsPiece() {
+        // The descriptor and target live once (in the piece's kind); the phase and counters pack
+        // behind the piece: the whole loop is its piece plus 16 bytes at most.
+        XCTAssertLessThanOrEqual(MemoryLayout<WriteAll>.size, MemoryLayout<IOOperation<WriteAllPiece>>.size + 16)
+        XCTAssertLessThanOrEqual(MemoryLayout<WriteAll>.size, 128)
     }
 
     func testResultsAreUnknownUntilACancelAndRetriesStartAtZero() {
