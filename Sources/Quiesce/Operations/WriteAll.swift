@@ -155,12 +155,14 @@ struct WriteAllPiece: OperationKind {
     func prepare(_ entry: inout SubmissionEntry, buffer: borrowing IOBuffer?, scratch: OpScratch) {
         // SAFETY: the region lies in the buffer the slot holds, unmoved, until the completion.
         let region = unsafe buffer.validRegion(from: written)
+        let start = unsafe region?.baseAddress
+        let count = region?.count ?? 0
         switch target {
+        case .send(let flags):
+            unsafe cqu_prep_send(&entry, fd, start, count, flags | Int32(MSG_NOSIGNAL))
         case .write(let offset):
             let at = offset == .max ? offset : offset + UInt64(written)
-            unsafe cqu_prep_write(&entry, fd, region?.baseAddress, UInt32(clamping: region?.count ?? 0), at)
-        case .send(let flags):
-            unsafe cqu_prep_send(&entry, fd, region?.baseAddress, region?.count ?? 0, flags | Int32(MSG_NOSIGNAL))
+            unsafe cqu_prep_write(&entry, fd, start, UInt32(clamping: count), at)
         }
     }
 
