@@ -11,10 +11,11 @@ final class OperationLayoutTests: XCTestCase {
     }
 
     func testWriteAllPacksBehindItsPiece() {
-        // The descriptor and target live once (in the piece's kind); the phase and counters pack
-        // behind the piece: the whole loop is its piece plus 16 bytes at most.
-        XCTAssertLessThanOrEqual(MemoryLayout<WriteAll>.size, MemoryLayout<IOOperation<WriteAllPiece>>.size + 16)
-        XCTAssertLessThanOrEqual(MemoryLayout<WriteAll>.size, 128)
+        // The descriptor, the target and the count live once (in the piece's kind); the phase and
+        // the piece count pack behind the lifecycle: the loop is its piece plus 8 bytes at most,
+        // and with its one-byte tag in a stage it stays within 128 bytes.
+        XCTAssertLessThanOrEqual(MemoryLayout<WriteAll>.size, MemoryLayout<WriteAllPiece>.size + MemoryLayout<OperationCore>.size + 8)
+        XCTAssertLessThanOrEqual(MemoryLayout<WriteAll>.size, 120)
     }
 
     func testResultsAreUnknownUntilACancelAndRetriesStartAtZero() {

@@ -21,27 +21,29 @@ public struct WriteAll: Future, ~Copyable {
         case send(flags: Int32)
     }
 
-    // The fields are few and packed (the descriptor and the target live in the piece's kind, the
-    // counters after it): a composed future moves this value whole, every byte of it.
+    // The fields are few and packed (the descriptor, the target and the count live in the
+    // piece's kind, the phase and the piece count behind its lifecycle): a composed future moves
+    // this value whole, every byte of it.
 
-    /// The piece in flight, or the last one: built with the whole buffer when the loop is made
-    /// (not submitted until the first poll), and again from the buffer each completion hands back
-    /// while bytes remain. A completed piece stays until the next one replaces it: it holds nothing
-    /// (its buffer came back with its completion) and dropping it does nothing. Never optional:
-    /// asking a large optional for `nil`, or setting it to `nil`, copies the whole value.
-    @usableFromInline var piece: IOOperation<WriteAllPiece>
+    /// What the piece in flight (or the last one) asks of the kernel; its `written` counts every
+    /// byte written so far: the piece's start while it is in flight, the total once the loop is done.
+    @usableFromInline var kind: WriteAllPiece
+    /// The piece's lifecycle: built with the whole buffer when the loop is made (not submitted
+    /// until the first poll), and again from the buffer each completion hands back while bytes
+    /// remain. A completed piece stays until the next one replaces it: it holds nothing (its
+    /// buffer came back with its completion) and dropping it does nothing. Never optional: asking
+    /// a large optional for `nil`, or setting it to `nil`, copies the whole value.
+    @usableFromInline var core: OperationCore
     /// Where the loop is: an empty buffer starts as `.empty` (it completes at the first poll, with no
     /// piece submitted), any other as `.writing`.
     @usableFromInline var phase: WriteAllPhase
     /// ``pieces``.
     @usableFromInline var pieceCount: UInt32 = 0
-    /// ``written``.
-    @usableFromInline var writtenCount = 0
 
     /// The descriptor written to.
-    public var fd: Int32 { piece.kind.fd }
+    public var fd: Int32 { kind.fd }
     /// Bytes written so far.
-    public var written: Int { writtenCount }
+    public var written: Int { kind.written }
     /// Pieces (write or send completions) it took so far; more than 1 means short writes happened.
     public var pieces: Int { Int(pieceCount) }
 
@@ -55,7 +57,8 @@ public struct WriteAll: Future, ~Copyable {
     @inlinable
     init(fd: Int32, buffer: consuming IOBuffer, target: Target) {
         self.phase = buffer.count == 0 ? .empty : .writing
-        self.piece = IOOperation(WriteAllPiece(fd: fd, target: target, written: 0), buffer: buffer)
+        self.kind = WriteAllPiece(fd: fd, target: target, written: 0)
+        self.core = OperationCore(kind, buffer: buffer)
     }
 
     /// Sends all valid bytes of `buffer` on socket `fd` (MSG_NOSIGNAL is added, as by ``IO/send(_:_:from:flags:)``).
@@ -72,21 +75,21 @@ public struct WriteAll: Future, ~Copyable {
         guard phase == .writing else { return pollNotWriting() }
         while true {
             // The completion is read as it comes: the piece's own output is never built.
-            let kind = piece.kind
-            guard case .ready(var done) = piece.core.poll(&cx, prepare: { entry, buffer, scratch in
+            let kind = self.kind
+            guard case .ready(var done) = core.poll(&cx, prepare: { entry, buffer, scratch in
                 kind.prepare(&entry, buffer: buffer, scratch: scratch)
             }) else { return .pending }
             pieceCount &+= 1
             // A failure, or 0 bytes taken from a non-empty buffer (retrying would spin).
             guard _fastPath(done.result > 0) else { return .ready(finish(failing: done)) }
-            writtenCount += Int(done.result)
+            self.kind.written += Int(done.result)
             // The piece held the buffer: the completion hands it back.
             let buffer = done.buffer.take()!
-            if writtenCount >= buffer.count {
+            if self.kind.written >= buffer.count {
                 phase = .finished
-                return .ready(BufferResult(result: .success(writtenCount), buffer: buffer))
+                return .ready(BufferResult(result: .success(self.kind.written), buffer: buffer))
             }
-            piece = IOOperation(WriteAllPiece(fd: kind.fd, target: kind.target, written: writtenCount), buffer: buffer)
+            core = OperationCore(self.kind, buffer: buffer)
         }
     }
 
@@ -98,7 +101,7 @@ public struct WriteAll: Future, ~Copyable {
             preconditionFailure("WriteAll polled after it completed or after its drop began")
         }
         phase = .finished
-        return .ready(BufferResult(result: .success(0), buffer: piece.core.buffer.take() ?? IOBuffer(capacity: 0)))
+        return .ready(BufferResult(result: .success(0), buffer: core.buffer.take() ?? IOBuffer(capacity: 0)))
     }
 
     /// The loop's end on a piece that wrote nothing: its error, or EIO for 0 bytes taken.
@@ -106,7 +109,7 @@ public struct WriteAll: Future, ~Copyable {
     mutating func finish(failing done: consuming Completion) -> BufferResult {
         phase = .finished
         let operation: String
-        if case .write = piece.kind.target { operation = "write" } else { operation = "send" }
+        if case .write = kind.target { operation = "write" } else { operation = "send" }
         let error = done.result < 0
             ? IOError(result: done.result, operation: operation)
             : IOError(errno: EIO, operation: "\(operation) (0 bytes taken)")
@@ -117,7 +120,7 @@ public struct WriteAll: Future, ~Copyable {
     @inlinable
     public mutating func pollDropReady(_ cx: inout Context) -> Poll<Void> {
         phase = .finished
-        return piece.pollDropReady(&cx)
+        return core.pollDropReady(&cx)
     }
 }
 
@@ -140,7 +143,8 @@ struct WriteAllPiece: OperationKind {
     // Declared so that the descriptor packs behind the target's tag.
     @usableFromInline let target: WriteAll.Target
     @usableFromInline let fd: Int32
-    @usableFromInline let written: Int
+    /// Bytes of the buffer written before this piece: it sends from there.
+    @usableFromInline var written: Int
 
     @inlinable
     init(fd: Int32, target: WriteAll.Target, written: Int) {
