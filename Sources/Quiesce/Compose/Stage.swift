@@ -7,12 +7,12 @@
 /// exactly the live one.
 ///
 /// Where the stage is lives in `phase`, a byte, and the stage reads its future in place by that
-/// alone: asking a large noncopyable optional for its case copies or decodes the whole value, and a
-/// stage is asked on every poll.
+/// alone: asking a large noncopyable enum for its case copies or decodes the whole value, and a
+/// stage is asked on every poll. The future lies in a ``StageSlot``, emptied with two byte stores.
 @usableFromInline
 struct Stage<F: Future & ~Copyable>: AsyncDroppable, ~Copyable {
     /// The future, until its drop is done: then it is released at once, before its output moves on.
-    @usableFromInline var future: Optional<F>
+    @usableFromInline var future: StageSlot<F>
     /// Its output, kept while its drop finishes.
     @usableFromInline var output: Optional<F.Output>
     /// Where the stage is.
@@ -20,7 +20,7 @@ struct Stage<F: Future & ~Copyable>: AsyncDroppable, ~Copyable {
 
     @inlinable
     init(_ future: consuming F) {
-        self.future = consume future
+        self.future = .filled(future)
         self.output = nil
         self.phase = .running
     }
@@ -28,7 +28,7 @@ struct Stage<F: Future & ~Copyable>: AsyncDroppable, ~Copyable {
     /// A stage with no future yet: ready to drop, waiting for ``start(_:)``.
     @inlinable
     init() {
-        self.future = nil
+        self.future = .empty(0)
         self.output = nil
         self.phase = .finished
     }
@@ -38,9 +38,9 @@ struct Stage<F: Future & ~Copyable>: AsyncDroppable, ~Copyable {
     @inlinable @inline(__always)
     mutating func start(_ future: consuming F) {
         assert(phase == .finished || phase == .vacated, "a stage started while its future is live")
-        // SAFETY: a finished stage holds `nil` and a vacated one a destroyed future: either way
-        // nothing is left to destroy.
-        unsafe initializeDestroyedOptional(&self.future, to: future)
+        // SAFETY: a finished stage holds an empty slot and a vacated one a destroyed future: either
+        // way nothing is left to destroy.
+        unsafe StageSlot.fill(&self.future, with: future)
         phase = .running
     }
 
@@ -49,10 +49,10 @@ struct Stage<F: Future & ~Copyable>: AsyncDroppable, ~Copyable {
     @inlinable @inline(__always)
     mutating func withFuture<R: ~Copyable>(_ body: (inout F) -> R) -> R {
         assert(phase == .running || phase == .dropping, "a stage's future used while it is not live")
-        // SAFETY: an optional's payload lies at its start; the phase says it is initialized. The
-        // pointer is used only within the exclusive access to `future`.
+        // SAFETY: the phase says the slot holds the future. The pointer is used only within the
+        // exclusive access to `future`.
         return unsafe withUnsafeMutablePointer(to: &future) { storage in
-            unsafe body(&UnsafeMutableRawPointer(storage).assumingMemoryBound(to: F.self).pointee)
+            unsafe body(&StageSlot.value(storage).pointee)
         }
     }
 
@@ -60,12 +60,11 @@ struct Stage<F: Future & ~Copyable>: AsyncDroppable, ~Copyable {
     @inlinable @inline(__always)
     mutating func releaseFuture() {
         assert(phase == .running || phase == .dropping, "a stage's future released while it is not live")
-        // SAFETY: the phase says the payload is initialized: it is destroyed once, and the storage
-        // initialized again at once with `nil`. The pointers are used only within the exclusive
-        // access to `future`.
+        // SAFETY: the phase says the slot holds the future: it is destroyed once, and the slot
+        // made empty at once. The pointers are used only within the exclusive access to `future`.
         unsafe withUnsafeMutablePointer(to: &future) { storage in
-            unsafe UnsafeMutableRawPointer(storage).assumingMemoryBound(to: F.self).deinitialize(count: 1)
-            unsafe storage.initialize(to: nil)
+            unsafe StageSlot.value(storage).deinitialize(count: 1)
+            unsafe StageSlot.writeEmpty(storage)
         }
         phase = .finished
     }
@@ -85,7 +84,7 @@ struct Stage<F: Future & ~Copyable>: AsyncDroppable, ~Copyable {
     }
 
     /// ``poll(_:)`` for a caller that starts the next future at once: on `.ready` the future is
-    /// destroyed and the stage left ``StagePhase/vacated``, its storage not set back to `nil` (a store
+    /// destroyed and the stage left ``StagePhase/vacated``, its slot not made empty (a store
     /// that writes over the whole payload). The caller must call ``start(_:)`` or ``settle()`` before
     /// anything else uses or releases the stage.
     @inlinable @inline(__always)
@@ -96,21 +95,21 @@ struct Stage<F: Future & ~Copyable>: AsyncDroppable, ~Copyable {
             phase = .dropping
         }
         guard withFuture({ partDropReady(&$0, &cx) }) else { return .pending }
-        // SAFETY: the phase says the payload is initialized; it is destroyed once, and the phase
-        // says so until `start` or `settle` makes the storage whole again.
+        // SAFETY: the phase says the slot holds the future; it is destroyed once, and the phase
+        // says so until `start` or `settle` makes the slot whole again.
         unsafe withUnsafeMutablePointer(to: &future) { storage in
-            unsafe UnsafeMutableRawPointer(storage).assumingMemoryBound(to: F.self).deinitialize(count: 1)
+            unsafe StageSlot.value(storage).deinitialize(count: 1)
         }
         phase = .vacated
         return .ready(output.take()!)
     }
 
-    /// Makes a vacated stage (``pollVacating(_:)``) a finished one: its storage holds `nil` again.
+    /// Makes a vacated stage (``pollVacating(_:)``) a finished one: its slot is empty again.
     @inlinable
     mutating func settle() {
         assert(phase == .vacated, "only a vacated stage settles")
-        // SAFETY: the storage holds a destroyed future: initializing it with `nil` destroys nothing.
-        unsafe withUnsafeMutablePointer(to: &future) { storage in unsafe storage.initialize(to: nil) }
+        // SAFETY: the slot holds a destroyed future: making it empty destroys nothing.
+        unsafe withUnsafeMutablePointer(to: &future) { storage in unsafe StageSlot.writeEmpty(storage) }
         phase = .finished
     }
 
