@@ -48,32 +48,6 @@ func initializeDestroyedOptional<T: ~Copyable>(_ storage: UnsafeMutablePointer<O
     unsafe assert(storage.pointee != nil, "Optional's payload is not where its layout puts it")
 }
 
-/// Initializes `storage`, whose value is destroyed (or trivially `nil`), as `nil` where it lies,
-/// writing only the bytes that name the case.
-///
-/// Building `nil` for a large payload makes a whole `nil` value aside and copies it over. When the
-/// case lives in a tag byte after the payload, `nil` is that byte set to 1 with the payload's first
-/// bytes (up to four) zero: the empty case's index, which is all a reader of the case looks at
-/// (the runtime's single-payload enum layout). When the case lives in the payload's unused bit
-/// patterns, `nil` is one of those patterns, written by the ordinary initialization.
-@inlinable
-@unsafe
-func initializeDestroyedOptionalToNone<T: ~Copyable>(_ storage: UnsafeMutablePointer<Optional<T>>) {
-    if MemoryLayout<Optional<T>>.size > MemoryLayout<T>.size {
-        let raw = UnsafeMutableRawPointer(storage)
-        let size = MemoryLayout<T>.size
-        if size >= 4 {
-            unsafe raw.storeBytes(of: 0, as: UInt32.self)
-        } else {
-            for offset in 0..<size { unsafe raw.storeBytes(of: 0, toByteOffset: offset, as: UInt8.self) }
-        }
-        unsafe raw.storeBytes(of: 1, toByteOffset: size, as: UInt8.self)
-    } else {
-        unsafe storage.initialize(to: nil)
-    }
-    unsafe assert(storage.pointee.isNone, "Optional's case is not where its layout puts it")
-}
-
 extension Optional where Wrapped: ~Copyable {
     /// Whether this is `nil`, read without copying or consuming the wrapped value.
     @inlinable

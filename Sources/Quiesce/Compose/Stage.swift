@@ -44,6 +44,30 @@ struct Stage<F: Future & ~Copyable>: AsyncDroppable, ~Copyable {
         phase = .running
     }
 
+    /// Runs the future `make` returns in this stage, whose previous future is released (its drop
+    /// done): the future is returned straight into the stage's storage where it can.
+    @inlinable @inline(__always)
+    mutating func start(building make: () -> F) {
+        assert(phase == .finished || phase == .vacated, "a stage started while its future is live")
+        // SAFETY: a finished stage holds an empty slot and a vacated one a destroyed future: either
+        // way nothing is left to destroy. The pointer is used only within the exclusive access to
+        // `future`.
+        unsafe withUnsafeMutablePointer(to: &future) { storage in unsafe StageSlot.fill(storage, building: make) }
+        phase = .running
+    }
+
+    /// Makes `self`, whose bytes hold no initialized stage (storage just vacated by another value),
+    /// a running stage of the future `make` returns, each part initialized where it lies.
+    @inlinable @inline(__always)
+    @unsafe
+    mutating func initializeRunning(building make: () -> F) {
+        // SAFETY: nothing in `self` is initialized, so each part is initialized without destroying
+        // anything; the pointers are used only within the exclusive access to each part.
+        unsafe withUnsafeMutablePointer(to: &future) { storage in unsafe StageSlot.fill(storage, building: make) }
+        unsafe withUnsafeMutablePointer(to: &output) { storage in unsafe storage.initialize(to: nil) }
+        phase = .running
+    }
+
     /// The future in place, with no check of the optional's case: the phase says it is there
     /// (``StagePhase/running`` or ``StagePhase/dropping``).
     @inlinable @inline(__always)
@@ -75,8 +99,15 @@ struct Stage<F: Future & ~Copyable>: AsyncDroppable, ~Copyable {
     mutating func poll(_ cx: inout Context) -> Poll<F.Output> {
         if phase == .running {
             guard case .ready(let value) = withFuture({ $0.poll(&cx) }) else { return .pending }
-            output = consume value
-            phase = .dropping
+            // A completed future's drop is most often done at once: then the output moves on
+            // without being kept in the stage.
+            guard withFuture({ partDropReady(&$0, &cx) }) else {
+                output = consume value
+                phase = .dropping
+                return .pending
+            }
+            releaseFuture()
+            return .ready(value)
         }
         guard withFuture({ partDropReady(&$0, &cx) }) else { return .pending }
         releaseFuture()
@@ -91,17 +122,29 @@ struct Stage<F: Future & ~Copyable>: AsyncDroppable, ~Copyable {
     mutating func pollVacating(_ cx: inout Context) -> Poll<F.Output> {
         if phase == .running {
             guard case .ready(let value) = withFuture({ $0.poll(&cx) }) else { return .pending }
-            output = consume value
-            phase = .dropping
+            guard withFuture({ partDropReady(&$0, &cx) }) else {
+                output = consume value
+                phase = .dropping
+                return .pending
+            }
+            vacate()
+            return .ready(value)
         }
         guard withFuture({ partDropReady(&$0, &cx) }) else { return .pending }
+        vacate()
+        return .ready(output.take()!)
+    }
+
+    /// Destroys the future, whose drop is done, and leaves the stage ``StagePhase/vacated``.
+    @inlinable @inline(__always)
+    mutating func vacate() {
+        assert(phase == .running || phase == .dropping, "a stage's future vacated while it is not live")
         // SAFETY: the phase says the slot holds the future; it is destroyed once, and the phase
         // says so until `start` or `settle` makes the slot whole again.
         unsafe withUnsafeMutablePointer(to: &future) { storage in
             unsafe StageSlot.value(storage).deinitialize(count: 1)
         }
         phase = .vacated
-        return .ready(output.take()!)
     }
 
     /// Makes a vacated stage (``pollVacating(_:)``) a finished one: its slot is empty again.

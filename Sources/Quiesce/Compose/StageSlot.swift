@@ -60,6 +60,21 @@ enum StageSlot<Value: ~Copyable>: ~Copyable {
         unsafe assert(!storage.pointee.isEmpty, "The slot's case is not where its layout puts it")
     }
 
+    /// Makes `storage`, whose value is destroyed (or trivially empty), hold the value `make`
+    /// returns, which it returns straight into the payload area where it can.
+    @inlinable @inline(__always)
+    @unsafe
+    static func fill(_ storage: UnsafeMutablePointer<Self>, building make: () -> Value) {
+        if inPlace {
+            let raw = UnsafeMutableRawPointer(storage)
+            unsafe raw.assumingMemoryBound(to: Value.self).initialize(to: make())
+            unsafe raw.storeBytes(of: 0, toByteOffset: payloadAreaSize, as: UInt8.self)
+        } else {
+            unsafe storage.initialize(to: .filled(make()))
+        }
+        unsafe assert(!storage.pointee.isEmpty, "The slot's case is not where its layout puts it")
+    }
+
     /// The value where it lies, with no check of the case: the caller knows it is filled.
     @inlinable @inline(__always)
     @unsafe

@@ -34,9 +34,12 @@ public struct Then<First: Future & ~Copyable, Carried, Next: Future & ~Copyable>
                 onFirst = false
                 // SAFETY: the first stage is vacated: its future destroyed, its output taken, its
                 // phase a byte, so nothing of it is left to destroy. The payload area (at the start
-                // of `stages`) is initialized with the next stage and the tag byte after it set to
-                // `second`, the layout `payloadsMutateInPlace` checked.
-                unsafe initializeVacatedFirst(&stages, toSecond: Stage(makeNext(carried, value)))
+                // of `stages`) is initialized with the next stage, part by part, and the tag byte
+                // after it set to `second`, the layout `payloadsMutateInPlace` checked.
+                var output = Optional(value)
+                unsafe initializeVacatedFirst(&stages) { (next: inout Stage<Next>) in
+                    unsafe next.initializeRunning { makeNext(carried, output.take()!) }
+                }
                 assert(!stages.isFirst, "Either's case is not where its layout puts it")
             } else {
                 guard case .ready(let value) = stages.withActivePayload({ $0.poll(&cx) }, { _ in Self.notFirst() })
@@ -88,13 +91,16 @@ extension Future where Self: ~Copyable {
     }
 }
 
-/// Makes `storage`, an `Either` whose first payload is spent with nothing left to destroy, hold
-/// `second`: the payload area is initialized in place and the tag byte after it set to `second`.
-/// Valid only when `Either<A, B>.payloadsMutateInPlace`.
-@inlinable
+/// Makes `storage`, an `Either` whose first payload is spent with nothing left to destroy, hold a
+/// second payload that `initialize` initializes where it lies (its bytes hold nothing initialized
+/// when it is called); the tag byte after the payload area is then set to `second`. Valid only
+/// when `Either<A, B>.payloadsMutateInPlace`.
+@inlinable @inline(__always)
 @unsafe
-func initializeVacatedFirst<A: ~Copyable, B: ~Copyable>(_ storage: UnsafeMutablePointer<Either<A, B>>, toSecond second: consuming B) {
+func initializeVacatedFirst<A: ~Copyable, B: ~Copyable>(
+    _ storage: UnsafeMutablePointer<Either<A, B>>, initializingSecond initialize: (inout B) -> Void
+) {
     let raw = UnsafeMutableRawPointer(storage)
-    unsafe raw.assumingMemoryBound(to: B.self).initialize(to: second)
+    unsafe initialize(&raw.assumingMemoryBound(to: B.self).pointee)
     unsafe raw.storeBytes(of: 1, toByteOffset: Either<A, B>.payloadAreaSize, as: UInt8.self)
 }
