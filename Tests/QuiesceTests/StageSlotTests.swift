@@ -52,7 +52,7 @@ final class StageSlotTests: XCTestCase {
         XCTAssertEqual(id(slot), 2)
         unsafe withUnsafeMutablePointer(to: &slot) { storage in
             unsafe StageSlot.value(storage).deinitialize(count: 1)
-            unsafe StageSlot.fill(storage, building: { SlotValue(3, log) })
+            unsafe StageSlot.fill(storage, building: { (log: SlotDeinitLog, id: Int) in SlotValue(id, log) }, log, 3)
         }
         XCTAssertEqual(log.ids, [1, 2])
         XCTAssertEqual(id(slot), 3)

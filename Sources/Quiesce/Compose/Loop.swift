@@ -36,9 +36,7 @@ where Body.Output == LoopStep<State, Value> {
             // The iteration is released before the next is built, its storage reused at once.
             guard case .ready(let step) = body.pollVacating(&cx) else { return .pending }
             switch consume step {
-            case .next(let state):
-                var state = Optional(state)
-                body.start { makeBody(state.take()!) }
+            case .next(let state): body.start(building: makeBody, state)
             case .done(let value):
                 body.settle()
                 return .ready(value)

@@ -44,26 +44,39 @@ struct Stage<F: Future & ~Copyable>: AsyncDroppable, ~Copyable {
         phase = .running
     }
 
-    /// Runs the future `make` returns in this stage, whose previous future is released (its drop
-    /// done): the future is returned straight into the stage's storage where it can.
+    /// Runs the future `make(argument)` returns in this stage, whose previous future is released
+    /// (its drop done): the future is returned straight into the stage's storage where it can.
     @inlinable @inline(__always)
-    mutating func start(building make: () -> F) {
+    mutating func start<Argument: ~Copyable>(building make: (consuming Argument) -> F, _ argument: consuming Argument) {
         assert(phase == .finished || phase == .vacated, "a stage started while its future is live")
         // SAFETY: a finished stage holds an empty slot and a vacated one a destroyed future: either
-        // way nothing is left to destroy. The pointer is used only within the exclusive access to
-        // `future`.
-        unsafe withUnsafeMutablePointer(to: &future) { storage in unsafe StageSlot.fill(storage, building: make) }
+        // way nothing is left to destroy.
+        unsafe StageSlot.fill(&future, building: { (_: Void, argument: consuming Argument) in make(argument) }, (), argument)
         phase = .running
     }
 
-    /// Makes `self`, whose bytes hold no initialized stage (storage just vacated by another value),
-    /// a running stage of the future `make` returns, each part initialized where it lies.
+    /// Makes the bytes at `storage`, which hold no initialized stage (storage just vacated by
+    /// another value), a running stage of the future `make(carried, argument)` returns, each part
+    /// initialized where it lies.
     @inlinable @inline(__always)
     @unsafe
-    mutating func initializeRunning(building make: () -> F) {
+    static func initializeRunning<Carried, Argument: ~Copyable>(
+        _ storage: UnsafeMutableRawPointer, building make: (Carried, consuming Argument) -> F,
+        _ carried: Carried, _ argument: consuming Argument
+    ) {
+        unsafe storage.assumingMemoryBound(to: Self.self).pointee.initializeParts(building: make, carried, argument)
+    }
+
+    /// Initializes each part of `self`, whose bytes hold nothing initialized
+    /// (``initializeRunning(_:building:_:_:)``).
+    @inlinable @inline(__always)
+    @unsafe
+    mutating func initializeParts<Carried, Argument: ~Copyable>(
+        building make: (Carried, consuming Argument) -> F, _ carried: Carried, _ argument: consuming Argument
+    ) {
         // SAFETY: nothing in `self` is initialized, so each part is initialized without destroying
-        // anything; the pointers are used only within the exclusive access to each part.
-        unsafe withUnsafeMutablePointer(to: &future) { storage in unsafe StageSlot.fill(storage, building: make) }
+        // anything; the pointers live for the calls only, within the exclusive access to each part.
+        unsafe StageSlot.fill(&future, building: make, carried, argument)
         unsafe withUnsafeMutablePointer(to: &output) { storage in unsafe storage.initialize(to: nil) }
         phase = .running
     }

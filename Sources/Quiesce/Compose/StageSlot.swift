@@ -60,17 +60,21 @@ enum StageSlot<Value: ~Copyable>: ~Copyable {
         unsafe assert(!storage.pointee.isEmpty, "The slot's case is not where its layout puts it")
     }
 
-    /// Makes `storage`, whose value is destroyed (or trivially empty), hold the value `make`
-    /// returns, which it returns straight into the payload area where it can.
+    /// Makes `storage`, whose value is destroyed (or trivially empty), hold the value
+    /// `make(carried, argument)` returns, which it returns straight into the payload area where it
+    /// can. The arguments pass through with no closure around them.
     @inlinable @inline(__always)
     @unsafe
-    static func fill(_ storage: UnsafeMutablePointer<Self>, building make: () -> Value) {
+    static func fill<Carried, Argument: ~Copyable>(
+        _ storage: UnsafeMutablePointer<Self>, building make: (Carried, consuming Argument) -> Value,
+        _ carried: Carried, _ argument: consuming Argument
+    ) {
         if inPlace {
             let raw = UnsafeMutableRawPointer(storage)
-            unsafe raw.assumingMemoryBound(to: Value.self).initialize(to: make())
+            unsafe raw.assumingMemoryBound(to: Value.self).initialize(to: make(carried, argument))
             unsafe raw.storeBytes(of: 0, toByteOffset: payloadAreaSize, as: UInt8.self)
         } else {
-            unsafe storage.initialize(to: .filled(make()))
+            unsafe storage.initialize(to: .filled(make(carried, argument)))
         }
         unsafe assert(!storage.pointee.isEmpty, "The slot's case is not where its layout puts it")
     }

@@ -36,10 +36,8 @@ public struct Then<First: Future & ~Copyable, Carried, Next: Future & ~Copyable>
                 // phase a byte, so nothing of it is left to destroy. The payload area (at the start
                 // of `stages`) is initialized with the next stage, part by part, and the tag byte
                 // after it set to `second`, the layout `payloadsMutateInPlace` checked.
-                var output = Optional(value)
-                unsafe initializeVacatedFirst(&stages) { (next: inout Stage<Next>) in
-                    unsafe next.initializeRunning { makeNext(carried, output.take()!) }
-                }
+                unsafe Stage<Next>.initializeRunning(&stages, building: makeNext, carried, value)
+                unsafe markSecond(&stages)
                 assert(!stages.isFirst, "Either's case is not where its layout puts it")
             } else {
                 guard case .ready(let value) = stages.withActivePayload({ $0.poll(&cx) }, { _ in Self.notFirst() })
@@ -91,16 +89,11 @@ extension Future where Self: ~Copyable {
     }
 }
 
-/// Makes `storage`, an `Either` whose first payload is spent with nothing left to destroy, hold a
-/// second payload that `initialize` initializes where it lies (its bytes hold nothing initialized
-/// when it is called); the tag byte after the payload area is then set to `second`. Valid only
-/// when `Either<A, B>.payloadsMutateInPlace`.
+/// Sets the case of `storage`, an `Either` whose payload area holds an initialized second payload
+/// (built there in place of a spent first one), to `second`: the tag byte after the payload area.
+/// Valid only when `Either<A, B>.payloadsMutateInPlace`.
 @inlinable @inline(__always)
 @unsafe
-func initializeVacatedFirst<A: ~Copyable, B: ~Copyable>(
-    _ storage: UnsafeMutablePointer<Either<A, B>>, initializingSecond initialize: (inout B) -> Void
-) {
-    let raw = UnsafeMutableRawPointer(storage)
-    unsafe initialize(&raw.assumingMemoryBound(to: B.self).pointee)
-    unsafe raw.storeBytes(of: 1, toByteOffset: Either<A, B>.payloadAreaSize, as: UInt8.self)
+func markSecond<A: ~Copyable, B: ~Copyable>(_ storage: UnsafeMutablePointer<Either<A, B>>) {
+    unsafe UnsafeMutableRawPointer(storage).storeBytes(of: 1, toByteOffset: Either<A, B>.payloadAreaSize, as: UInt8.self)
 }
