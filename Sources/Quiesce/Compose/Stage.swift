@@ -25,23 +25,12 @@ struct Stage<F: Future & ~Copyable>: AsyncDroppable, ~Copyable {
         self.phase = .running
     }
 
-    /// A stage with no future yet: ready to drop, waiting for ``start(_:)``.
+    /// A stage with no future yet: ready to drop, waiting for ``start(building:_:)``.
     @inlinable
     init() {
         self.future = .empty(0)
         self.output = nil
         self.phase = .finished
-    }
-
-    /// Runs `future` in this stage, whose previous future is released (its drop done): the new
-    /// future moves once, straight into the stage's storage.
-    @inlinable @inline(__always)
-    mutating func start(_ future: consuming F) {
-        assert(phase == .finished || phase == .vacated, "a stage started while its future is live")
-        // SAFETY: a finished stage holds an empty slot and a vacated one a destroyed future: either
-        // way nothing is left to destroy.
-        unsafe StageSlot.fill(&self.future, with: future)
-        phase = .running
     }
 
     /// Runs the future `make(argument)` returns in this stage, whose previous future is released
@@ -81,7 +70,7 @@ struct Stage<F: Future & ~Copyable>: AsyncDroppable, ~Copyable {
         phase = .running
     }
 
-    /// The future in place, with no check of the optional's case: the phase says it is there
+    /// The future in place, with no check of the slot's case: the phase says it is there
     /// (``StagePhase/running`` or ``StagePhase/dropping``).
     @inlinable @inline(__always)
     mutating func withFuture<R: ~Copyable>(_ body: (inout F) -> R) -> R {
@@ -128,9 +117,9 @@ struct Stage<F: Future & ~Copyable>: AsyncDroppable, ~Copyable {
     }
 
     /// ``poll(_:)`` for a caller that starts the next future at once: on `.ready` the future is
-    /// destroyed and the stage left ``StagePhase/vacated``, its slot not made empty (a store
-    /// that writes over the whole payload). The caller must call ``start(_:)`` or ``settle()`` before
-    /// anything else uses or releases the stage.
+    /// destroyed and the stage left ``StagePhase/vacated``, its slot not made empty (the next
+    /// future is built there at once). The caller must call ``start(building:_:)`` or ``settle()``
+    /// before anything else uses or releases the stage.
     @inlinable @inline(__always)
     mutating func pollVacating(_ cx: inout Context) -> Poll<F.Output> {
         if phase == .running {
