@@ -73,7 +73,7 @@ var linkTimeout = Figure(id: "link_timeout", title: "Read with a deadline that e
 var echoComposed = Figure(id: "echo_composed", title: "TCP echo 64 B, 50 conn, composed connection", unit: "msgs/s", higherIsBetter: true,
                           referenceName: "hand-written connection (Quiesce)", minRatio: 0.95, targetText: "≥ 0.95×")
 /// Pairs of runs per repetition for the composed-echo figures (see where they are measured).
-let composedPairsPerRep = config.smoke ? 1 : 3
+let composedPairsPerRep = config.smoke ? 1 : 5
 var echoComposedCPU = Figure(id: "echo_composed_cpu", title: "TCP echo 64 B, 50 conn, composed connection, server CPU per message", unit: "ns/msg",
                              higherIsBetter: false, referenceName: "hand-written connection (Quiesce)", minRatio: nil, targetText: "—")
 var spawnJoinSet = Figure(id: "spawn_joinset", title: "Spawn + complete + join through a JoinSet", unit: "ns/task", higherIsBetter: false,
