@@ -98,7 +98,19 @@ struct Stage<F: Future & ~Copyable>: AsyncDroppable, ~Copyable {
     /// `.ready` with the output once the future has completed *and* its drop is done. Call only
     /// while the stage has a live future.
     @inlinable @inline(__always)
-    mutating func poll(_ cx: inout Context) -> Poll<F.Output> {
+    mutating func poll(_ cx: inout Context) -> Poll<F.Output> { pollThenRelease(&cx, vacating: false) }
+
+    /// ``poll(_:)`` for a caller that starts the next future at once: on `.ready` the future is
+    /// destroyed and the stage left ``StagePhase/vacated``, its slot not made empty (the next
+    /// future is built there at once). The caller must call ``start(building:_:)`` or ``settle()``
+    /// before anything else uses or releases the stage.
+    @inlinable @inline(__always)
+    mutating func pollVacating(_ cx: inout Context) -> Poll<F.Output> { pollThenRelease(&cx, vacating: true) }
+
+    /// Polls the live future and, once it has completed and its drop is done, releases it
+    /// (``releaseFuture()``) or destroys it leaving the slot vacated (``vacate()``).
+    @inlinable @inline(__always)
+    mutating func pollThenRelease(_ cx: inout Context, vacating: Bool) -> Poll<F.Output> {
         if phase == .running {
             guard case .ready(let value) = withFuture({ $0.poll(&cx) }) else { return .pending }
             // A completed future's drop is most often done at once: then the output moves on
@@ -108,32 +120,11 @@ struct Stage<F: Future & ~Copyable>: AsyncDroppable, ~Copyable {
                 phase = .dropping
                 return .pending
             }
-            releaseFuture()
+            if vacating { vacate() } else { releaseFuture() }
             return .ready(value)
         }
         guard withFuture({ partDropReady(&$0, &cx) }) else { return .pending }
-        releaseFuture()
-        return .ready(output.take()!)
-    }
-
-    /// ``poll(_:)`` for a caller that starts the next future at once: on `.ready` the future is
-    /// destroyed and the stage left ``StagePhase/vacated``, its slot not made empty (the next
-    /// future is built there at once). The caller must call ``start(building:_:)`` or ``settle()``
-    /// before anything else uses or releases the stage.
-    @inlinable @inline(__always)
-    mutating func pollVacating(_ cx: inout Context) -> Poll<F.Output> {
-        if phase == .running {
-            guard case .ready(let value) = withFuture({ $0.poll(&cx) }) else { return .pending }
-            guard withFuture({ partDropReady(&$0, &cx) }) else {
-                output = consume value
-                phase = .dropping
-                return .pending
-            }
-            vacate()
-            return .ready(value)
-        }
-        guard withFuture({ partDropReady(&$0, &cx) }) else { return .pending }
-        vacate()
+        if vacating { vacate() } else { releaseFuture() }
         return .ready(output.take()!)
     }
 
