@@ -68,8 +68,9 @@ enum EchoBench {
     }
 
     /// The in-process server alone on `port` (loopback; 0: a free port), until `connections` have
-    /// come and gone. Prints `listening on PORT` once it listens.
-    static func serve(_ config: Config, port: UInt16, connections: Int, composed: Bool) {
+    /// come and gone: Quiesce's (the composed or the hand-written connection) or, with `raw`, the raw
+    /// C loop of the echo figures (``RingSetup/best``). Prints `listening on PORT` once it listens.
+    static func serve(_ config: Config, port: UInt16, connections: Int, composed: Bool, raw: Bool = false) {
         let listenFD: Int32
         let bound: UInt16
         do {
@@ -79,6 +80,12 @@ enum EchoBench {
         defer { close(listenFD) }
         let line = "listening on \(bound)\n"
         _ = unsafe write(1, line, line.utf8.count)  // unbuffered: the reader waits for it
+        if raw {
+            let setup = RingSetup.best
+            let rc = crr_echo_server(config.entries, setup.flags, setup.multishotAccept ? 1 : 0, listenFD, UInt32(connections), 4096)
+            if rc < 0 { fail("raw echo server (\(setup.description)): errno \(-rc)") }
+            return
+        }
         runToEnd(makeExecutor(entries: config.entries), EchoServer(listenFD: listenFD, connections: connections, composed: composed))
     }
 
@@ -142,17 +149,18 @@ enum EchoBench {
 }
 
 /// User-space instructions per echoed message of the in-process echo server (50 connections, 64-byte
-/// messages): the composed connection (``echo(_:)``) against the hand-written ``EchoConnection``.
-/// valgrind runs the server alone (`--only echoserver|echoservercomposed`, one thread), this process
-/// the load; each count is the difference of two runs with different message counts divided by the
+/// messages): the composed connection (``echo(_:)``, the QuiesceEcho example's) against the
+/// hand-written ``EchoConnection`` and against the raw C loop of the echo figures. valgrind runs the
+/// server alone (`--only echoserver|echoservercomposed|rawechoserver`, one thread), this process the
+/// load; each count is the difference of two runs with different message counts divided by the
 /// difference, so accepting, spawning and closing cancel out.
 struct EchoInstructions {
-    var composed = 0.0, handWritten = 0.0
+    var composed = 0.0, handWritten = 0.0, raw = 0.0
 
     /// The two message counts per connection.
     static let messages = (small: 200, large: 1_200)
     /// How the counts are taken, for the report's note.
-    static let method = "user-space instructions per echoed message of the in-process server, 50 connections, counted by valgrind --tool=cachegrind on a copy of the release binary without debug info (`--only echoserver|echoservercomposed`, the load from the harness), the difference of runs with \(messages.small) and \(messages.large) messages per connection divided by the difference; the kernel's instructions are not counted"
+    static let method = "user-space instructions per echoed message of the in-process server, 50 connections, counted by valgrind --tool=cachegrind on a copy of the release binary without debug info (`--only echoserver|echoservercomposed|rawechoserver`, the load from the harness), the difference of runs with \(messages.small) and \(messages.large) messages per connection divided by the difference; the kernel's instructions are not counted"
 
     /// Counts with valgrind, or the reason it cannot.
     static func measure() -> Result<EchoInstructions, InstructionCountsUnavailable> {
@@ -177,7 +185,8 @@ struct EchoInstructions {
             return (large - small) / Double(50 * (messages.large - messages.small))
         }
         var counts = EchoInstructions()
-        for (workload, keyPath) in [("echoservercomposed", \EchoInstructions.composed), ("echoserver", \.handWritten)] {
+        for (workload, keyPath) in [("echoservercomposed", \EchoInstructions.composed), ("echoserver", \.handWritten),
+                                    ("rawechoserver", \.raw)] {
             guard let value = perMessage(workload) else { return .failure(.init(reason: "valgrind --only \(workload) failed")) }
             counts[keyPath: keyPath] = value
         }

@@ -13,7 +13,7 @@ var swiftVersion: String? = nil
 var pairName: String? = nil  // development: one figure, both sides, --reps times, ratio printed (nop1, nop32, nop256, nop1cpu, nop32cpu, cancel, linktimeout, pipe, spawn, handoff, echo1, echo50, echo50x16, echo50plain; kv, kvalways, kvcpu, kvalloc, rawsetups: see below)
 var only: String? = nil  // profiling: run one Quiesce side alone (spawn, handoff, nop1, nop32, cancel, pipe, echo1, echo50)
 var onlyCount: Int? = nil  // --count N: the NOP total of --only nop1/nop32/rawnop1/rawnop32 (instruction counts by difference)
-var onlyPort: UInt16? = nil  // --port N: where --only echoserver/echoservercomposed listen (default: a free port) and --only loadgen connects
+var onlyPort: UInt16? = nil  // --port N: where --only echoserver/echoservercomposed/rawechoserver listen (default: a free port) and --only loadgen connects
 var nopInstructionsOnly = false  // --nop-instructions: print the NOP instruction counts (valgrind) and stop
 var echoInstructionsOnly = false  // --echo-instructions: print the echo instruction counts (valgrind) and stop
 var arguments = CommandLine.arguments.dropFirst()
@@ -245,10 +245,10 @@ if let only {
     case "echo50": _ = EchoBench.quiesce(config, connections: 50, messages: config.echoMessagesPerConnection50)
     case "echomultishot": _ = MultishotEchoBench.quiesce(config, connections: 50, messages: config.echoMessagesPerConnection50)
     case "rawechomultishot": _ = MultishotEchoBench.raw(config, connections: 50, messages: config.echoMessagesPerConnection50)
-    case "echoserver", "echoservercomposed":
+    case "echoserver", "echoservercomposed", "rawechoserver":
         // The server alone until 50 connections have closed; the load comes from another process
         // (`--only loadgen`, or the harness counting instructions), so a profiler sees one thread.
-        EchoBench.serve(config, port: onlyPort ?? 0, connections: 50, composed: only == "echoservercomposed")
+        EchoBench.serve(config, port: onlyPort ?? 0, connections: 50, composed: only == "echoservercomposed", raw: only == "rawechoserver")
     case "loadgen":
         // 50 connections, --count messages each (default the echo_50 count), against --port.
         guard let port = onlyPort else { fail("--only loadgen needs --port") }
@@ -277,6 +277,7 @@ if echoInstructionsOnly {
     case .success(let counts):
         print("Instructions per echoed message (\(EchoInstructions.method))")
         print("  composed \(Format.fixed(counts.composed, 1)), hand-written \(Format.fixed(counts.handWritten, 1)), ratio (hand-written/composed) \(Format.ratio(counts.handWritten / counts.composed))")
+        print("  composed \(Format.fixed(counts.composed, 1)), raw C \(Format.fixed(counts.raw, 1)) (\(RingSetup.best.description)), ratio (raw/composed) \(Format.ratio(counts.raw / counts.composed))")
     }
     exit(0)
 }
@@ -409,7 +410,11 @@ if !config.smoke {
                             unit: "instr/msg", higherIsBetter: false, referenceName: "hand-written connection", minRatio: nil, targetText: "—")
         figure.quiesce.add(counts.composed)
         figure.reference.add(counts.handWritten)
-        report.figures.append(figure)
+        var againstC = Figure(id: "echo_50_instructions", title: "TCP echo 64 B, 50 conn, user-space instructions (composed connection, as QuiesceEcho)",
+                              unit: "instr/msg", higherIsBetter: false, referenceName: rawBestEcho, minRatio: nil, targetText: "—")
+        againstC.quiesce.add(counts.composed)
+        againstC.reference.add(counts.raw)
+        report.figures += [figure, againstC]
         report.notes.append("Echo instructions: " + EchoInstructions.method + " (`make echo-instructions`).")
     case .failure(let unavailable):
         report.notes.append("Echo instruction counts skipped: \(unavailable.reason).")
