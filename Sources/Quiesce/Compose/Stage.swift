@@ -25,14 +25,6 @@ struct Stage<F: Future & ~Copyable>: AsyncDroppable, ~Copyable {
         self.phase = .running
     }
 
-    /// A stage with no future yet: ready to drop, waiting for ``start(building:_:)``.
-    @inlinable
-    init() {
-        self.future = .empty(0)
-        self.output = nil
-        self.phase = .finished
-    }
-
     /// Runs the future `make(argument)` returns in this stage, whose previous future is released
     /// (its drop done): the future is returned straight into the stage's storage where it can.
     @inlinable @inline(__always)
