@@ -164,13 +164,7 @@ struct EchoInstructions {
 
     /// Counts with valgrind, or the reason it cannot.
     static func measure() -> Result<EchoInstructions, InstructionCountsUnavailable> {
-        let counter: InstructionCounter
-        switch InstructionCounter.make() {
-        case .success(let made): counter = made
-        case .failure(let unavailable): return .failure(unavailable)
-        }
-        defer { counter.remove() }
-        func instructions(_ workload: String, _ perConnection: Int) -> Double? {
+        InstructionCounter.perUnit(["echoservercomposed", "echoserver", "rawechoserver"], sizes: messages, unitsPerSize: 50) { counter, workload, perConnection in
             counter.count(["--only", workload]) { server in
                 while let line = server.readLine() {
                     guard line.hasPrefix("listening on "), let port = UInt16(line.dropFirst("listening on ".count)) else { continue }
@@ -179,17 +173,6 @@ struct EchoInstructions {
                 }
                 return false
             }
-        }
-        func perMessage(_ workload: String) -> Double? {
-            guard let small = instructions(workload, messages.small), let large = instructions(workload, messages.large) else { return nil }
-            return (large - small) / Double(50 * (messages.large - messages.small))
-        }
-        var counts = EchoInstructions()
-        for (workload, keyPath) in [("echoservercomposed", \EchoInstructions.composed), ("echoserver", \.handWritten),
-                                    ("rawechoserver", \.raw)] {
-            guard let value = perMessage(workload) else { return .failure(.init(reason: "valgrind --only \(workload) failed")) }
-            counts[keyPath: keyPath] = value
-        }
-        return .success(counts)
+        }.map { EchoInstructions(composed: $0["echoservercomposed"]!, handWritten: $0["echoserver"]!, raw: $0["rawechoserver"]!) }
     }
 }

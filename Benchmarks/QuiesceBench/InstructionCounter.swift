@@ -52,6 +52,30 @@ struct InstructionCounter {
     }
 }
 
+extension InstructionCounter {
+    /// Instructions per unit of each workload: `run` counts one run of a workload at a size
+    /// (`counter.count(...)`), and each workload's figure is the difference of its runs at
+    /// `sizes.large` and `sizes.small` divided by the difference in units (`unitsPerSize` per size
+    /// step), so start-up and teardown cancel out. A counter is made for the runs and removed after.
+    static func perUnit(_ workloads: [String], sizes: (small: Int, large: Int), unitsPerSize: Int = 1,
+                        _ run: (InstructionCounter, String, Int) -> Double?) -> Result<[String: Double], InstructionCountsUnavailable> {
+        let counter: InstructionCounter
+        switch make() {
+        case .success(let made): counter = made
+        case .failure(let unavailable): return .failure(unavailable)
+        }
+        defer { counter.remove() }
+        var counts: [String: Double] = [:]
+        for workload in workloads {
+            guard let small = run(counter, workload, sizes.small), let large = run(counter, workload, sizes.large) else {
+                return .failure(.init(reason: "valgrind --only \(workload) failed"))
+            }
+            counts[workload] = (large - small) / Double(unitsPerSize * (sizes.large - sizes.small))
+        }
+        return .success(counts)
+    }
+}
+
 /// Why instruction counts were not taken.
 struct InstructionCountsUnavailable: Error {
     let reason: String

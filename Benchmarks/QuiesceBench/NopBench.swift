@@ -83,22 +83,8 @@ struct NopInstructions {
 
     /// Counts with valgrind, or the reason it cannot (valgrind or strip missing, a run failed).
     static func measure() -> Result<NopInstructions, InstructionCountsUnavailable> {
-        let counter: InstructionCounter
-        switch InstructionCounter.make() {
-        case .success(let made): counter = made
-        case .failure(let unavailable): return .failure(unavailable)
-        }
-        defer { counter.remove() }
-        func perNop(_ workload: String) -> Double? {
-            guard let small = counter.count(["--only", workload, "--count", String(totals.small)]),
-                  let large = counter.count(["--only", workload, "--count", String(totals.large)]) else { return nil }
-            return (large - small) / Double(totals.large - totals.small)
-        }
-        var counts = NopInstructions()
-        for (workload, keyPath) in [("nop1", \NopInstructions.quiesce1), ("rawnop1", \.raw1), ("nop32", \.quiesce32), ("rawnop32", \.raw32)] {
-            guard let value = perNop(workload) else { return .failure(.init(reason: "valgrind --only \(workload) failed")) }
-            counts[keyPath: keyPath] = value
-        }
-        return .success(counts)
+        InstructionCounter.perUnit(["nop1", "rawnop1", "nop32", "rawnop32"], sizes: totals) { counter, workload, total in
+            counter.count(["--only", workload, "--count", String(total)])
+        }.map { NopInstructions(quiesce1: $0["nop1"]!, raw1: $0["rawnop1"]!, quiesce32: $0["nop32"]!, raw32: $0["rawnop32"]!) }
     }
 }
