@@ -28,6 +28,15 @@ final class MultishotReceiveTests: XCTestCase {
                       file: file, line: line)
     }
 
+    /// The client closes its side and reads until the server closes its; every ring buffer comes
+    /// back and the server stops.
+    private func closeAndStop(_ client: TestClient, _ server: TestServer, file: StaticString = #filePath, line: UInt = #line) throws {
+        client.shutdownWrite()
+        _ = try client.readUntilClosed()
+        assertRingWhole(server, file: file, line: line)
+        XCTAssertTrue(server.stop(), file: file, line: line)
+    }
+
     func testCommandsAndQuitWithAReplyInFlight() throws {
         let server = try multishotServer()
         XCTAssertTrue(server.onServer { $0.recvRing != nil })
@@ -47,10 +56,7 @@ final class MultishotReceiveTests: XCTestCase {
         assertRingWhole(server)
         let other = try TestClient(port: server.port)
         XCTAssertEqual(try other.call("EXISTS", "after"), .integer(0))  // nothing after QUIT ran
-        other.shutdownWrite()
-        _ = try other.readUntilClosed()
-        assertRingWhole(server)
-        XCTAssertTrue(server.stop())
+        try closeAndStop(other, server)
     }
 
     /// Ring buffers of 16 bytes: every command spans several receives; some are also sent a byte
@@ -69,10 +75,7 @@ final class MultishotReceiveTests: XCTestCase {
         }
         XCTAssertEqual(try client.readReply(), .simple("OK"))
         XCTAssertEqual(try client.call("GET", "slow"), .text("bytes"))
-        client.shutdownWrite()
-        _ = try client.readUntilClosed()
-        assertRingWhole(server)
-        XCTAssertTrue(server.stop())
+        try closeAndStop(client, server)
     }
 
     /// A burst of a thousand pipelined commands with a small reply budget: the receive is cancelled
@@ -98,10 +101,7 @@ final class MultishotReceiveTests: XCTestCase {
             }
         }
         XCTAssertEqual(try client.call("DBSIZE"), .integer(335))
-        client.shutdownWrite()
-        _ = try client.readUntilClosed()
-        assertRingWhole(server)
-        XCTAssertTrue(server.stop())
+        try closeAndStop(client, server)
     }
 
     /// A ring of two buffers shared by eight pipelining clients: it runs dry (the receives end with
@@ -126,13 +126,8 @@ final class MultishotReceiveTests: XCTestCase {
     /// (cancelling its receive), serves others meanwhile, and holds a bounded amount of its input.
     func testClientThatNeverReadsIsBounded() throws {
         let server = try multishotServer { $0.maxPendingOutput = 64 * 1024 }
-        let greedy = try TestClient.neverReading(port: server.port)
+        let greedy = try TestClient.neverReadingBesideAServedOne(port: server.port)
         defer { withExtendedLifetime(greedy) {} }  // its connection stays open for the whole test
-        let other = try TestClient(port: server.port)
-        for i in 0..<100 {
-            XCTAssertEqual(try other.call("SET", "k\(i)", "v"), .simple("OK"))
-            XCTAssertEqual(try other.call("GET", "k\(i)"), .text("v"))
-        }
         // Its input is read no faster than its replies drain: at most the whole ring arrived while
         // its receive was being cancelled, on top of what the limits allow.
         let limits = RESPLimits.standard
@@ -184,20 +179,9 @@ final class MultishotReceiveTests: XCTestCase {
                 $0.appendFsync = .always
             }
         }
-        let client = try TestClient(port: server.port)
-        XCTAssertEqual(try client.call("PING"), .simple("PONG"))
-        server.onServer { kv in
-            try? client.send(bytes)
-            kv.requestShutdown()
-        }
-        var parser = ReplyParser()
-        parser.feed(try client.readUntilClosed())
-        var answered = 0
-        while let reply = try parser.next() {
-            XCTAssertEqual(reply, .simple("OK"))
-            answered += 1
-        }
-        XCTAssertEqual(answered, count)
+        let replies = try server.repliesToRequestsInTheSocketAtShutdown(bytes)
+        for reply in replies { XCTAssertEqual(reply, .simple("OK")) }
+        XCTAssertEqual(replies.count, count)
         XCTAssertTrue(server.stop())
         if aofPath != nil {
             XCTAssertEqual(server.shutdownReport?.recordsNotDurable, UInt64(0))

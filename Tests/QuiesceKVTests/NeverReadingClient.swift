@@ -19,4 +19,17 @@ extension TestClient {
         usleep(200_000)
         return greedy
     }
+
+    /// Connects a client that never reads (``neverReading(port:)``), then checks that another
+    /// client's 100 SET/GET pairs are each answered meanwhile. Returns the client that never reads:
+    /// its connection stays open while the caller holds it.
+    static func neverReadingBesideAServedOne(port: UInt16, file: StaticString = #filePath, line: UInt = #line) throws -> TestClient {
+        let greedy = try neverReading(port: port)
+        let other = try TestClient(port: port)
+        for i in 0..<100 {
+            XCTAssertEqual(try other.call("SET", "k\(i)", "v"), .simple("OK"), file: file, line: line)
+            XCTAssertEqual(try other.call("GET", "k\(i)"), .text("v"), file: file, line: line)
+        }
+        return greedy
+    }
 }

@@ -25,22 +25,31 @@ final class ShutdownDrainTests: XCTestCase {
                     $0.appendFsync = .always
                 }
             }
-            let client = try TestClient(port: server.port)
-            XCTAssertEqual(try client.call("PING"), .simple("PONG"))
-            server.onServer { kv in
-                try? client.send(bytes)
-                kv.requestShutdown()
-            }
-            let received = try client.readUntilClosed()
-            var parser = ReplyParser()
-            parser.feed(received)
-            var answered = 0
-            while let reply = try parser.next() {
+            let replies = try server.repliesToRequestsInTheSocketAtShutdown(bytes)
+            for (answered, reply) in replies.enumerated() {
                 XCTAssertEqual(reply, .simple("OK"), "round \(round), reply \(answered)")
-                answered += 1
             }
-            XCTAssertEqual(answered, count, "round \(round): requests in the socket at shutdown left unanswered")
+            XCTAssertEqual(replies.count, count, "round \(round): requests in the socket at shutdown left unanswered")
             XCTAssertTrue(server.stop())
         }
+    }
+}
+
+extension TestServer {
+    /// Connects a client (checked with a PING), then, in one job on the executor's thread, sends
+    /// `bytes` and requests the shutdown, so the connection learns of both at once; returns every
+    /// reply the client reads before the connection closes.
+    func repliesToRequestsInTheSocketAtShutdown(_ bytes: [UInt8], file: StaticString = #filePath, line: UInt = #line) throws -> [Reply] {
+        let client = try TestClient(port: port)
+        XCTAssertEqual(try client.call("PING"), .simple("PONG"), file: file, line: line)
+        onServer { kv in
+            try? client.send(bytes)
+            kv.requestShutdown()
+        }
+        var parser = ReplyParser()
+        parser.feed(try client.readUntilClosed())
+        var replies: [Reply] = []
+        while let reply = try parser.next() { replies.append(reply) }
+        return replies
     }
 }
